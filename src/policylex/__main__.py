@@ -1,0 +1,3 @@
+from policylex.cli import main
+
+main()

@@ -1,0 +1,284 @@
+"""The ``policylex`` command: parses options, calls the library, renders the result.
+
+Every command is one library call.  Data goes to stdout; progress, summaries and
+errors go to stderr.  Errors the user can fix are one line and exit status 2;
+``ingest`` exits 1 when it skipped something; Ctrl-C exits 130.
+"""
+
+from __future__ import annotations
+
+import functools
+import sys
+from contextlib import contextmanager
+from enum import Enum
+from pathlib import Path
+from typing import Annotated, Callable, Iterator, Optional
+
+import typer
+
+from policylex.errors import PolicylexError
+from policylex.output import Format, Table, render
+
+app = typer.Typer(
+    name="policylex",
+    help="A corpus toolkit for policy-discourse analysis of Chinese official texts.\n\n"
+    "Example: policylex ingest seeds/ && policylex tokenise && policylex freq --top 20",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_show_locals=False,
+    rich_markup_mode=None,
+)
+
+CorpusOption = Annotated[
+    Path,
+    typer.Option("--corpus", "-c", envvar="POLICYLEX_CORPUS", help="The corpus file (SQLite).", show_default=True),
+]
+FormatOption = Annotated[Format, typer.Option("--format", "-f", help="Output format.")]
+DEFAULT_CORPUS = Path("policylex.db")
+
+
+class Variant(str, Enum):
+    t2s = "t2s"
+    tw2s = "tw2s"
+    hk2s = "hk2s"
+    none = "none"
+
+
+class ExportFormat(str, Enum):
+    jsonl = "jsonl"
+    csv = "csv"
+    tsv = "tsv"
+    json = "json"
+
+
+def _stderr():
+    from rich.console import Console
+
+    return Console(stderr=True, highlight=False)
+
+
+def fail(message: str, code: int = 2) -> typer.Exit:
+    _stderr().print(f"policylex: error: {message}", markup=False, soft_wrap=True)
+    return typer.Exit(code)
+
+
+def handles_errors(command: Callable) -> Callable:
+    """Turn user errors and Ctrl-C into one line on stderr and an exit status."""
+
+    @functools.wraps(command)
+    def wrapper(*args, **kwargs):
+        try:
+            return command(*args, **kwargs)
+        except PolicylexError as error:
+            raise fail(str(error), error.exit_code) from None
+        except KeyboardInterrupt:
+            raise fail("interrupted; the corpus keeps every batch finished before Ctrl-C, re-run to complete", 130) from None
+        except BrokenPipeError:
+            sys.stderr.close()
+            raise typer.Exit(0) from None
+
+    return wrapper
+
+
+@contextmanager
+def progress_bar(description: str) -> Iterator[Callable[[int, int], None]]:
+    """A rich progress bar on stderr (only on a terminal); yields an update(done, total) callback."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+    console = _stderr()
+    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
+                  console=console, transient=True, disable=not console.is_terminal) as progress:
+        task = progress.add_task(description, total=None)
+
+        def update(done: int, total: int) -> None:
+            progress.update(task, completed=done, total=total)
+
+        yield update
+
+
+def _open(corpus: Path, *, create: bool = False):
+    from policylex.store import Corpus
+
+    return Corpus.open(corpus, create=create)
+
+
+def _summary(rows, title: str) -> None:
+    render(Table(("", ""), rows, title=title), Format.table, sys.stderr)
+
+
+# --- pipeline ------------------------------------------------------------------
+
+
+@app.command()
+@handles_errors
+def ingest(
+    paths: Annotated[list[str], typer.Argument(help="Files and folders (recursive); '-' reads paths from stdin.")],
+    corpus: CorpusOption = DEFAULT_CORPUS,
+    meta: Annotated[Optional[Path], typer.Option(help="CSV of metadata overrides keyed by file name.")] = None,
+    text_column: Annotated[Optional[str], typer.Option(help="CSV/TSV/JSON column holding the text.")] = None,
+    title_column: Annotated[Optional[str], typer.Option(help="Column holding the title.")] = None,
+    date_column: Annotated[Optional[str], typer.Option(help="Column holding the publication date.")] = None,
+    region_column: Annotated[Optional[str], typer.Option(help="Column holding the province or city.")] = None,
+    url_column: Annotated[Optional[str], typer.Option(help="Column holding the URL.")] = None,
+    source_column: Annotated[Optional[str], typer.Option(help="Column holding the source (来源 / site).")] = None,
+) -> None:
+    """Read .txt .md .html .htm .csv .tsv .jsonl .json files into the corpus.
+
+    Example: policylex ingest seeds/ scraped/export.csv --text-column content
+    """
+    from policylex.readers import ReadOptions
+
+    options = ReadOptions(text_column, title_column, date_column, region_column, url_column, source_column)
+    with _open(corpus, create=True) as store, progress_bar("ingest") as update:
+        report = store.ingest(paths, read_options=options, meta=meta, progress=update)
+    _summary(report.summary(), f"Ingested into {corpus}")
+    if report.skipped:
+        err = _stderr()
+        for skipped in report.skipped:
+            err.print(f"skipped {skipped}", markup=False, soft_wrap=True)
+        raise typer.Exit(1)
+
+
+@app.command()
+@handles_errors
+def normalise(
+    corpus: CorpusOption = DEFAULT_CORPUS,
+    variant: Annotated[Variant, typer.Option(help="OpenCC conversion (none keeps the script).")] = Variant.t2s,
+) -> None:
+    """Re-normalise every document: script, converter pinyin, page furniture, white space.
+
+    Example: policylex normalise --variant tw2s
+    """
+    with _open(corpus) as store, progress_bar("normalise") as update:
+        report = store.normalise(variant=variant.value, progress=update)
+    _summary(report.summary(), "Normalised")
+
+
+@app.command()
+@handles_errors
+def tokenise(
+    corpus: CorpusOption = DEFAULT_CORPUS,
+    workers: Annotated[Optional[int], typer.Option(min=1, help="Processes (default: all cores).")] = None,
+    userdict: Annotated[Optional[Path], typer.Option(help="A jieba user dictionary (word [freq] [pos] per line).")] = None,
+    keep_stopwords: Annotated[bool, typer.Option("--keep-stopwords", help="Keep stopwords.")] = False,
+    hmm: Annotated[bool, typer.Option("--hmm/--no-hmm", help="jieba's HMM for unknown words.")] = True,
+    force: Annotated[bool, typer.Option("--force", help="Re-tokenise every document.")] = False,
+) -> None:
+    """Segment documents with jieba and the domain dictionary (only those that changed).
+
+    Example: policylex tokenise --workers 2 --userdict my_terms.txt
+    """
+    with _open(corpus) as store, progress_bar("tokenise") as update:
+        report = store.tokenise(hmm=hmm, keep_stopwords=keep_stopwords, userdict=str(userdict) if userdict else None,
+                                workers=workers, force=force, progress=update)
+    _summary(report.summary(), "Tokenised")
+
+
+# --- looking at the corpus ---------------------------------------------------------
+
+
+@app.command()
+@handles_errors
+def info(corpus: CorpusOption = DEFAULT_CORPUS, format: FormatOption = Format.table) -> None:
+    """Documents, characters, tokens, years, regions, duplicates, skipped files.
+
+    Example: policylex info --format json
+    """
+    from policylex.overview import corpus_info
+
+    with _open(corpus) as store:
+        render(corpus_info(store), format)
+
+
+@app.command()
+@handles_errors
+def docs(
+    corpus: CorpusOption = DEFAULT_CORPUS,
+    format: FormatOption = Format.table,
+    no_duplicates: Annotated[bool, typer.Option("--no-duplicates", help="Leave out flagged duplicates.")] = False,
+) -> None:
+    """One row per document with its metadata.
+
+    Example: policylex docs --format csv > docs.csv
+    """
+    from policylex.overview import document_table
+
+    with _open(corpus) as store:
+        render(document_table(store, include_duplicates=not no_duplicates), format)
+
+
+@app.command()
+@handles_errors
+def export(
+    corpus: CorpusOption = DEFAULT_CORPUS,
+    format: Annotated[ExportFormat, typer.Option("--format", "-f", help="Output format.")] = ExportFormat.jsonl,
+    output: Annotated[Optional[Path], typer.Option("--output", "-o", help="Write here instead of stdout.")] = None,
+    no_duplicates: Annotated[bool, typer.Option("--no-duplicates", help="Leave out flagged duplicates.")] = False,
+) -> None:
+    """Every document with metadata, normalised text and tokens, for R, pandas or DuckDB.
+
+    Columns: id name title date year province province_code city city_code source url
+    path reader encoding raw_sha256 duplicate_of near_duplicate_of chars token_count text tokens.
+
+    Example: policylex export --format csv -o corpus.csv
+    """
+    from policylex.overview import export_table
+
+    with _open(corpus) as store:
+        table = export_table(store, include_duplicates=not no_duplicates)
+        if output is None:
+            render(table, format.value)
+            return
+        partial = output.with_name(output.name + ".part")
+        try:
+            with partial.open("w", encoding="utf-8", newline="") as stream:
+                render(table, format.value, stream)
+            partial.replace(output)  # a whole file or none, even if interrupted
+        except OSError as error:
+            raise PolicylexError(f"cannot write {output}: {error.strerror}") from None
+        finally:
+            partial.unlink(missing_ok=True)
+
+
+@app.command()
+@handles_errors
+def freq(
+    terms: Annotated[Optional[list[str]], typer.Argument(help="Only these terms.")] = None,
+    corpus: CorpusOption = DEFAULT_CORPUS,
+    format: FormatOption = Format.table,
+    top: Annotated[int, typer.Option(min=0, help="How many terms (0: all).")] = 20,
+    min_count: Annotated[int, typer.Option(min=1, help="Leave out rarer terms.")] = 1,
+    keep_duplicates: Annotated[bool, typer.Option("--keep-duplicates", help="Count flagged duplicates too.")] = False,
+) -> None:
+    """Term frequencies: count, rate per 10,000 tokens, document frequency, rank.
+
+    Example: policylex freq --top 10;  policylex freq 公益诉讼 检察建议
+    """
+    from policylex.measures import term_frequencies
+
+    with _open(corpus) as store:
+        table = term_frequencies(store, top=top or None, min_count=min_count, terms=terms,
+                                 include_duplicates=keep_duplicates)
+        render(table, format)
+
+
+@app.command()
+@handles_errors
+def log(
+    corpus: CorpusOption = DEFAULT_CORPUS,
+    format: FormatOption = Format.table,
+    skipped: Annotated[bool, typer.Option("--skipped", help="Only skipped files and rows.")] = False,
+    limit: Annotated[Optional[int], typer.Option(min=1, help="Only the last N entries.")] = None,
+) -> None:
+    """The corpus's log: skipped files and rows with path, line and reason; one line per run.
+
+    Example: policylex log --skipped --format csv
+    """
+    from policylex.overview import log_table
+
+    with _open(corpus) as store:
+        render(log_table(store, level="skipped" if skipped else None, limit=limit), format)
+
+
+def main() -> None:
+    app(prog_name="policylex")

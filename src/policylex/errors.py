@@ -1,0 +1,26 @@
+"""The exceptions a user can cause; the CLI turns each into one line on stderr."""
+
+from __future__ import annotations
+
+
+class PolicylexError(Exception):
+    """Base class: a problem the user can fix, reported without a traceback."""
+
+    exit_code = 2
+
+
+class UsageError(PolicylexError):
+    """An option or argument that makes no sense for this corpus."""
+
+
+class CorpusError(PolicylexError):
+    """The corpus file is missing, from another schema version, or not a corpus."""
+
+
+class InputError(PolicylexError):
+    """One input file (or one row of it) cannot be read; the batch goes on without it."""
+
+    def __init__(self, path: str, reason: str, line: int | None = None):
+        self.path, self.reason, self.line = path, reason, line
+        where = f"{path}:{line}" if line is not None else path
+        super().__init__(f"{where}: {reason}")

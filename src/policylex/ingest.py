@@ -1,0 +1,349 @@
+"""The ingest pipeline: read, clean, extract metadata, normalise, de-duplicate, store.
+
+:func:`ingest` adds files to a corpus; :func:`renormalise` rewrites every
+document's normalised text with other settings.  Both write in batches, each
+batch one transaction.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Iterable
+
+from policylex import dedup
+from policylex.errors import UsageError
+from policylex.metadata import Metadata, extract, find_labelled_date, find_source
+from policylex.normalise import DEFAULT_VARIANT, VARIANTS, clean, normalise, normalise_newlines, opencc_backend
+from policylex.readers import ReadOptions, Skipped, SourceText, expand_paths, read_path
+from policylex.store import Corpus, json_dumps, now
+
+Progress = Callable[[int, int], None]
+BATCH_FILES = 100
+SIDECAR_KEYS = ("file", "filename", "file_name", "path", "name", "文件", "文件名")
+
+
+@dataclass
+class IngestReport:
+    files: int = 0
+    added: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    duplicates: int = 0
+    near_duplicates: int = 0
+    skipped: list[Skipped] = field(default_factory=list)
+
+    def summary(self) -> list[tuple[str, int]]:
+        return [
+            ("files seen", self.files),
+            ("documents added", self.added),
+            ("documents updated", self.updated),
+            ("documents unchanged", self.unchanged),
+            ("exact duplicates (recorded once)", self.duplicates),
+            ("near-duplicates flagged", self.near_duplicates),
+            ("skipped", len(self.skipped)),
+        ]
+
+
+def _sha(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def load_sidecar(path: str | Path) -> dict[str, dict[str, str]]:
+    """Metadata overrides from a CSV keyed by file name (column file/filename/path/name)."""
+    path = Path(path)
+    try:
+        with path.open(encoding="utf-8-sig", newline="") as handle:
+            rows = list(csv.DictReader(handle))
+    except OSError as error:
+        raise UsageError(f"cannot read --meta file {path}: {error.strerror}") from None
+    except (csv.Error, UnicodeDecodeError) as error:
+        raise UsageError(f"--meta file {path} is not a UTF-8 CSV: {error}") from None
+    if not rows:
+        return {}
+    key = next((k for k in rows[0] if k and k.strip().lower() in SIDECAR_KEYS), None)
+    if key is None:
+        raise UsageError(f"--meta file {path} needs a column naming the file ({', '.join(SIDECAR_KEYS[:4])})")
+    return {row[key].strip(): {k.strip().lower(): v for k, v in row.items() if k and k != key} for row in rows if row.get(key)}
+
+
+def _sidecar_for(sidecar: dict[str, dict[str, str]], source: SourceText) -> dict[str, str]:
+    path = Path(source.path)
+    for key in (source.path, str(path.resolve()), path.name, path.stem):
+        if key in sidecar:
+            return sidecar[key]
+    return {}
+
+
+def document_metadata(source: SourceText, sidecar: dict[str, str] | None = None) -> Metadata:
+    """Extracted metadata, overridden by what the source states, overridden by the sidecar."""
+    cleaned = clean(source.text, "t2s")  # place names and labels are matched in simplified script
+    page_title = clean(source.fields["title"], "t2s") if source.fields.get("title") else None
+    meta = extract(cleaned, title=page_title)
+    if source.page_text:
+        page_lines = [line for line in clean(source.page_text, "t2s").split("\n") if line.strip()]
+        page_date = find_labelled_date(page_lines, whole=True)
+        page_source = find_source(page_lines, None, whole=True)
+        meta = meta.override({"date": page_date.iso() if page_date else None, "source": page_source}, "page")
+    stated = {k: clean(v, "t2s") if k in ("title", "source") else v for k, v in source.fields.items()}
+    meta = meta.override(stated, source.reader)
+    if sidecar:
+        meta = meta.override(sidecar, "sidecar")
+    return meta
+
+
+class _Writer:
+    """Row-level changes to the corpus for one ingest or renormalise run."""
+
+    def __init__(self, corpus: Corpus, report: IngestReport):
+        self.corpus, self.db, self.report = corpus, corpus.db, report
+
+    def next_seq(self) -> int:
+        return self.db.execute("SELECT coalesce(max(seq), 0) + 1 FROM documents").fetchone()[0]
+
+    def new_id(self, raw_text: str) -> str:
+        digest = _sha(raw_text)
+        for length in (16, 24, 32, 64):
+            if self.db.execute("SELECT 1 FROM documents WHERE id = ?", (digest[:length],)).fetchone() is None:
+                return digest[:length]
+        raise RuntimeError("sha256 collision")  # pragma: no cover
+
+    def store(self, source: SourceText, sidecar: dict[str, str], variant: str) -> None:
+        fields_hash = _sha(json_dumps([source.fields, sidecar]))
+        existing = self.db.execute(
+            "SELECT doc_id, raw_sha256, fields_hash FROM sources WHERE path = ? AND record = ?",
+            (source.path, source.record),
+        ).fetchone()
+        if existing and existing["raw_sha256"] == source.raw_sha256 and existing["fields_hash"] == fields_hash:
+            self.report.unchanged += 1
+            return
+        norm = normalise(source.text, variant)
+        if not norm:
+            self.report.skipped.append(Skipped(source.path, "no text left after removing page furniture"))
+            return
+        meta = document_metadata(source, sidecar)
+        norm_hash = _sha(norm)
+        old_doc = existing["doc_id"] if existing else None
+        twin = self.db.execute(
+            "SELECT id FROM documents WHERE norm_hash = ? AND id IS NOT ? ORDER BY seq LIMIT 1", (norm_hash, old_doc)
+        ).fetchone()
+        if twin is not None:
+            doc_id = twin["id"]
+            self.report.duplicates += 1
+        elif old_doc and self._only_source(old_doc, source):
+            doc_id = old_doc
+            self._write_document(doc_id, source, meta, norm, norm_hash, variant, update=True)
+            self.report.updated += 1
+        else:
+            doc_id = self.new_id(source.raw_text)
+            self._write_document(doc_id, source, meta, norm, norm_hash, variant, update=False)
+            if existing:
+                self.report.updated += 1
+            else:
+                self.report.added += 1
+        self.db.execute(
+            "INSERT INTO sources(path, record, doc_id, reader, encoding, raw_sha256, fields_hash, ingested_at) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(path, record) DO UPDATE SET doc_id = excluded.doc_id, "
+            "reader = excluded.reader, encoding = excluded.encoding, raw_sha256 = excluded.raw_sha256, "
+            "fields_hash = excluded.fields_hash, ingested_at = excluded.ingested_at",
+            (source.path, source.record, doc_id, source.reader, source.encoding, source.raw_sha256, fields_hash, now()),
+        )
+        if old_doc and old_doc != doc_id:
+            self._drop_if_orphaned(old_doc)
+
+    def _only_source(self, doc_id: str, source: SourceText) -> bool:
+        others = self.db.execute(
+            "SELECT count(*) FROM sources WHERE doc_id = ? AND NOT (path = ? AND record = ?)",
+            (doc_id, source.path, source.record),
+        ).fetchone()[0]
+        return others == 0
+
+    def _write_document(self, doc_id, source, meta: Metadata, norm, norm_hash, variant, *, update: bool) -> None:
+        values = dict(
+            name=source.name, title=meta.title, date=meta.date.iso() if meta.date else None, year=meta.year,
+            province=meta.province, province_code=meta.province_code, city=meta.city, city_code=meta.city_code,
+            source=meta.source, url=meta.url, meta_origin=json_dumps(meta.origin), raw_text=source.raw_text,
+            text=None if source.text == normalise_newlines(source.raw_text) else source.text,
+            norm_text=norm, norm_hash=norm_hash, norm_settings=json_dumps({"variant": variant}), chars=len(norm),
+            updated_at=now(),
+        )
+        if update:
+            assignments = ", ".join(f"{k} = :{k}" for k in values)
+            self.db.execute(f"UPDATE documents SET {assignments} WHERE id = :id", values | {"id": doc_id})
+        else:
+            values |= dict(id=doc_id, added_at=values["updated_at"], seq=self.next_seq())
+            columns = ", ".join(values)
+            self.db.execute(f"INSERT INTO documents({columns}) VALUES ({', '.join(':' + k for k in values)})", values)
+        self.index_near_duplicates(doc_id, norm)
+
+    def _drop_if_orphaned(self, doc_id: str) -> None:
+        if self.db.execute("SELECT 1 FROM sources WHERE doc_id = ?", (doc_id,)).fetchone():
+            return
+        dependants = [r[0] for r in self.db.execute(
+            "SELECT id FROM documents WHERE near_duplicate_of = ? OR duplicate_of = ?", (doc_id, doc_id))]
+        self.db.execute("UPDATE documents SET near_duplicate_of = NULL, near_duplicate_score = NULL "
+                        "WHERE near_duplicate_of = ?", (doc_id,))
+        self.db.execute("UPDATE documents SET duplicate_of = NULL WHERE duplicate_of = ?", (doc_id,))
+        self.db.execute("DELETE FROM lsh WHERE doc_id = ?", (doc_id,))
+        self.db.execute("DELETE FROM documents WHERE id = ?", (doc_id,))
+        for dependant in dependants:
+            row = self.corpus.document(dependant)
+            self.index_near_duplicates(dependant, row["norm_text"])
+
+    def index_near_duplicates(self, doc_id: str, norm: str) -> None:
+        """Store the document's MinHash buckets and flag it (or a later twin) as a near-duplicate."""
+        sig = dedup.signature(norm)
+        keys = dedup.band_keys(sig)
+        self.db.execute("UPDATE documents SET near_duplicate_of = NULL, near_duplicate_score = NULL WHERE "
+                        "near_duplicate_of = ?", (doc_id,))
+        self.db.execute("DELETE FROM lsh WHERE doc_id = ?", (doc_id,))
+        self.db.executemany("INSERT OR IGNORE INTO lsh(band, bucket, doc_id) VALUES (?, ?, ?)",
+                            [(band, key, doc_id) for band, key in enumerate(keys)])
+        self.db.execute("UPDATE documents SET minhash = ?, near_duplicate_of = NULL, near_duplicate_score = NULL "
+                        "WHERE id = ?", (sig.tobytes(), doc_id))
+        placeholders = " OR ".join("(band = ? AND bucket = ?)" for _ in keys)
+        params = [v for pair in enumerate(keys) for v in pair]
+        candidates = self.db.execute(
+            f"SELECT d.id, d.seq, d.norm_text, d.near_duplicate_of, d.duplicate_of FROM documents d WHERE d.id IN "
+            f"(SELECT doc_id FROM lsh WHERE {placeholders}) AND d.id != ? ORDER BY d.seq",
+            params + [doc_id],
+        ).fetchall()
+        me = self.db.execute("SELECT seq FROM documents WHERE id = ?", (doc_id,)).fetchone()["seq"]
+        for candidate in candidates:
+            if candidate["duplicate_of"] or candidate["near_duplicate_of"]:
+                continue
+            similar, score = dedup.is_near_duplicate(norm, candidate["norm_text"])
+            if not similar:
+                continue
+            if candidate["seq"] < me:
+                self.db.execute("UPDATE documents SET near_duplicate_of = ?, near_duplicate_score = ? WHERE id = ?",
+                                (candidate["id"], round(score, 4), doc_id))
+                self.report.near_duplicates += 1
+                return
+            self.db.execute("UPDATE documents SET near_duplicate_of = ?, near_duplicate_score = ? WHERE id = ?",
+                            (doc_id, round(score, 4), candidate["id"]))
+            self.report.near_duplicates += 1
+
+
+def corpus_variant(corpus: Corpus) -> str:
+    return corpus.get_meta("normalise.variant") or DEFAULT_VARIANT
+
+
+def ingest(
+    corpus: Corpus,
+    inputs: Iterable[str],
+    *,
+    read_options: ReadOptions | None = None,
+    meta: str | Path | None = None,
+    stdin=None,
+    progress: Progress | None = None,
+) -> IngestReport:
+    """Read files, folders (recursively) and ``-`` (paths on stdin) into the corpus.
+
+    Unreadable files and rows are skipped, reported and logged; the rest goes in.
+    Re-ingesting an unchanged file changes nothing; a changed file updates its
+    document; a file whose normalised text is already in the corpus becomes one
+    more source of that document.
+    """
+    sidecar = load_sidecar(meta) if meta else {}
+    report = IngestReport()
+    paths: list[Path] = []
+    for item in expand_paths(inputs, stdin):
+        if isinstance(item, Skipped):
+            report.skipped.append(item)
+        else:
+            paths.append(item)
+    if not paths and not report.skipped:
+        raise UsageError("no input files (supported: " + ", ".join(sorted(_suffixes())) + ")")
+    variant = corpus_variant(corpus)
+    writer = _Writer(corpus, report)
+    logged = 0
+    for start in range(0, len(paths), BATCH_FILES):
+        batch = paths[start : start + BATCH_FILES]
+        with corpus.transaction():
+            if corpus.get_meta("normalise.variant") is None:
+                corpus.set_meta("normalise.variant", variant)
+                corpus.set_meta("normalise.opencc", opencc_backend())
+            for path in batch:
+                report.files += 1
+                for item in read_path(path, read_options):
+                    if isinstance(item, Skipped):
+                        report.skipped.append(item)
+                    else:
+                        writer.store(item, _sidecar_for(sidecar, item), variant)
+                if progress:
+                    progress(report.files, len(paths))
+            for skipped in report.skipped[logged:]:
+                corpus.log("ingest", "skipped", skipped.reason, skipped.path, skipped.line)
+            logged = len(report.skipped)
+    with corpus.transaction():
+        for skipped in report.skipped[logged:]:
+            corpus.log("ingest", "skipped", skipped.reason, skipped.path, skipped.line)
+        corpus.log("ingest", "info", "; ".join(f"{k}: {v}" for k, v in report.summary()))
+    return report
+
+
+def _suffixes():
+    from policylex.readers import READERS
+
+    return READERS
+
+
+@dataclass
+class NormaliseReport:
+    documents: int = 0
+    changed: int = 0
+    duplicates: int = 0
+    variant: str = DEFAULT_VARIANT
+
+    def summary(self) -> list[tuple[str, object]]:
+        return [("variant", self.variant), ("documents", self.documents), ("normalised text changed", self.changed),
+                ("exact duplicates", self.duplicates)]
+
+
+def renormalise(corpus: Corpus, *, variant: str | None = None, progress: Progress | None = None,
+                batch_size: int = 500) -> NormaliseReport:
+    """Rewrite every document's normalised text (script variant, pinyin, boilerplate).
+
+    Documents whose normalised text becomes identical are marked exact duplicates
+    of the earliest one; near-duplicates are re-checked for changed documents.
+    """
+    variant = variant or corpus_variant(corpus)
+    if variant not in VARIANTS:
+        raise UsageError(f"unknown variant {variant!r}; choose one of {', '.join(VARIANTS)}")
+    report = NormaliseReport(variant=variant)
+    ids = [row[0] for row in corpus.db.execute("SELECT id FROM documents ORDER BY seq")]
+    writer = _Writer(corpus, IngestReport())
+    settings = json_dumps({"variant": variant})
+    for start in range(0, len(ids), batch_size):
+        chunk = ids[start : start + batch_size]
+        with corpus.transaction():
+            for doc_id in chunk:
+                row = corpus.document(doc_id)
+                source_text = row["text"] if row["text"] is not None else normalise_newlines(row["raw_text"])
+                norm = normalise(source_text, variant) or row["norm_text"]
+                report.documents += 1
+                if norm == row["norm_text"] and row["norm_settings"] == settings:
+                    continue
+                if norm != row["norm_text"]:
+                    report.changed += 1
+                corpus.db.execute(
+                    "UPDATE documents SET norm_text = ?, norm_hash = ?, norm_settings = ?, chars = ?, updated_at = ? "
+                    "WHERE id = ?", (norm, _sha(norm), settings, len(norm), now(), doc_id))
+                if norm != row["norm_text"]:
+                    writer.index_near_duplicates(doc_id, norm)
+            if progress:
+                progress(min(start + batch_size, len(ids)), len(ids))
+    with corpus.transaction():
+        corpus.db.execute("UPDATE documents SET duplicate_of = NULL")
+        corpus.db.execute(
+            "UPDATE documents SET duplicate_of = (SELECT f.id FROM documents f WHERE f.norm_hash = documents.norm_hash "
+            "ORDER BY f.seq LIMIT 1) WHERE seq > (SELECT min(f.seq) FROM documents f WHERE f.norm_hash = documents.norm_hash)"
+        )
+        report.duplicates = corpus.db.execute("SELECT count(*) FROM documents WHERE duplicate_of IS NOT NULL").fetchone()[0]
+        corpus.set_meta("normalise.variant", variant)
+        corpus.set_meta("normalise.opencc", opencc_backend())
+        corpus.log("normalise", "info", "; ".join(f"{k}: {v}" for k, v in report.summary()))
+    return report

@@ -1,0 +1,185 @@
+"""Text normalisation: one script, no converter artefacts, no page furniture.
+
+Each step is a plain ``str -> str`` function.  Two composites matter:
+
+* :func:`clean` makes text comparable without dropping anything: line endings,
+  full-width letters and digits, inline pinyin left by site converters, and the
+  script variant.  Metadata extraction reads cleaned text, since the page-date
+  and source lines it needs are still there.
+* :func:`normalise` is ``clean`` followed by :func:`strip_boilerplate`, repeated
+  until nothing changes, so it is idempotent by construction.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+VARIANTS = ("t2s", "tw2s", "hk2s", "none")
+DEFAULT_VARIANT = "t2s"
+
+# --- script conversion -------------------------------------------------------
+
+
+@lru_cache(maxsize=None)
+def _converter(variant: str):
+    from opencc import OpenCC  # deferred: building the dictionaries takes a moment
+
+    return OpenCC(variant)
+
+
+def convert_script(text: str, variant: str = DEFAULT_VARIANT) -> str:
+    """Convert traditional to simplified script with OpenCC (``variant='none'`` keeps it)."""
+    if variant not in VARIANTS:
+        raise ValueError(f"unknown script variant {variant!r}; choose one of {', '.join(VARIANTS)}")
+    if variant == "none" or not text:
+        return text
+    return _converter(variant).convert(text)
+
+
+def opencc_backend() -> str:
+    """Name and version of the OpenCC implementation, recorded with the corpus."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    for dist in ("opencc-python-reimplemented", "opencc"):
+        try:
+            return f"{dist} {version(dist)}"
+        except PackageNotFoundError:
+            continue
+    return "unknown"
+
+
+# --- character-level clean-up ---------------------------------------------------
+
+_CJK = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
+_TONED = "āáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜńňǹḿ"
+# A pinyin syllable as converters print it: lower-case letters with at least one tone
+# mark (ASCII-only words in brackets are real text: (wto), (a)), or a neutral-tone
+# syllable from the short list converters emit.
+_SYLLABLE = rf"[a-zü{_TONED}]*[{_TONED}][a-zü{_TONED}]*|de|le|me|men|zi|ne|ma|ba|ge|zhe|guo"
+_PINYIN_ARTEFACT = re.compile(rf"(?<=[{_CJK}])(?:[(（](?:{_SYLLABLE})[)）])+")
+
+_FULLWIDTH_ALNUM = {c: c - 0xFEE0 for r in ((0xFF10, 0xFF19), (0xFF21, 0xFF3A), (0xFF41, 0xFF5A)) for c in range(r[0], r[1] + 1)}
+_SPACES = {0x3000: 0x20, 0x00A0: 0x20, 0x2002: 0x20, 0x2003: 0x20, 0x2009: 0x20, 0x200B: None, 0xFEFF: None}
+
+
+def remove_pinyin_artefacts(text: str) -> str:
+    """Drop pinyin that site converters leave after a character: 會(huì)議 → 會議.
+
+    Real brackets survive: (一), (下称《意见》), (2023), (wto).
+    """
+    return _PINYIN_ARTEFACT.sub("", text)
+
+
+def fold_width(text: str) -> str:
+    """Full-width ASCII letters and digits to half-width; odd spaces to plain ones.
+
+    Chinese punctuation (，。（）：) is left as it is.
+    """
+    return text.translate(_FULLWIDTH_ALNUM).translate(_SPACES)
+
+
+def normalise_newlines(text: str) -> str:
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+def clean(text: str, variant: str = DEFAULT_VARIANT) -> str:
+    """Everything that makes text comparable without removing any line."""
+    text = normalise_newlines(text)
+    text = remove_pinyin_artefacts(text)
+    text = fold_width(text)
+    return convert_script(text, variant)
+
+
+# --- page furniture --------------------------------------------------------------
+
+# Labels of metadata fields that page templates print around an article.
+META_LABELS = (
+    "来源|來源|稿源|来自|转载自|转自|作者|责任编辑|編輯|编辑|发布时间|发布日期|发布于|发稿时间|"
+    "更新时间|日期|时间|时間|供稿|通讯员|记者|摄影|图片|点击数|点击量|浏览次数|阅读次数|阅读|浏览|"
+    "信息来源|文章来源|审核|校对|字号|字体|颜色"
+)
+_DATE = r"\d{4}\s*[-/.年]\s*\d{1,2}\s*[-/.月]\s*\d{1,2}\s*日?(?:\s*\d{1,2}:\d{2}(?::\d{2})?)?"
+_FIELD = re.compile(rf"(?:{META_LABELS})\s*[:：]\s*[^\s:：]*")
+_FONT_SIZE = re.compile(r"【?(?:字号|字体)\s*[:：]?\s*(?:[A大中小]\s*)+】?")
+_DATE_RE = re.compile(_DATE)
+_WEEKDAY = re.compile(r"星期[一二三四五六日天]|周[一二三四五六日]")
+_WIDGET_WORDS = re.compile(
+    r"分享到|我要爆料|免责声明|打印本页|关闭窗口|关闭本页|纠错|收藏本页|加入收藏|设为首页|返回顶部|"
+    r"打印|关闭|相关文章|相关新闻|相关阅读|上一篇|下一篇|扫一扫|微信|微博|QQ空间|二维码|【|】|\[|\]|[:：|丨/·]"
+)
+_FURNITURE_LINE = re.compile(r"今天是|今日是|欢迎访问|欢迎您|当前位置|您的位置|您现在的位置|所在位置")
+_BREADCRUMB = re.compile(r"^[^。，！？]{1,40}(?:\s*[>＞»]\s*[^。，！？>＞»]{1,20}){2,}$")
+_SENTENCE_END = re.compile(r"[。！？；]")
+
+
+def _is_metadata_line(line: str) -> bool:
+    """A line made only of label:value fields and dates (来源:… 发布时间:2022-05-10)."""
+    if _SENTENCE_END.search(line):
+        return False
+    rest = _FIELD.sub(" ", _FONT_SIZE.sub(" ", line))
+    rest = _DATE_RE.sub(" ", rest)
+    if rest == line:
+        return False
+    return not re.sub(r"[\s,，;；|/·]+", "", rest)
+
+
+def _is_widget_line(line: str) -> bool:
+    """Share buttons, 我要爆料 / 免责声明, 相关文章: — nothing but widget words."""
+    if len(line) > 40 or not _WIDGET_WORDS.search(line):
+        return False
+    return not re.sub(r"\s+", "", _WIDGET_WORDS.sub("", line))
+
+
+def _is_furniture_line(line: str) -> bool:
+    """Greetings, today's date, 'you are here' and breadcrumb trails of the page template."""
+    if len(line) > 80 or _SENTENCE_END.search(line):
+        return False
+    if _FURNITURE_LINE.search(line):
+        return True
+    if _WEEKDAY.search(line) and _DATE_RE.search(line) and len(_DATE_RE.sub("", line)) < 30:
+        return True
+    return bool(_BREADCRUMB.match(line))
+
+
+def is_boilerplate_line(line: str) -> bool:
+    return _is_metadata_line(line) or _is_widget_line(line) or _is_furniture_line(line)
+
+
+def _is_repeat(line: str, seen: set[str]) -> bool:
+    """The same line again, or an earlier line written twice in a row (标题标题)."""
+    if line in seen:
+        return True
+    for earlier in seen:
+        if len(line) % len(earlier) == 0 and line == earlier * (len(line) // len(earlier)):
+            return True
+    return False
+
+
+def collapse_whitespace(text: str) -> str:
+    """One space inside a line at most, no blank lines, no edge spaces."""
+    lines = (re.sub(r"[ \t\f\v]+", " ", line).strip() for line in text.split("\n"))
+    return "\n".join(line for line in lines if line)
+
+
+def strip_boilerplate(text: str) -> str:
+    """Drop page furniture, widget and metadata lines, and repeated lines (titles)."""
+    kept: list[str] = []
+    seen: set[str] = set()
+    for line in collapse_whitespace(text).split("\n"):
+        if is_boilerplate_line(line) or _is_repeat(line, seen):
+            continue
+        seen.add(line)
+        kept.append(line)
+    return "\n".join(kept)
+
+
+def normalise(text: str, variant: str = DEFAULT_VARIANT) -> str:
+    """Clean, then strip boilerplate; repeated until stable, so normalise∘normalise = normalise."""
+    result = strip_boilerplate(clean(text, variant))
+    for _ in range(8):
+        again = strip_boilerplate(clean(result, variant))
+        if again == result:
+            return result
+        result = again
+    return result

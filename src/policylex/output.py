@@ -1,0 +1,88 @@
+"""One renderer for every command: a rich table for people, CSV/TSV/JSON/JSONL for scripts.
+
+Data goes to stdout; the CLI sends everything else to stderr.  Non-ASCII text is
+written as it is, so Chinese stays readable in every format.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import sys
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import IO, Any, Iterable, Iterator, Sequence
+
+
+class Format(str, Enum):
+    table = "table"
+    csv = "csv"
+    tsv = "tsv"
+    json = "json"
+    jsonl = "jsonl"
+
+
+@dataclass
+class Table:
+    """Rows with fixed, named columns: what every analysis function returns."""
+
+    columns: Sequence[str]
+    rows: Iterable[Sequence[Any]]
+    title: str | None = None
+    notes: list[str] = field(default_factory=list)
+
+    def records(self) -> Iterator[dict[str, Any]]:
+        for row in self.rows:
+            yield dict(zip(self.columns, row))
+
+    def to_pandas(self):
+        """The table as a pandas DataFrame (pandas is not a dependency: install it to use this)."""
+        import pandas as pd
+
+        return pd.DataFrame(list(self.rows), columns=list(self.columns))
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float):
+        return f"{value:.4f}".rstrip("0").rstrip(".") if value != int(value) else str(int(value))
+    return str(value)
+
+
+def render(table: Table, fmt: Format | str = Format.table, stream: IO[str] | None = None) -> None:
+    stream = stream or sys.stdout
+    fmt = Format(fmt)
+    if fmt is Format.table:
+        _render_rich(table, stream)
+    elif fmt in (Format.csv, Format.tsv):
+        writer = csv.writer(stream, delimiter="," if fmt is Format.csv else "\t", lineterminator="\n")
+        writer.writerow(table.columns)
+        for row in table.rows:
+            writer.writerow(["" if v is None else v for v in row])
+    elif fmt is Format.jsonl:
+        for record in table.records():
+            stream.write(json.dumps(record, ensure_ascii=False) + "\n")
+    else:
+        stream.write("[")
+        for i, record in enumerate(table.records()):
+            stream.write(("," if i else "") + "\n  " + json.dumps(record, ensure_ascii=False))
+        stream.write("\n]\n")
+    stream.flush()
+
+
+def _render_rich(table: Table, stream: IO[str]) -> None:
+    from rich.console import Console
+    from rich.table import Table as RichTable
+
+    rich_table = RichTable(title=table.title, title_justify="left", header_style="bold")
+    rows = [list(row) for row in table.rows]
+    for i, column in enumerate(table.columns):
+        numeric = bool(rows) and all(isinstance(r[i], (int, float)) or r[i] is None for r in rows)
+        rich_table.add_column(column, justify="right" if numeric else "left", overflow="fold")
+    for row in rows:
+        rich_table.add_row(*(_cell(v) for v in row))
+    console = Console(file=stream, soft_wrap=False, highlight=False)
+    console.print(rich_table)
+    for note in table.notes:
+        console.print(note, style="dim")

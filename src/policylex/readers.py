@@ -1,0 +1,448 @@
+"""Readers: files in, article texts with their provenance out.
+
+One reader per input format.  Each yields :class:`SourceText` for every article
+it can read and :class:`Skipped` for every file or row it cannot, so that one
+bad file (or row) never stops a batch.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import hashlib
+import io
+import json
+import os
+import re
+import sys
+import unicodedata
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterable, Iterator
+
+from policylex.errors import InputError
+from policylex.normalise import normalise_newlines
+
+READERS = {
+    ".txt": "text",
+    ".md": "text",
+    ".html": "html",
+    ".htm": "html",
+    ".csv": "csv",
+    ".tsv": "tsv",
+    ".jsonl": "jsonl",
+    ".json": "json",
+}
+
+# Column names scraper exports use for each field, in order of preference.
+COLUMN_NAMES = {
+    "text": ("text", "content", "body", "article", "fulltext", "full_text", "正文", "内容", "全文", "文本", "text_content"),
+    "title": ("title", "headline", "标题", "题目", "title_text"),
+    "date": ("date", "pub_date", "publish_date", "published", "pubdate", "publish_time", "pub_time", "time",
+             "datetime", "发布日期", "发布时间", "日期", "时间"),
+    "url": ("url", "link", "href", "source_url", "网址", "链接"),
+    "source": ("source", "site", "site_name", "media", "publisher", "来源", "网站", "媒体"),
+    "province": ("province", "省份", "省"),
+    "city": ("city", "城市", "市"),
+    "region": ("region", "地区", "地域"),
+}
+MAX_FILE_BYTES = 200 * 1024 * 1024
+
+_MAGIC = {
+    b"\x89PNG": "PNG image",
+    b"\xff\xd8\xff": "JPEG image",
+    b"GIF8": "GIF image",
+    b"%PDF": "PDF document",
+    b"PK\x03\x04": "ZIP archive (docx/xlsx?)",
+    b"\x1f\x8b": "gzip archive",
+    b"\xd0\xcf\x11\xe0": "MS Office document",
+    b"SQLite format 3": "SQLite database",
+}
+_CANDIDATE_ENCODINGS = ["utf_8", "gb18030", "big5", "cp950", "big5hkscs", "utf_16", "utf_16_le", "utf_16_be"]
+
+
+@dataclass
+class SourceText:
+    """One article as a reader found it."""
+
+    path: str
+    record: str  # "" for a whole file; "row 3" / "line 3" for a row of a table
+    reader: str
+    encoding: str
+    raw_sha256: str
+    raw_text: str  # decoded exactly as found (for HTML, the page source)
+    text: str  # the article text the reader extracted, LF line endings
+    fields: dict[str, str] = field(default_factory=dict)  # metadata the source states
+    page_text: str | None = None  # HTML: the whole visible page, for page-date and source lines
+
+    @property
+    def name(self) -> str:
+        stem = Path(self.path).stem
+        return f"{stem}#{self.record.split()[-1]}" if self.record else stem
+
+
+@dataclass
+class Skipped:
+    path: str
+    reason: str
+    line: int | None = None
+
+    def __str__(self) -> str:
+        return f"{self.path}:{self.line}: {self.reason}" if self.line is not None else f"{self.path}: {self.reason}"
+
+
+@dataclass
+class ReadOptions:
+    text_column: str | None = None
+    title_column: str | None = None
+    date_column: str | None = None
+    region_column: str | None = None
+    url_column: str | None = None
+    source_column: str | None = None
+
+    def column_for(self, key: str) -> str | None:
+        return getattr(self, f"{key}_column", None)
+
+
+# --- paths ----------------------------------------------------------------------
+
+
+def expand_paths(inputs: Iterable[str], stdin: io.TextIOBase | None = None) -> Iterator[Path | Skipped]:
+    """Files named, files under folders named (recursively, sorted), and paths read from stdin for ``-``."""
+    for item in inputs:
+        if item == "-":
+            stream = stdin if stdin is not None else sys.stdin
+            yield from expand_paths((line.strip() for line in stream if line.strip()), None)
+            continue
+        path = Path(item)
+        if path.is_dir():
+            yield from _walk(path)
+        elif path.is_file():
+            yield path
+        elif path.is_symlink():
+            yield Skipped(str(path), "broken symbolic link")
+        else:
+            yield Skipped(str(path), "no such file or folder")
+
+
+def _walk(folder: Path) -> Iterator[Path | Skipped]:
+    seen_dirs: set[tuple[int, int]] = set()
+    for root, dirs, files in os.walk(folder, followlinks=True, onerror=None):
+        st = os.stat(root)
+        if (st.st_dev, st.st_ino) in seen_dirs:  # a symlink loop
+            dirs[:] = []
+            continue
+        seen_dirs.add((st.st_dev, st.st_ino))
+        dirs.sort()
+        for name in sorted(files):
+            path = Path(root, name)
+            if path.suffix.lower() not in READERS or name.startswith("."):
+                continue
+            if not path.exists():
+                yield Skipped(str(path), "broken symbolic link")
+            else:
+                yield path
+
+
+# --- decoding -------------------------------------------------------------------
+
+
+def sha256_hex(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def _control_ratio(text: str) -> float:
+    sample = text[:20000]
+    if not sample:
+        return 0.0
+    bad = sum(1 for c in sample if (unicodedata.category(c) == "Cc" and c not in "\t\n\r\f") or c == "\ufffd")
+    return bad / len(sample)
+
+
+def _strict_utf8(data: bytes) -> str | None:
+    """UTF-8 if the bytes are UTF-8, forgiving only a character cut off at the very end."""
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        if error.reason == "unexpected end of data" and error.start >= len(data) - 3 and error.start > 0:
+            return data[: error.start].decode("utf-8", errors="strict")
+        return None
+
+
+def decode_bytes(data: bytes, path: str, declared: str | None = None) -> tuple[str, str]:
+    """Decode a file's bytes, returning (text, encoding); InputError when it is not text.
+
+    UTF-8 (with or without BOM) and UTF-16 with BOM are recognised exactly; else a
+    charset declared by the file (HTML ``<meta charset>``) is tried; else
+    charset-normalizer chooses among GB18030, Big5 and UTF-16 by language model.
+    """
+    if not data:
+        raise InputError(path, "empty file")
+    for magic, kind in _MAGIC.items():
+        if data.startswith(magic):
+            raise InputError(path, f"binary file ({kind}), not text")
+    if data.startswith(codecs.BOM_UTF8):
+        text = _strict_utf8(data[3:])
+        if text is not None:
+            return text, "utf-8-sig"
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        try:
+            return data.decode("utf-16"), "utf-16"
+        except UnicodeDecodeError:
+            pass
+    text = _strict_utf8(data)
+    if text is not None and _control_ratio(text) < 0.01:
+        return text, "utf-8"
+    if declared:
+        try:
+            codec = codecs.lookup(declared).name
+            if codec in ("gb2312", "gbk"):
+                codec = "gb18030"
+            text = data.decode(codec)
+            if _control_ratio(text) < 0.01:
+                return text, codec
+        except (LookupError, UnicodeDecodeError):
+            pass
+    if data.count(b"\x00") > len(data) // 50 and not _looks_utf16(data):
+        raise InputError(path, "binary file (NUL bytes), not text")
+    import charset_normalizer  # deferred: only files that are not UTF-8 need it
+
+    best = charset_normalizer.from_bytes(data, cp_isolation=_CANDIDATE_ENCODINGS).best()
+    if best is not None:
+        encoding = {"gb2312": "gb18030", "gbk": "gb18030"}.get(best.encoding, best.encoding)
+        try:
+            text = data.decode(encoding)
+        except UnicodeDecodeError:
+            text = None
+        if text and _control_ratio(text) < 0.01:
+            return text, encoding.replace("_", "-")
+    raise InputError(path, "undecodable bytes: not UTF-8, UTF-16, GB18030 or Big5 text")
+
+
+def _looks_utf16(data: bytes) -> bool:
+    """UTF-16 without a BOM: ASCII-heavy text has a NUL in every other byte."""
+    sample = data[:4000]
+    evens, odds = sample[0::2].count(0), sample[1::2].count(0)
+    return max(evens, odds) > len(sample) // 4 and min(evens, odds) < len(sample) // 50
+
+
+def read_bytes(path: Path) -> bytes:
+    try:
+        size = path.stat().st_size
+        if size > MAX_FILE_BYTES:
+            raise InputError(str(path), f"file too large ({size // 2**20} MB > {MAX_FILE_BYTES // 2**20} MB)")
+        return path.read_bytes()
+    except PermissionError:
+        raise InputError(str(path), "permission denied") from None
+    except IsADirectoryError:
+        raise InputError(str(path), "is a folder") from None
+    except OSError as error:
+        raise InputError(str(path), error.strerror or str(error)) from None
+
+
+# --- readers --------------------------------------------------------------------
+
+
+def read_path(path: Path, options: ReadOptions | None = None) -> Iterator[SourceText | Skipped]:
+    """Every article in one file, or the reasons it cannot be read."""
+    options = options or ReadOptions()
+    kind = READERS.get(path.suffix.lower())
+    try:
+        if kind is None:
+            raise InputError(str(path), f"unsupported file type {path.suffix or '(none)'}")
+        data = read_bytes(path)
+        if kind == "text":
+            yield _read_text(path, data)
+        elif kind == "html":
+            yield _read_html(path, data)
+        elif kind in ("csv", "tsv"):
+            yield from _read_table(path, data, kind, options)
+        elif kind == "jsonl":
+            yield from _read_jsonl(path, data, options)
+        else:
+            yield from _read_json(path, data, options)
+    except InputError as error:
+        yield Skipped(error.path, error.reason, error.line)
+
+
+def _read_text(path: Path, data: bytes) -> SourceText:
+    raw, encoding = decode_bytes(data, str(path))
+    text = normalise_newlines(raw)
+    if not text.strip():
+        raise InputError(str(path), "no text (only white space)")
+    return SourceText(str(path), "", "text", encoding, sha256_hex(data), raw, text)
+
+
+_META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_\-]+)""", re.I)
+_DATE_META = ("pubdate", "publishdate", "publish_date", "article:published_time", "og:published_time",
+              "dc.date.issued", "dc.date", "dcterms.created", "date", "firstpublishedtime", "published")
+_SOURCE_META = ("contentsource", "source", "og:site_name", "sitename", "site_name", "application-name")
+_TITLE_SUFFIX = re.compile(r"\s*(?:[_|｜—–-]+\s*[^_|｜—–-]{2,30})+$")
+
+
+def _read_html(path: Path, data: bytes) -> SourceText:
+    declared = _META_CHARSET.search(data[:4096])
+    raw, encoding = decode_bytes(data, str(path), declared.group(1).decode("ascii", "ignore") if declared else None)
+    import lxml.html  # deferred with trafilatura: only HTML needs them
+    import trafilatura
+
+    try:
+        tree = lxml.html.fromstring(raw.encode("utf-8"), parser=lxml.html.HTMLParser(encoding="utf-8"))
+    except (ValueError, lxml.etree.ParserError) as error:
+        raise InputError(str(path), f"not parseable HTML ({error})") from None
+    fields = _html_fields(tree)
+    text = trafilatura.extract(raw, include_comments=False, include_tables=True, deduplicate=False) or ""
+    if not _has_prose(text):
+        raise InputError(str(path), "no article text in HTML page")
+    for bad in tree.xpath("//script|//style|//noscript|//template"):
+        bad.drop_tree()
+    page_text = "\n".join(s.strip() for s in tree.xpath("//body//text()") if s.strip())
+    title = fields.get("title")
+    if title and not text.lstrip().startswith(title):
+        text = f"{title}\n{text}"  # as in a plain-text article, the title is part of the text
+    return SourceText(str(path), "", "html", encoding, sha256_hex(data), raw, normalise_newlines(text),
+                      fields, page_text)
+
+
+_PROSE_LINE = re.compile(r"[。！？!?]|[^\s|]{30,}")
+
+
+def _has_prose(text: str) -> bool:
+    """Whether extracted page text holds at least one sentence, not only menu words.
+
+    trafilatura falls back to navigation labels on a page with no article.
+    """
+    return any(_PROSE_LINE.search(line) and "今天是" not in line for line in text.split("\n"))
+
+
+def _html_fields(tree) -> dict[str, str]:
+    metas: dict[str, str] = {}
+    for meta in tree.xpath("//meta[@content]"):
+        key = (meta.get("name") or meta.get("property") or meta.get("itemprop") or "").strip().lower()
+        if key and key not in metas:
+            metas[key] = meta.get("content").strip()
+    fields: dict[str, str] = {}
+    h1 = next((h.text_content().strip() for h in tree.xpath("//h1") if h.text_content().strip()), None)
+    page_title = next((t.text_content().strip() for t in tree.xpath("//title")), None)
+    title = h1 or (_TITLE_SUFFIX.sub("", page_title) if page_title else None) or metas.get("og:title")
+    if title:
+        fields["title"] = title
+    date = next((metas[k] for k in _DATE_META if metas.get(k)), None)
+    if date:
+        fields["date"] = date
+    url = next((link.get("href") for link in tree.xpath("//link[@rel='canonical'][@href]")), None) or metas.get("og:url")
+    if url:
+        fields["url"] = url
+    source = next((metas[k] for k in _SOURCE_META if metas.get(k)), None)
+    if source:
+        fields["source"] = source
+    return fields
+
+
+def _column_map(columns: list[str], options: ReadOptions, path: str) -> dict[str, str]:
+    """Which column holds which field, by option or by the common names."""
+    lowered = {c.strip().lower(): c for c in columns if c}
+    mapping: dict[str, str] = {}
+    for key, names in COLUMN_NAMES.items():
+        wanted = options.column_for(key)
+        if wanted:
+            if wanted not in columns and wanted.lower() not in lowered:
+                raise InputError(path, f"no column {wanted!r} (columns: {', '.join(columns)})")
+            mapping[key] = wanted if wanted in columns else lowered[wanted.lower()]
+            continue
+        for name in names:
+            if name in lowered:
+                mapping[key] = lowered[name]
+                break
+    if "text" not in mapping:
+        raise InputError(
+            path,
+            f"no text column among {', '.join(columns)} (looked for {', '.join(COLUMN_NAMES['text'][:6])}, …; "
+            "name it with --text-column)",
+        )
+    return mapping
+
+
+def _record(path: Path, record: str, reader: str, encoding: str, row: dict, mapping: dict[str, str]) -> SourceText | Skipped:
+    text = row.get(mapping["text"])
+    if not isinstance(text, str) or not text.strip():
+        return Skipped(str(path), "empty text", int(record.split()[-1]) if record.startswith("line") else None)
+    fields = {key: str(row[col]) for key, col in mapping.items()
+              if key != "text" and row.get(col) not in (None, "")}
+    canonical = json.dumps({k: row[k] for k in sorted(row) if isinstance(k, str)}, ensure_ascii=False, default=str)
+    return SourceText(str(path), record, reader, encoding, sha256_hex(canonical.encode("utf-8")), text,
+                      normalise_newlines(text), fields)
+
+
+def _read_table(path: Path, data: bytes, kind: str, options: ReadOptions) -> Iterator[SourceText | Skipped]:
+    text, encoding = decode_bytes(data, str(path))
+    delimiter = "\t" if kind == "tsv" else ","
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
+    try:
+        header = next(reader)
+    except StopIteration:
+        raise InputError(str(path), "empty table") from None
+    except csv.Error as error:
+        raise InputError(str(path), f"malformed header: {error}", 1) from None
+    header = [h.strip().lstrip("\ufeff") for h in header]
+    mapping = _column_map(header, options, str(path))
+    row_number = 0
+    while True:
+        line = reader.line_num + 1
+        try:
+            values = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as error:
+            yield Skipped(str(path), f"malformed {kind.upper()} ({error}); rest of file not read", line)
+            return
+        if not any(v.strip() for v in values):
+            continue
+        row_number += 1
+        if len(values) != len(header):
+            yield Skipped(str(path), f"row has {len(values)} fields, header has {len(header)}", line)
+            continue
+        result = _record(path, f"row {row_number}", kind, encoding, dict(zip(header, values)), mapping)
+        if isinstance(result, Skipped):
+            result.line = line
+        yield result
+
+
+def _read_jsonl(path: Path, data: bytes, options: ReadOptions) -> Iterator[SourceText | Skipped]:
+    text, encoding = decode_bytes(data, str(path))
+    mapping = None
+    for number, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+        except json.JSONDecodeError as error:
+            yield Skipped(str(path), f"malformed JSON ({error.msg} at column {error.colno})", number)
+            continue
+        if not isinstance(row, dict):
+            yield Skipped(str(path), f"a JSON {type(row).__name__}, not an object", number)
+            continue
+        try:
+            mapping = mapping or _column_map(list(row), options, str(path))
+        except InputError as error:
+            yield Skipped(error.path, error.reason, number)
+            continue
+        result = _record(path, f"line {number}", "jsonl", encoding, row, mapping)
+        if isinstance(result, Skipped):
+            result.line = number
+        yield result
+
+
+def _read_json(path: Path, data: bytes, options: ReadOptions) -> Iterator[SourceText | Skipped]:
+    text, encoding = decode_bytes(data, str(path))
+    try:
+        records = json.loads(text)
+    except json.JSONDecodeError as error:
+        raise InputError(str(path), f"malformed JSON ({error.msg})", error.lineno) from None
+    if not isinstance(records, list) or not all(isinstance(r, dict) for r in records):
+        raise InputError(str(path), "JSON is not a list of records (objects)")
+    if not records:
+        raise InputError(str(path), "JSON list is empty")
+    mapping = _column_map(list(records[0]), options, str(path))
+    for number, row in enumerate(records, start=1):
+        yield _record(path, f"record {number}", "json", encoding, row, mapping)

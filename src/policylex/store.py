@@ -1,0 +1,277 @@
+"""The corpus store: one SQLite file, no server.
+
+Tables (schema version 1; see README for how to open them with sqlite3 or pandas):
+
+``documents``
+    one row per distinct article: stable ``id``, metadata, the decoded raw text
+    (never modified), the normalised text, the tokens (space-separated), and the
+    duplicate flags.
+``sources``
+    provenance: every file (or row of a table) that gave a document, with its
+    reader, detected encoding, sha256 of the raw bytes and ingest time.  Two files
+    with the same normalised text are two sources of one document.
+``log``
+    every skipped file or row, with path, line and reason, and every run.
+``meta``
+    schema version and the settings the texts were made with.
+
+Every write happens inside a transaction, so a crash or Ctrl-C leaves each batch
+either wholly written or not at all.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+from contextlib import contextmanager
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Iterator
+
+from policylex.errors import CorpusError
+
+SCHEMA_VERSION = 1
+APPLICATION = "policylex"
+DEFAULT_PATH = "policylex.db"
+ENV_VAR = "POLICYLEX_CORPUS"
+
+SCHEMA = """
+CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE documents (
+    id TEXT PRIMARY KEY,
+    name TEXT NOT NULL,
+    title TEXT,
+    date TEXT,
+    year INTEGER,
+    province TEXT,
+    province_code TEXT,
+    city TEXT,
+    city_code TEXT,
+    source TEXT,
+    url TEXT,
+    meta_origin TEXT NOT NULL DEFAULT '{}',
+    raw_text TEXT NOT NULL,
+    text TEXT,
+    norm_text TEXT NOT NULL,
+    norm_hash TEXT NOT NULL,
+    norm_settings TEXT NOT NULL,
+    chars INTEGER NOT NULL,
+    tokens TEXT,
+    token_count INTEGER,
+    tokens_norm_hash TEXT,
+    tokens_settings TEXT,
+    duplicate_of TEXT REFERENCES documents(id),
+    near_duplicate_of TEXT REFERENCES documents(id),
+    near_duplicate_score REAL,
+    minhash BLOB,
+    added_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL,
+    seq INTEGER NOT NULL
+);
+CREATE INDEX documents_norm_hash ON documents(norm_hash);
+CREATE UNIQUE INDEX documents_seq ON documents(seq);
+CREATE TABLE sources (
+    path TEXT NOT NULL,
+    record TEXT NOT NULL DEFAULT '',
+    doc_id TEXT NOT NULL REFERENCES documents(id),
+    reader TEXT NOT NULL,
+    encoding TEXT NOT NULL,
+    raw_sha256 TEXT NOT NULL,
+    fields_hash TEXT NOT NULL,
+    ingested_at TEXT NOT NULL,
+    PRIMARY KEY (path, record)
+);
+CREATE INDEX sources_doc ON sources(doc_id);
+CREATE TABLE lsh (
+    band INTEGER NOT NULL,
+    bucket INTEGER NOT NULL,
+    doc_id TEXT NOT NULL,
+    PRIMARY KEY (band, bucket, doc_id)
+) WITHOUT ROWID;
+CREATE INDEX lsh_doc ON lsh(doc_id);
+CREATE TABLE log (
+    id INTEGER PRIMARY KEY,
+    time TEXT NOT NULL,
+    command TEXT NOT NULL,
+    level TEXT NOT NULL,
+    path TEXT,
+    line INTEGER,
+    message TEXT NOT NULL
+);
+"""
+
+
+def now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+def default_path() -> Path:
+    return Path(os.environ.get(ENV_VAR) or DEFAULT_PATH)
+
+
+class Corpus:
+    """A corpus file.  Open with :meth:`open`; use as a context manager to close it."""
+
+    def __init__(self, path: Path, connection: sqlite3.Connection):
+        self.path = path
+        self.db = connection
+
+    # --- opening ------------------------------------------------------------
+
+    @classmethod
+    def open(cls, path: str | os.PathLike | None = None, *, create: bool = False) -> "Corpus":
+        """Open a corpus; with ``create=True`` make a new one if the file does not exist."""
+        path = Path(path) if path is not None else default_path()
+        exists = path.exists()
+        if not exists and not create:
+            raise CorpusError(f"no corpus at {path}: run `policylex ingest PATH...` first")
+        if exists:
+            _check_is_sqlite(path)
+        try:
+            db = sqlite3.connect(path, isolation_level=None, timeout=60)
+        except sqlite3.Error as error:
+            raise CorpusError(f"cannot open corpus {path}: {error}") from None
+        db.row_factory = sqlite3.Row
+        corpus = cls(path, db)
+        try:
+            db.execute("PRAGMA busy_timeout = 60000")
+            db.execute("PRAGMA foreign_keys = ON")
+            if not exists or not corpus._has_table("meta"):
+                if exists and corpus._has_any_table():
+                    raise CorpusError(f"{path} is an SQLite file but not a policylex corpus")
+                corpus._create()
+            corpus._check_schema()
+            db.execute("PRAGMA journal_mode = WAL")
+        except sqlite3.DatabaseError as error:
+            db.close()
+            raise CorpusError(f"{path} is not a policylex corpus ({error})") from None
+        except CorpusError:
+            db.close()
+            raise
+        return corpus
+
+    def _has_table(self, name: str) -> bool:
+        return self.db.execute("SELECT 1 FROM sqlite_master WHERE type='table' AND name=?", (name,)).fetchone() is not None
+
+    def _has_any_table(self) -> bool:
+        return self.db.execute("SELECT 1 FROM sqlite_master WHERE type='table'").fetchone() is not None
+
+    def _create(self) -> None:
+        with self.transaction():
+            for statement in SCHEMA.split(";"):
+                if statement.strip():
+                    self.db.execute(statement)
+            self.set_meta("application", APPLICATION)
+            self.set_meta("schema_version", str(SCHEMA_VERSION))
+            self.set_meta("created_at", now())
+
+    def _check_schema(self) -> None:
+        application = self.get_meta("application")
+        if application != APPLICATION:
+            raise CorpusError(f"{self.path} is not a policylex corpus")
+        version = self.get_meta("schema_version")
+        if version != str(SCHEMA_VERSION):
+            raise CorpusError(
+                f"corpus {self.path} has schema version {version}; this policylex reads version {SCHEMA_VERSION}"
+            )
+
+    def close(self) -> None:
+        self.db.close()
+
+    def __enter__(self) -> "Corpus":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    # --- transactions and settings ------------------------------------------------
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """BEGIN IMMEDIATE … COMMIT, rolled back on any exception (Ctrl-C included)."""
+        if self.db.in_transaction:
+            yield self.db
+            return
+        try:
+            self.db.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError as error:
+            raise CorpusError(f"cannot write to corpus {self.path}: {error}") from None
+        try:
+            yield self.db
+        except BaseException:
+            self.db.execute("ROLLBACK")
+            raise
+        try:
+            self.db.execute("COMMIT")
+        except sqlite3.OperationalError as error:
+            self.db.execute("ROLLBACK")
+            raise CorpusError(f"cannot write to corpus {self.path}: {error}") from None
+
+    def get_meta(self, key: str, default: str | None = None) -> str | None:
+        row = self.db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return row[0] if row else default
+
+    def set_meta(self, key: str, value: str) -> None:
+        self.db.execute("INSERT INTO meta(key, value) VALUES(?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+                        (key, value))
+
+    def log(self, command: str, level: str, message: str, path: str | None = None, line: int | None = None) -> None:
+        self.db.execute("INSERT INTO log(time, command, level, path, line, message) VALUES (?, ?, ?, ?, ?, ?)",
+                        (now(), command, level, path, line, message))
+
+    # --- reading --------------------------------------------------------------
+
+    def count(self, *, include_duplicates: bool = True) -> int:
+        where = "" if include_duplicates else f" WHERE {COUNTED}"
+        return self.db.execute(f"SELECT count(*) FROM documents{where}").fetchone()[0]
+
+    def documents(self, *, include_duplicates: bool = True, columns: str = "*") -> Iterator[sqlite3.Row]:
+        where = "" if include_duplicates else f" WHERE {COUNTED}"
+        yield from self.db.execute(f"SELECT {columns} FROM documents{where} ORDER BY seq")
+
+    def document(self, doc_id: str) -> sqlite3.Row | None:
+        return self.db.execute("SELECT * FROM documents WHERE id = ?", (doc_id,)).fetchone()
+
+    def settings(self) -> dict[str, str]:
+        return {row[0]: row[1] for row in self.db.execute("SELECT key, value FROM meta ORDER BY key")}
+
+    # --- the pipeline, as methods for notebook users ------------------------------
+
+    def ingest(self, inputs, **options):
+        """Read files and folders into the corpus: see :func:`policylex.ingest.ingest`."""
+        from policylex.ingest import ingest
+
+        return ingest(self, inputs, **options)
+
+    def normalise(self, **options):
+        """Re-normalise every document: see :func:`policylex.ingest.renormalise`."""
+        from policylex.ingest import renormalise
+
+        return renormalise(self, **options)
+
+    def tokenise(self, **options):
+        """Tokenise documents whose text changed: see :func:`policylex.tokenise.tokenise_corpus`."""
+        from policylex.tokenise import tokenise_corpus
+
+        return tokenise_corpus(self, **options)
+
+
+# Documents the analyses count: not an exact or near duplicate of another.
+COUNTED = "duplicate_of IS NULL AND near_duplicate_of IS NULL"
+
+
+def _check_is_sqlite(path: Path) -> None:
+    if path.is_dir():
+        raise CorpusError(f"{path} is a folder, not a corpus file")
+    try:
+        with path.open("rb") as handle:
+            header = handle.read(16)
+    except OSError as error:
+        raise CorpusError(f"cannot read corpus {path}: {error.strerror}") from None
+    if header and header != b"SQLite format 3\x00":
+        raise CorpusError(f"{path} is not a policylex corpus (not an SQLite file)")
+
+
+def json_dumps(value) -> str:
+    return json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":"))

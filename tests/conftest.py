@@ -1,0 +1,42 @@
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from policylex import Corpus
+
+ROOT = Path(__file__).resolve().parent.parent
+SEEDS = ROOT / "seeds"
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+
+
+@pytest.fixture
+def corpus(tmp_path) -> Corpus:
+    with Corpus.open(tmp_path / "corpus.db", create=True) as store:
+        yield store
+
+
+@pytest.fixture(scope="session")
+def _seeds_db(tmp_path_factory) -> Path:
+    path = tmp_path_factory.mktemp("seeds") / "seeds.db"
+    with Corpus.open(path, create=True) as store:
+        store.ingest([str(SEEDS)])
+        store.tokenise(workers=1)
+    return path
+
+
+@pytest.fixture
+def seeds_corpus(_seeds_db, tmp_path) -> Corpus:
+    """The five seeds, ingested and tokenised once per session; each test gets its own copy."""
+    path = tmp_path / "seeds.db"
+    with Corpus.open(_seeds_db) as source:
+        source.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    shutil.copy(_seeds_db, path)
+    with Corpus.open(path) as store:
+        yield store
+
+
+def seed_doc(corpus: Corpus, number: str):
+    return corpus.db.execute("SELECT * FROM documents WHERE name LIKE ?", (f"{number}_%",)).fetchone()

@@ -93,6 +93,18 @@ def clean(text: str, variant: str = DEFAULT_VARIANT) -> str:
 
 # --- page furniture --------------------------------------------------------------
 
+# Page furniture is matched in either script, since ``--variant none`` keeps the
+# traditional one: each simplified character below also matches its traditional form.
+_TRADITIONAL = dict(zip(
+    "关闭页责编辑来发布时间号颜欢访问当声闻读浏览击数扫码转载讯记摄图审对体纠错设为顶条网现录复阅点击",
+    "關閉頁責編輯來發佈時間號顏歡訪問當聲聞讀瀏覽擊數掃碼轉載訊記攝圖審對體糾錯設為頂條網現錄復閱點擊",
+))
+
+
+def _either_script(pattern: str) -> str:
+    return "".join(f"[{c}{_TRADITIONAL[c]}]" if c in _TRADITIONAL else c for c in pattern)
+
+
 # Labels of metadata fields that page templates print around an article.
 META_LABELS = (
     "来源|來源|稿源|来自|转载自|转自|作者|责任编辑|編輯|编辑|发布时间|发布日期|发布于|发稿时间|"
@@ -100,15 +112,15 @@ META_LABELS = (
     "信息来源|文章来源|审核|校对|字号|字体|颜色"
 )
 _DATE = r"\d{4}\s*[-/.年]\s*\d{1,2}\s*[-/.月]\s*\d{1,2}\s*日?(?:\s*\d{1,2}:\d{2}(?::\d{2})?)?"
-_FIELD = re.compile(rf"(?:{META_LABELS})\s*[:：]\s*[^\s:：]*")
-_FONT_SIZE = re.compile(r"【?(?:字号|字体)\s*[:：]?\s*(?:[A大中小]\s*)+】?")
+_FIELD = re.compile(rf"(?:{_either_script(META_LABELS)})\s*[:：]\s*[^\s:：]*")
+_FONT_SIZE = re.compile(_either_script(r"【?(?:字号|字体)\s*[:：]?\s*(?:[A大中小]\s*)+】?"))
 _DATE_RE = re.compile(_DATE)
 _WEEKDAY = re.compile(r"星期[一二三四五六日天]|周[一二三四五六日]")
-_WIDGET_WORDS = re.compile(
+_WIDGET_WORDS = re.compile(_either_script(
     r"分享到|我要爆料|免责声明|打印本页|关闭窗口|关闭本页|纠错|收藏本页|加入收藏|设为首页|返回顶部|"
     r"打印|关闭|相关文章|相关新闻|相关阅读|上一篇|下一篇|扫一扫|微信|微博|QQ空间|二维码|【|】|\[|\]|[:：|丨/·]"
-)
-_FURNITURE_LINE = re.compile(r"今天是|今日是|欢迎访问|欢迎您|当前位置|您的位置|您现在的位置|所在位置")
+))
+_FURNITURE_LINE = re.compile(_either_script(r"今天是|今日是|欢迎访问|欢迎您|当前位置|您的位置|您现在的位置|所在位置"))
 _BREADCRUMB = re.compile(r"^[^。，！？]{1,40}(?:\s*[>＞»]\s*[^。，！？>＞»]{1,20}){2,}$")
 _SENTENCE_END = re.compile(r"[。！？；]")
 

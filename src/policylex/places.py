@@ -45,7 +45,7 @@ NATIONAL_PLACE = Place(NATIONAL, "national", NATIONAL, "000000")
 @dataclass(frozen=True)
 class Gazetteer:
     by_form: dict[str, Place]  # full names and unambiguous short forms
-    suffix_only: frozenset[str]  # short forms that count only with a suffix or body
+    shared: dict[str, list[Place]]  # county names used in several places (朝阳区), resolved by context
     pattern: re.Pattern
     provinces: dict[str, Place]
 
@@ -65,28 +65,33 @@ def _place_from_row(row: dict[str, str]) -> Place:
 def gazetteer() -> Gazetteer:
     rank = {"province": 0, "city": 1, "county": 2}
     forms: dict[str, Place] = {}
-    duplicated: set[str] = set()
-    suffix_only: set[str] = set()
+    counties: dict[str, list[Place]] = {}
     provinces: dict[str, Place] = {}
     with resources.files("policylex").joinpath("data/places.csv").open(encoding="utf-8") as handle:
         for row in csv.DictReader(handle):
             place = _place_from_row(row)
             if place.level == "province":
                 provinces[place.name] = place
-            for form in filter(None, (row["name"], row["short"])):
-                if row["ambiguous_short"] and form == row["short"]:
-                    suffix_only.add(form)
+            if place.level == "county":
+                counties.setdefault(place.name, []).append(place)
+                continue
+            # Short forms that are also ordinary words (长治久安) only count written in full.
+            short = None if row["ambiguous_short"] else row["short"]
+            for form in filter(None, (row["name"], short)):
                 known = forms.get(form)
                 if known is None or rank[place.level] < rank[known.level]:
                     forms[form] = place
-                elif rank[place.level] == rank[known.level] and known != place:
-                    duplicated.add(form)  # 朝阳区 in Beijing and in Changchun
-    for form in duplicated:
-        if forms[form].level == "county":
-            del forms[form]
-    names = sorted(forms, key=len, reverse=True)
+    shared: dict[str, list[Place]] = {}
+    for name, places in counties.items():
+        if name in forms:
+            continue
+        if len(places) == 1:
+            forms[name] = places[0]
+        else:
+            shared[name] = places  # 朝阳区 in Beijing and in Changchun
+    names = sorted(list(forms) + list(shared), key=len, reverse=True)
     pattern = re.compile("|".join(map(re.escape, names)))
-    return Gazetteer(forms, frozenset(suffix_only), pattern, provinces)
+    return Gazetteer(forms, shared, pattern, provinces)
 
 
 def resolve_name(value: str | None) -> Place | None:
@@ -121,14 +126,18 @@ _BARE_BODY = re.compile(rf"(?<![\u4e00-\u9fff])(?:全)?(省|市)(?:人民)?(?:{B
 def find_mentions(text: str) -> list[Mention]:
     """Place names in the text, longest first at each position, with the body after them."""
     g = gazetteer()
-    found = []
+    found: list[Mention] = []
     for match in g.pattern.finditer(text):
         form = match.group()
+        place = g.by_form.get(form)
+        if place is None:  # a shared county name: only right after its province or city (北京市朝阳区)
+            previous = found[-1].place if found and found[-1].end >= match.start() - 1 else None
+            place = next((p for p in g.shared[form] if previous and p.province == previous.province
+                          and (previous.level != "city" or p.city == previous.city)), None)
+            if place is None:
+                continue
         after = _BODY_AFTER.match(text, match.end())
-        body = after.group(1) if after else None
-        if form in g.suffix_only and not text.startswith(("市", "州"), match.end()) and body is None:
-            continue
-        found.append(Mention(match.start(), match.end(), g.by_form[form], body))
+        found.append(Mention(match.start(), match.end(), place, after.group(1) if after else None))
     return found
 
 

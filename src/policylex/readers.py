@@ -78,7 +78,7 @@ class SourceText:
     @property
     def name(self) -> str:
         stem = Path(self.path).stem
-        return f"{stem}#{self.record.split()[-1]}" if self.record else stem
+        return f"{Path(self.path).name}#{self.record.split()[-1]}" if self.record else stem
 
 
 @dataclass

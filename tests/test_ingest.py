@@ -1,0 +1,186 @@
+"""The ingest pipeline against a real corpus file."""
+
+import shutil
+
+import pytest
+
+from conftest import FIXTURES, SEEDS
+from policylex import Corpus
+from policylex.errors import UsageError
+from policylex.overview import document_table
+
+
+def names(corpus, where="1"):
+    return [r[0] for r in corpus.db.execute(f"SELECT name FROM documents WHERE {where} ORDER BY seq")]
+
+
+def test_reingesting_the_same_files_adds_nothing(corpus):
+    first = corpus.ingest([str(SEEDS)])
+    assert (first.added, first.unchanged) == (5, 0)
+    before = corpus.db.execute("SELECT id, updated_at FROM documents ORDER BY seq").fetchall()
+    again = corpus.ingest([str(SEEDS)])
+    assert (again.added, again.updated, again.unchanged) == (0, 0, 5)
+    assert corpus.db.execute("SELECT id, updated_at FROM documents ORDER BY seq").fetchall() == before
+
+
+def test_a_changed_file_updates_its_document(corpus, tmp_path):
+    path = tmp_path / "article.txt"
+    path.write_text("青岛市检察院召开会议\n发布时间：2023-08-08\n会议强调，要依法能动履职。", encoding="utf-8")
+    corpus.ingest([str(path)])
+    (doc_id,) = [r[0] for r in corpus.db.execute("SELECT id FROM documents")]
+    path.write_text("青岛市检察院召开会议\n发布时间：2023-08-09\n会议强调，要依法能动履职，做优四大检察。", encoding="utf-8")
+    report = corpus.ingest([str(path)])
+    assert (report.added, report.updated) == (0, 1)
+    row = corpus.db.execute("SELECT id, date, norm_text FROM documents").fetchone()
+    assert row["id"] == doc_id and row["date"] == "2023-08-09" and "四大检察" in row["norm_text"]
+    assert corpus.count() == 1
+
+
+def test_exact_duplicates_are_one_document_with_several_sources(corpus):
+    report = corpus.ingest([str(FIXTURES / "dedup")])
+    # exact_copy (CRLF) and repost (header and footer that normalisation removes) match original
+    assert report.duplicates == 2
+    assert corpus.db.execute("SELECT count(*) FROM sources").fetchone()[0] == 5
+    assert corpus.count() == 3
+    paths = [r[0].rsplit("/", 1)[-1] for r in corpus.db.execute(
+        "SELECT path FROM sources WHERE doc_id = (SELECT doc_id FROM sources WHERE path LIKE '%original.txt')")]
+    assert sorted(paths) == ["exact_copy.txt", "original.txt", "repost.txt"]
+
+
+def test_near_duplicate_is_flagged_and_left_out(corpus):
+    corpus.ingest([str(FIXTURES / "dedup")])
+    flagged = corpus.db.execute(
+        "SELECT d.name, o.name AS of, d.near_duplicate_score FROM documents d JOIN documents o "
+        "ON o.id = d.near_duplicate_of").fetchall()
+    assert [(r["name"], r["of"]) for r in flagged] == [("repost_with_note", "exact_copy")]
+    assert flagged[0]["near_duplicate_score"] >= 0.85
+    assert names(corpus, "duplicate_of IS NULL AND near_duplicate_of IS NULL") == ["different", "exact_copy"]
+    assert corpus.count(include_duplicates=False) == 2
+
+
+def test_near_duplicate_found_whichever_comes_first(corpus):
+    corpus.ingest([str(FIXTURES / "dedup" / "repost_with_note.txt")])
+    corpus.ingest([str(FIXTURES / "dedup" / "original.txt"), str(FIXTURES / "dedup" / "different.txt")])
+    flagged = corpus.db.execute("SELECT name FROM documents WHERE near_duplicate_of IS NOT NULL").fetchall()
+    assert [r[0] for r in flagged] == ["original"]  # the later of the two
+
+
+def test_removing_a_twin_by_changing_it_clears_the_flag(corpus, tmp_path):
+    for name in ("original.txt", "repost_with_note.txt"):
+        shutil.copy(FIXTURES / "dedup" / name, tmp_path / name)
+    corpus.ingest([str(tmp_path)])
+    assert corpus.count(include_duplicates=False) == 1
+    (tmp_path / "repost_with_note.txt").write_text("丹东市检察院召开会议\n会议强调，完全不同的一篇文章。", encoding="utf-8")
+    corpus.ingest([str(tmp_path)])
+    assert corpus.count(include_duplicates=False) == 2
+
+
+def test_metadata_from_every_fixture_format(corpus):
+    report = corpus.ingest([str(FIXTURES / d) for d in ("encodings", "html", "tables", "pinyin")])
+    rows = {r["name"]: r for r in corpus.db.execute("SELECT * FROM documents")}
+    expect = {
+        "utf8": ("2021-06-15", "浙江省", "杭州市", "杭州市人民检察院"),
+        "utf8_bom_crlf": ("2022-03-01", "四川省", "成都市", "成都市人民检察院"),
+        "utf16": ("2020-11-20", "湖北省", "武汉市", "武汉市人民检察院"),
+        "gb18030": ("2019-12-03", "江苏省", "南京市", "南京市人民检察院"),
+        "gbk_traditional": ("2023-04-07", "广东省", "广州市", "广州市人民检察院"),
+        "big5": ("2020-09-09", "福建省", "福州市", "福州市人民检察院"),
+        "article": ("2022-07-18", "辽宁省", "沈阳市", "沈阳市人民检察院"),
+        "gbk_page": ("2021-05-20", "福建省", "厦门市", "厦门市人民检察院"),
+        "converter_artefacts": ("2023-09-12", "辽宁省", "大连市", "大连市人民检察院"),
+        "export.csv#1": ("2021-02-25", "河南省", "郑州市", "郑州市人民检察院"),
+        "export.csv#2": ("2021-03-05", "湖南省", "长沙市", "长沙市人民检察院"),
+        "export.csv#3": ("2021-04-01", "云南省", "昆明市", "昆明市人民检察院"),
+        "export.csv#4": ("2021-05-06", "河北省", "石家庄市", "石家庄市人民检察院"),
+        "records.json#1": ("2022-06-02", "黑龙江省", "哈尔滨市", None),
+        "ragged.csv#3": ("2021-03-03", "贵州省", "贵阳市", None),
+    }
+    for name, values in expect.items():
+        row = rows[name]
+        assert (row["date"], row["province"], row["city"], row["source"]) == values, name
+    assert rows["converter_artefacts"]["title"] == "大连市检察院召开党组(扩大)会议传达学习全国检察长座谈会精神"
+    assert rows["export.tsv#1"]["city"] == "南昌市" and rows["export.jsonl#4"]["city"] == "西宁市"
+    skipped = sorted((s.path.rsplit("/", 1)[-1], s.line) for s in report.skipped)
+    assert skipped == [("export.jsonl", 3), ("meta.csv", None), ("missing_text_column.csv", None),
+                       ("no_body.html", None), ("not_records.json", None), ("ragged.csv", 5)]
+
+
+def test_sidecar_overrides_win_and_empty_cells_do_not_blank(corpus):
+    corpus.ingest([str(FIXTURES / "encodings" / "utf8.txt")], meta=FIXTURES / "tables" / "meta.csv")
+    row = corpus.db.execute("SELECT * FROM documents").fetchone()
+    assert (row["date"], row["year"], row["source"]) == ("2021-06-16", 2021, "浙江检察")
+    assert (row["province"], row["city"]) == ("浙江省", "杭州市")
+    assert row["title"] == "杭州市检察院召开全市检察机关公益诉讼工作推进会"
+    import json
+    origin = json.loads(row["meta_origin"])
+    assert origin["date"] == "sidecar" and origin["province"] == "text"
+
+
+def test_sidecar_region_and_changed_sidecar_reapplies(corpus, tmp_path):
+    article = tmp_path / "a.txt"
+    article.write_text("检察机关召开会议\n会议强调，要依法能动履职。", encoding="utf-8")
+    meta = tmp_path / "meta.csv"
+    meta.write_text("file,province\na.txt,遼寧\n", encoding="utf-8")
+    corpus.ingest([str(article)], meta=meta)
+    assert corpus.db.execute("SELECT province FROM documents").fetchone()[0] == "辽宁省"
+    meta.write_text("file,city\na.txt,丹东市\n", encoding="utf-8")
+    report = corpus.ingest([str(article)], meta=meta)
+    assert report.updated == 1
+    assert tuple(corpus.db.execute("SELECT province, city, city_code FROM documents").fetchone()) == (
+        "辽宁省", "丹东市", "210600")
+
+
+def test_bad_files_leave_the_corpus_unchanged_and_are_logged(corpus):
+    corpus.ingest([str(SEEDS)])
+    before = corpus.db.execute("SELECT id, norm_hash FROM documents ORDER BY seq").fetchall()
+    report = corpus.ingest([str(FIXTURES / "bad")])
+    assert report.added == 1  # truncated_utf8.txt is readable
+    assert len(report.skipped) == 4
+    assert corpus.db.execute("SELECT id, norm_hash FROM documents ORDER BY seq LIMIT 5").fetchall() == before
+    logged = corpus.db.execute("SELECT path, message FROM log WHERE level = 'skipped' ORDER BY path").fetchall()
+    assert [(r[0].rsplit("/", 1)[-1]) for r in logged] == ["binary.txt", "empty.txt", "image.txt", "undecodable.txt"]
+
+
+def test_interrupted_ingest_keeps_finished_batches_only(corpus, monkeypatch):
+    import policylex.ingest as ingest_module
+
+    monkeypatch.setattr(ingest_module, "BATCH_FILES", 2)
+
+    def interrupt(done, total):
+        if done == 3:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        corpus.ingest([str(SEEDS)], progress=interrupt)
+    assert corpus.count() == 2  # the first batch of two; the third file's batch rolled back
+    assert corpus.db.execute("SELECT count(*) FROM sources").fetchone()[0] == 2
+    report = corpus.ingest([str(SEEDS)])
+    assert (report.added, report.unchanged) == (3, 2)
+    assert corpus.count() == 5
+
+
+def test_no_input_files_is_a_usage_error(corpus, tmp_path):
+    with pytest.raises(UsageError):
+        corpus.ingest([str(tmp_path)])
+
+
+def test_renormalise_with_another_variant_and_back(corpus):
+    corpus.ingest([str(SEEDS)])
+    corpus.tokenise(workers=1)
+    report = corpus.normalise(variant="none")
+    assert report.changed == 3  # the three traditional-script seeds
+    assert "檢察" in corpus.db.execute("SELECT norm_text FROM documents WHERE name LIKE '000%'").fetchone()[0]
+    assert corpus.get_meta("normalise.variant") == "none"
+    pending = corpus.db.execute("SELECT count(*) FROM documents WHERE tokens_norm_hash IS NOT norm_hash").fetchone()[0]
+    assert pending == 3
+    corpus.normalise(variant="t2s")
+    # back to the text the tokens were made from: nothing to tokenise again
+    assert corpus.tokenise(workers=1).tokenised == 0
+
+
+def test_documents_table(corpus):
+    corpus.ingest([str(SEEDS)])
+    table = document_table(corpus)
+    rows = list(table.records())
+    assert [r["name"][:3] for r in rows] == ["000", "001", "002", "003", "004"]
+    assert rows[0]["path"].endswith("seeds/000_3043bcc22da62dc9.txt")

@@ -199,6 +199,9 @@ class Corpus:
             raise CorpusError(f"cannot write to corpus {self.path}: {error}") from None
         try:
             yield self.db
+        except sqlite3.OperationalError as error:  # read-only file, full disk, lock timeout
+            self.db.execute("ROLLBACK")
+            raise CorpusError(f"cannot write to corpus {self.path}: {error}") from None
         except BaseException:
             self.db.execute("ROLLBACK")
             raise

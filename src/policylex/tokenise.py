@@ -108,9 +108,15 @@ def check_userdict(path: str | None) -> None:
 _worker: Tokeniser | None = None
 
 
+@lru_cache(maxsize=4)
+def _cached_tokeniser(settings: TokeniserSettings, fingerprint: str) -> Tokeniser:
+    return Tokeniser(settings)
+
+
 def _init_worker(settings: TokeniserSettings) -> None:
+    """Build (or reuse, within one process) the tokenizer: jieba's dictionary takes a second to load."""
     global _worker
-    _worker = Tokeniser(settings)
+    _worker = _cached_tokeniser(settings, settings.fingerprint())
 
 
 def _tokenise_one(text: str) -> str:

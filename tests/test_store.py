@@ -1,0 +1,67 @@
+import sqlite3
+
+import pytest
+
+from policylex import Corpus, CorpusError
+from policylex.store import SCHEMA_VERSION
+
+
+def test_missing_corpus_is_a_clear_error(tmp_path):
+    with pytest.raises(CorpusError, match="no corpus at .*run `policylex ingest"):
+        Corpus.open(tmp_path / "none.db")
+
+
+def test_not_a_corpus(tmp_path):
+    path = tmp_path / "notes.db"
+    path.write_text("just some text, not SQLite", encoding="utf-8")
+    with pytest.raises(CorpusError, match="not a policylex corpus"):
+        Corpus.open(path)
+
+
+def test_another_sqlite_database(tmp_path):
+    path = tmp_path / "other.db"
+    con = sqlite3.connect(path)
+    con.execute("CREATE TABLE t (x)")
+    con.commit()
+    con.close()
+    with pytest.raises(CorpusError, match="SQLite file but not a policylex corpus"):
+        Corpus.open(path, create=True)
+
+
+def test_other_schema_version(tmp_path):
+    path = tmp_path / "c.db"
+    Corpus.open(path, create=True).close()
+    con = sqlite3.connect(path)
+    con.execute("UPDATE meta SET value = '99' WHERE key = 'schema_version'")
+    con.commit()
+    con.close()
+    with pytest.raises(CorpusError, match=f"schema version 99; this policylex reads version {SCHEMA_VERSION}"):
+        Corpus.open(path)
+
+
+def test_a_folder_is_not_a_corpus(tmp_path):
+    with pytest.raises(CorpusError, match="is a folder"):
+        Corpus.open(tmp_path)
+
+
+def test_transaction_rolls_back_on_interrupt(corpus):
+    with pytest.raises(KeyboardInterrupt):
+        with corpus.transaction():
+            corpus.set_meta("x", "1")
+            raise KeyboardInterrupt
+    assert corpus.get_meta("x") is None
+
+
+def test_a_write_sqlite_refuses_is_a_clear_error(corpus):
+    corpus.db.execute("PRAGMA query_only = ON")  # what a read-only file or full disk does to a write
+    with pytest.raises(CorpusError, match="cannot write to corpus .*readonly"):
+        with corpus.transaction():
+            corpus.set_meta("x", "1")
+    corpus.db.execute("PRAGMA query_only = OFF")
+    assert corpus.get_meta("x") is None
+
+
+def test_schema_is_plain_sqlite(seeds_corpus):
+    con = sqlite3.connect(seeds_corpus.path)
+    rows = con.execute("SELECT name, date, province FROM documents ORDER BY seq").fetchall()
+    assert len(rows) == 5 and rows[0][1:] == ("2023-08-08", "山东省")

@@ -1,0 +1,95 @@
+from hypothesis import given, settings, strategies as st
+import pytest
+
+from conftest import SEEDS
+from policylex.normalise import normalise
+from policylex.tokenise import Tokeniser, TokeniserSettings, tokenise_texts
+
+
+_DEFAULT = []
+
+
+def default_tokeniser() -> Tokeniser:
+    """One tokenizer for the module: building jieba's dictionary takes a second."""
+    if not _DEFAULT:
+        _DEFAULT.append(Tokeniser())
+    return _DEFAULT[0]
+
+
+@pytest.fixture
+def tokeniser():
+    return default_tokeniser()
+
+
+@pytest.mark.parametrize(
+    "term", ["公益诉讼", "认罪认罚从宽", "少捕慎诉慎押", "检察建议", "扫黑除恶", "法律监督", "四个意识", "两个维护", "习近平法治思想"]
+)
+def test_domain_terms_stay_whole(tokeniser, term):
+    assert term in tokeniser.tokens(f"会议要求，更好落实{term}，推动工作。")
+
+
+def test_punctuation_and_stopwords_removed(tokeniser):
+    tokens = tokeniser.tokens("检察机关的工作，要“稳”中求进！")
+    assert "的" not in tokens and "，" not in tokens and "“" not in tokens
+    assert tokens[:2] == ["检察机关", "工作"]
+
+
+def test_keep_stopwords():
+    kept = Tokeniser(TokeniserSettings(keep_stopwords=True)).tokens("检察机关的工作")
+    assert kept == ["检察机关", "的", "工作"]
+
+
+def test_userdict(tmp_path):
+    userdict = tmp_path / "mine.txt"
+    userdict.write_text("经略海洋战略 100 n\n", encoding="utf-8")
+    text = "服务保障经略海洋战略工作会议"
+    assert "经略海洋战略" not in default_tokeniser().tokens(text)
+    assert "经略海洋战略" in Tokeniser(TokeniserSettings(userdict=str(userdict))).tokens(text)
+
+
+def test_workers_give_identical_tokens():
+    texts = [normalise(p.read_text(encoding="utf-8")) for p in sorted(SEEDS.glob("*.txt"))] * 4
+    serial = list(tokenise_texts(texts, TokeniserSettings(), workers=1))
+    parallel = list(tokenise_texts(texts, TokeniserSettings(), workers=2))
+    assert serial == parallel and len(serial) == 20
+
+
+def test_only_changed_documents_are_tokenised_again(corpus, tmp_path):
+    for i in range(3):
+        (tmp_path / f"{i}.txt").write_text(f"青岛市检察院召开第{i}次会议\n会议强调，要做优四大检察。", encoding="utf-8")
+    corpus.ingest([str(tmp_path)])
+    assert corpus.tokenise(workers=1).tokenised == 3
+    assert corpus.tokenise(workers=1).tokenised == 0
+    (tmp_path / "1.txt").write_text("青岛市检察院召开会议\n会议强调，要落实少捕慎诉慎押。", encoding="utf-8")
+    corpus.ingest([str(tmp_path)])
+    report = corpus.tokenise(workers=1)
+    assert report.tokenised == 1
+    tokens = corpus.db.execute("SELECT tokens FROM documents WHERE name = '1'").fetchone()[0].split()
+    assert "少捕慎诉慎押" in tokens
+    assert corpus.tokenise(workers=1, keep_stopwords=True).tokenised == 3  # settings changed
+
+
+def test_corpus_tokens_are_stored_with_counts(seeds_corpus):
+    for row in seeds_corpus.db.execute("SELECT tokens, token_count, tokens_norm_hash, norm_hash FROM documents"):
+        assert len(row["tokens"].split()) == row["token_count"] > 100
+        assert row["tokens_norm_hash"] == row["norm_hash"]
+
+
+def _is_subsequence(tokens, text):
+    position = 0
+    for token in tokens:
+        found = text.find(token, position)
+        if found < 0:
+            return False
+        position = found + len(token)
+    return True
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.text(max_size=120))
+def test_tokens_are_a_subsequence_of_the_text(text):
+    tokeniser = default_tokeniser()
+    norm = normalise(text)
+    tokens = tokeniser.tokens(norm)
+    assert all(t and not t.isspace() and " " not in t for t in tokens)
+    assert _is_subsequence(tokens, norm)

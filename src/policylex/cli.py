@@ -103,7 +103,7 @@ def _open(corpus: Path, *, create: bool = False):
 
 
 def _summary(rows, title: str) -> None:
-    render(Table(("", ""), rows, title=title), Format.table, sys.stderr)
+    render(Table(("", ""), rows, title=title, show_header=False), Format.table, sys.stderr)
 
 
 # --- pipeline ------------------------------------------------------------------

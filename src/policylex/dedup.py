@@ -31,17 +31,28 @@ _B = _rng.integers(0, 2**31, size=PERMUTATIONS, dtype=np.uint64)
 _SQUEEZE = re.compile(r"[\s\W_]+")
 
 
-def shingles(text: str) -> set[int]:
-    """Hashes of the character 5-grams of the text, white space and punctuation removed."""
+def shingles(text: str) -> np.ndarray:
+    """Sorted distinct 32-bit hashes of the text's character 5-grams (white space and punctuation removed).
+
+    A polynomial hash over code points, vectorised: stable across runs and
+    machines, unlike Python's ``hash``.
+    """
     squeezed = _SQUEEZE.sub("", text)
-    if len(squeezed) < SHINGLE:
-        return {zlib.crc32(squeezed.encode("utf-8"))} if squeezed else set()
-    return {zlib.crc32(squeezed[i : i + SHINGLE].encode("utf-8")) for i in range(len(squeezed) - SHINGLE + 1)}
+    if not squeezed:
+        return np.zeros(0, dtype=np.uint64)
+    points = np.frombuffer(squeezed.encode("utf-32-le"), dtype=np.uint32).astype(np.uint64)
+    if points.size < SHINGLE:
+        points = np.concatenate([points, np.zeros(SHINGLE - points.size, dtype=np.uint64)])
+    width = points.size - SHINGLE + 1
+    hashed = np.zeros(width, dtype=np.uint64)
+    for offset in range(SHINGLE):
+        hashed = hashed * np.uint64(1_000_003) + points[offset : offset + width]
+    return np.unique((hashed >> np.uint64(32)) ^ (hashed & np.uint64(0xFFFFFFFF)))
 
 
 def signature(text: str) -> np.ndarray:
     """The MinHash signature: for each of 64 hash functions, the least hash over the shingles."""
-    values = np.fromiter(shingles(text), dtype=np.uint64)
+    values = shingles(text)
     if values.size == 0:
         return np.zeros(PERMUTATIONS, dtype=np.uint32)
     hashed = (values[None, :] * _A[:, None] + _B[:, None]) % _PRIME
@@ -56,10 +67,10 @@ def band_keys(sig: np.ndarray) -> list[int]:
 def similarity(a: str, b: str) -> tuple[float, float]:
     """(containment, Jaccard) of two texts' shingle sets."""
     sa, sb = shingles(a), shingles(b)
-    if not sa or not sb:
+    if not sa.size or not sb.size:
         return 0.0, 0.0
-    common = len(sa & sb)
-    return common / min(len(sa), len(sb)), common / len(sa | sb)
+    common = np.intersect1d(sa, sb, assume_unique=True).size
+    return common / min(sa.size, sb.size), common / (sa.size + sb.size - common)
 
 
 def is_near_duplicate(a: str, b: str) -> tuple[bool, float]:

@@ -77,9 +77,15 @@ def _sidecar_for(sidecar: dict[str, dict[str, str]], source: SourceText) -> dict
     return {}
 
 
-def document_metadata(source: SourceText, sidecar: dict[str, str] | None = None) -> Metadata:
-    """Extracted metadata, overridden by what the source states, overridden by the sidecar."""
-    cleaned = clean(source.text, "t2s")  # place names and labels are matched in simplified script
+def document_metadata(source: SourceText, sidecar: dict[str, str] | None = None, *,
+                      cleaned: str | None = None) -> Metadata:
+    """Extracted metadata, overridden by what the source states, overridden by the sidecar.
+
+    Place names and labels are matched in simplified script: ``cleaned`` is
+    ``clean(source.text, "t2s")`` if the caller has it.
+    """
+    if cleaned is None:
+        cleaned = clean(source.text, "t2s")
     page_title = clean(source.fields["title"], "t2s") if source.fields.get("title") else None
     meta = extract(cleaned, title=page_title)
     if source.page_text:
@@ -119,11 +125,12 @@ class _Writer:
         if existing and existing["raw_sha256"] == source.raw_sha256 and existing["fields_hash"] == fields_hash:
             self.report.unchanged += 1
             return
-        norm = normalise(source.text, variant)
+        simplified = clean(source.text, "t2s")
+        norm = normalise(source.text, variant, cleaned=simplified if variant == "t2s" else None)
         if not norm:
             self.report.skipped.append(Skipped(source.path, "no text left after removing page furniture"))
             return
-        meta = document_metadata(source, sidecar)
+        meta = document_metadata(source, sidecar, cleaned=simplified)
         norm_hash = _sha(norm)
         old_doc = existing["doc_id"] if existing else None
         twin = self.db.execute(

@@ -186,9 +186,14 @@ def strip_boilerplate(text: str) -> str:
     return "\n".join(kept)
 
 
-def normalise(text: str, variant: str = DEFAULT_VARIANT) -> str:
-    """Clean, then strip boilerplate; repeated until stable, so normalise∘normalise = normalise."""
-    result = strip_boilerplate(clean(text, variant))
+def normalise(text: str, variant: str = DEFAULT_VARIANT, *, cleaned: str | None = None) -> str:
+    """Clean, then strip boilerplate; repeated until stable, so normalise∘normalise = normalise.
+
+    ``cleaned`` is ``clean(text, variant)`` when the caller has it already (ingest
+    cleans once for metadata); the script conversion is the expensive step.
+    OpenCC's conversions are not always idempotent (t2s: 薴 → 苧 → 苎), hence the loop.
+    """
+    result = strip_boilerplate(cleaned if cleaned is not None else clean(text, variant))
     for _ in range(8):
         again = strip_boilerplate(clean(result, variant))
         if again == result:

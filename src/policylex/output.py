@@ -30,6 +30,7 @@ class Table:
     rows: Iterable[Sequence[Any]]
     title: str | None = None
     notes: list[str] = field(default_factory=list)
+    show_header: bool = True
 
     def records(self) -> Iterator[dict[str, Any]]:
         for row in self.rows:
@@ -75,7 +76,7 @@ def _render_rich(table: Table, stream: IO[str]) -> None:
     from rich.console import Console
     from rich.table import Table as RichTable
 
-    rich_table = RichTable(title=table.title, title_justify="left", header_style="bold")
+    rich_table = RichTable(title=table.title, title_justify="left", header_style="bold", show_header=table.show_header)
     rows = [list(row) for row in table.rows]
     for i, column in enumerate(table.columns):
         numeric = bool(rows) and all(isinstance(r[i], (int, float)) or r[i] is None for r in rows)

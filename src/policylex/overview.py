@@ -8,6 +8,7 @@ from typing import Iterator
 
 from policylex.output import Table
 from policylex.store import COUNTED, Corpus
+from policylex.tokenise import describe_settings
 
 DOC_COLUMNS = ("id", "name", "title", "date", "year", "province", "city", "source", "url", "chars", "tokens",
                "duplicate_of", "near_duplicate_of", "path")
@@ -56,7 +57,7 @@ def corpus_info(corpus: Corpus) -> Table:
         ("skipped files and rows (see `policylex log`)", skipped),
         ("script variant", corpus.get_meta("normalise.variant", "")),
         ("OpenCC", corpus.get_meta("normalise.opencc", "")),
-        ("tokeniser", corpus.get_meta("tokenise.settings", "not run")),
+        ("tokeniser", describe_settings(corpus.get_meta("tokenise.settings"))),
     ]
     return Table(("field", "value"), rows, title="Corpus")
 

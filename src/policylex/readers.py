@@ -15,7 +15,6 @@ import json
 import os
 import re
 import sys
-import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable, Iterator
@@ -151,12 +150,13 @@ def sha256_hex(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
+_CONTROL = re.compile("[\x00-\x08\x0b\x0e-\x1f\x7f-\x9f\ufffd]")
+
+
 def _control_ratio(text: str) -> float:
+    """Share of control characters and replacement marks: high in binary data read as text."""
     sample = text[:20000]
-    if not sample:
-        return 0.0
-    bad = sum(1 for c in sample if (unicodedata.category(c) == "Cc" and c not in "\t\n\r\f") or c == "\ufffd")
-    return bad / len(sample)
+    return len(_CONTROL.findall(sample)) / len(sample) if sample else 0.0
 
 
 def _strict_utf8(data: bytes) -> str | None:

@@ -142,7 +142,6 @@ class Corpus:
                     raise CorpusError(f"{path} is an SQLite file but not a policylex corpus")
                 corpus._create()
             corpus._check_schema()
-            db.execute("PRAGMA journal_mode = WAL")
         except sqlite3.DatabaseError as error:
             db.close()
             raise CorpusError(f"{path} is not a policylex corpus ({error})") from None
@@ -158,6 +157,9 @@ class Corpus:
         return self.db.execute("SELECT 1 FROM sqlite_master WHERE type='table'").fetchone() is not None
 
     def _create(self) -> None:
+        # WAL lets analyses read a consistent snapshot while an ingest writes; it is
+        # a property of the file, so it is set once, here.
+        self.db.execute("PRAGMA journal_mode = WAL")
         with self.transaction():
             for statement in SCHEMA.split(";"):
                 if statement.strip():

@@ -135,6 +135,17 @@ def tokenise_texts(texts: Iterable[str], settings: TokeniserSettings, workers: i
         yield from pool.imap(_tokenise_one, texts, chunksize=8)
 
 
+def describe_settings(fingerprint: str | None) -> str:
+    """A tokeniser fingerprint for people: jieba 0.42.1, HMM on, stopwords removed, …."""
+    import json
+
+    if not fingerprint:
+        return "not run"
+    s = json.loads(fingerprint)
+    return (f"{s['engine']}, HMM {'on' if s['hmm'] else 'off'}, stopwords {s['stopwords']}, "
+            f"domain dictionary {s['domain_dict']}, user dictionary {s['userdict'] or 'none'}")
+
+
 @dataclass
 class TokeniseReport:
     documents: int = 0

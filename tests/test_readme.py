@@ -1,0 +1,40 @@
+"""The README's examples are real output: run them on the seeds and compare."""
+
+import re
+import shlex
+
+from typer.testing import CliRunner
+
+from conftest import ROOT
+from policylex.cli import app
+from policylex.overview import document_table
+
+README = (ROOT / "README.md").read_text(encoding="utf-8")
+
+
+def test_readme_opens_with_the_two_commands():
+    block = README.split("```bash", 1)[1].split("```", 1)[0]
+    assert [line.split("#")[0].strip() for line in block.strip().splitlines()] == ["make demo", "make test"]
+    assert "make test" in (ROOT / ".ci" / "run").read_text()
+
+
+def test_seed_table_matches_the_corpus(seeds_corpus):
+    section = README.split("## What the seeds come out as", 1)[1]
+    rows = [line.strip("|").split("|") for line in section.splitlines() if re.match(r"\| 00\d_", line)]
+    documented = {cells[0].strip(): tuple(c.strip() or None for c in cells[1:]) for cells in rows}
+    actual = {
+        r["name"]: (r["date"], str(r["year"]) if r["year"] else None, r["province"], r["city"], r["source"])
+        for r in document_table(seeds_corpus).records()
+    }
+    assert documented == actual
+
+
+def test_console_examples_print_what_the_readme_says(seeds_corpus):
+    runner = CliRunner()
+    examples = re.findall(r"```console\n\$ (policylex [^\n]+)\n(.*?)```", README, flags=re.S)
+    assert examples
+    for command, expected in examples:
+        args = shlex.split(command)[1:] + ["--corpus", str(seeds_corpus.path)]
+        result = runner.invoke(app, args)
+        assert result.exit_code == 0, command
+        assert result.stdout == expected, command

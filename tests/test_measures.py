@@ -1,5 +1,7 @@
 """Term frequencies on a hand-made corpus, numbers worked out by hand."""
 
+import math
+
 import pytest
 
 from policylex.measures import term_frequencies
@@ -60,3 +62,191 @@ def test_untokenised_corpus(corpus, tmp_path):
     corpus.ingest([str(tmp_path / "a.txt")])
     with pytest.raises(UsageError):
         term_frequencies(corpus)
+
+
+# --- grouping, selection and the cached matrix ---------------------------------------
+
+
+@pytest.fixture
+def regional(corpus, tmp_path):
+    """Four short articles from two provinces and two years, tokens known exactly."""
+    texts = {
+        "ln2020.txt": "沈阳市检察院召开会议\n发布时间：2020-05-01\n检察机关、公益诉讼、公益诉讼。",
+        "ln2021.txt": "大连市检察院召开会议\n发布时间：2021-05-01\n公益诉讼、扫黑除恶。",
+        "gd2021.txt": "广州市检察院召开会议\n发布时间：2021-06-01\n扫黑除恶、扫黑除恶、检察机关。",
+        "nodate.txt": "湛江市检察院召开会议\n检察机关。",
+    }
+    folder = tmp_path / "regional"
+    folder.mkdir()
+    for name, text in texts.items():
+        (folder / name).write_text(text, encoding="utf-8")
+    corpus.ingest([str(folder)])
+    corpus.tokenise(workers=1)
+    return corpus
+
+
+def test_freq_by_year_has_an_unknown_group(regional):
+    rows = [r for r in term_frequencies(regional, by="year", top=None).records() if r["term"] == "检察机关"]
+    assert [(r["group"], r["count"], r["docfreq"]) for r in rows] == [("2020", 1, 1), ("2021", 1, 1), ("unknown", 1, 1)]
+    # tokens per year: 2020 = 沈阳市 检察院 召开 会议 检察机关 公益诉讼 公益诉讼 = 7 → 1/7 per 10k
+    assert rows[0]["per_10k"] == round(10_000 / 7, 4)
+
+
+def test_freq_where_province_short_name(regional):
+    rows = {r["term"]: r for r in term_frequencies(regional, where=["province=辽宁"], top=None).records()}
+    assert rows["公益诉讼"]["count"] == 3 and rows["公益诉讼"]["docfreq"] == 2
+    assert "广州市" not in rows
+    neither = term_frequencies(regional, where=["province!=辽宁省", "year=2021"], top=None)
+    assert {r["term"] for r in neither.records()} == {"广州市", "检察院", "召开", "会议", "扫黑除恶", "检察机关"}
+
+
+def test_unknown_where_field_and_no_match(regional):
+    with pytest.raises(UsageError, match="no such field"):
+        term_frequencies(regional, where=["colour=red"])
+    with pytest.raises(UsageError, match="no documents match"):
+        term_frequencies(regional, where=["year=1999"])
+
+
+def test_counts_sum_to_totals(regional):
+    table = term_frequencies(regional, top=None)
+    total = regional.db.execute("SELECT sum(token_count) FROM documents").fetchone()[0]
+    assert sum(r["count"] for r in table.records()) == total
+    by_province = term_frequencies(regional, top=None, by="province")
+    assert sum(r["count"] for r in by_province.records()) == total
+
+
+def test_matrix_is_cached_and_rebuilt_after_ingest(regional, tmp_path, monkeypatch):
+    import policylex.dtm as dtm_module
+
+    builds = []
+    real_build = dtm_module.build
+    monkeypatch.setattr(dtm_module, "build", lambda corpus: builds.append(1) or real_build(corpus))
+    term_frequencies(regional)
+    term_frequencies(regional, by="year")
+    assert len(builds) == 1 and dtm_module.cache_path(regional).exists()
+    (tmp_path / "new.txt").write_text("丹东市检察院召开会议\n检察建议。", encoding="utf-8")
+    regional.ingest([str(tmp_path / "new.txt")])
+    regional.tokenise(workers=1)
+    rows = {r["term"]: r["count"] for r in term_frequencies(regional, top=None).records()}
+    assert len(builds) == 2 and rows["检察建议"] == 1
+
+
+def test_a_corrupt_cache_is_rebuilt(regional):
+    import policylex.dtm as dtm_module
+
+    term_frequencies(regional)
+    dtm_module.cache_path(regional).write_bytes(b"not an npz file")
+    assert term_frequencies(regional, top=1).rows[0][1:3] == ("会议", 4)
+
+
+# --- TF-IDF ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("options", [{}, {"sublinear_tf": True}, {"norm": None, "smooth_idf": False}, {"norm": "l1"}])
+def test_tfidf_equals_scikit_learn(seeds_corpus, options):
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    from policylex.measures import tfidf
+
+    rows = seeds_corpus.db.execute("SELECT name, tokens FROM documents ORDER BY seq").fetchall()
+    vectorizer = TfidfVectorizer(analyzer=str.split, lowercase=False, **options)
+    matrix = vectorizer.fit_transform([r["tokens"] for r in rows]).toarray()
+    column = vectorizer.vocabulary_
+    table = tfidf(seeds_corpus, top=5, **options)
+    records = list(table.records())
+    assert len(records) == 25
+    for record in records:
+        doc = [r["name"] for r in rows].index(record["group"])
+        assert record["tfidf"] == pytest.approx(matrix[doc, column[record["term"]]], abs=1e-6)
+    best = matrix[0].argmax()
+    assert records[0]["term"] == vectorizer.get_feature_names_out()[best]
+
+
+def test_tfidf_by_group_is_one_pseudo_document_per_group(regional):
+    from policylex.measures import tfidf
+
+    groups = {r["group"] for r in tfidf(regional, by="province").records()}
+    assert groups == {"广东省", "辽宁省"}
+    # 公益诉讼 appears only in 辽宁省: with 2 groups, idf = ln(3/2) + 1
+    ln = {r["term"]: r for r in tfidf(regional, by="province", top=None, norm=None).records() if r["group"] == "辽宁省"}
+    assert ln["公益诉讼"]["tfidf"] == pytest.approx(3 * (math.log(3 / 2) + 1), abs=1e-6)
+    assert ln["检察机关"]["tfidf"] == pytest.approx(1 * (math.log(3 / 3) + 1), abs=1e-6)
+
+
+# --- keyness -----------------------------------------------------------------------------
+
+
+def test_keyness_worked_example_chi2_yates():
+    # quanteda's own test: d1 = "b b b b b b b a a a", d2 = "a a a a a a a b b"; term a has
+    # a=3 (target d1), b=7, c=7, d=2, N=19.  |ad-bc| = 43 >= N/2 and (a+b)(b+d)/N = 4.74 < 5,
+    # so Yates applies: chi2 = 19 (43 - 9.5)^2 / (10*9*10*9) = 2.6324..., negative as
+    # a < E = 5.26; R's chisq.test(matrix(c(3,7,7,2), 2), correct = TRUE) gives 2.6324.
+    from policylex.measures import keyness_statistics
+
+    g2, p_g2, chi2, p_chi2, log_ratio = keyness_statistics([3, 7], [7, 2], 10, 9)
+    assert chi2[0] == pytest.approx(-19 * (43 - 9.5) ** 2 / 8100, rel=1e-12)
+    assert chi2[0] == pytest.approx(-2.632438, abs=1e-6)
+    assert chi2[1] == pytest.approx(2.632438, abs=1e-6)  # b, the mirror image
+    assert p_chi2[0] == pytest.approx(0.104701, abs=1e-6)  # 1 - pchisq(2.632438, 1)
+    assert log_ratio[0] == pytest.approx(math.log2((3 / 10) / (7 / 9)), rel=1e-12)
+
+
+def test_keyness_agrees_with_scipy_contingency_tests():
+    from scipy.stats import chi2_contingency
+
+    from policylex.measures import keyness_statistics
+
+    for a, b, t, r in [(3, 7, 10, 9), (40, 10, 1000, 2000), (0, 12, 500, 700), (25, 0, 300, 900)]:
+        table = [[a, b], [t - a, r - b]]
+        g2, _, chi2, _, _ = keyness_statistics([a], [b], t, r, correction="none")
+        assert abs(chi2[0]) == pytest.approx(chi2_contingency(table, correction=False)[0], rel=1e-9)
+        assert abs(g2[0]) == pytest.approx(
+            chi2_contingency(table, correction=False, lambda_="log-likelihood")[0], rel=1e-6)
+    # with small expected counts, quanteda's Yates moves each cell 0.5 toward expectation, as scipy does
+    g2, _, chi2, _, _ = keyness_statistics([3], [7], 10, 9)
+    assert abs(g2[0]) == pytest.approx(
+        chi2_contingency([[3, 7], [7, 2]], correction=True, lambda_="log-likelihood")[0], rel=1e-6)
+
+
+def test_keyness_on_a_corpus(regional):
+    from policylex.measures import keyness
+
+    table = keyness(regional, ["province=辽宁省"])
+    rows = {r["term"]: r for r in table.records()}
+    # 辽宁 has 14 tokens (7 + 7 ... ) against the other two documents
+    assert rows["公益诉讼"]["n_target"] == 3 and rows["公益诉讼"]["n_reference"] == 0
+    assert rows["扫黑除恶"]["n_target"] == 1 and rows["扫黑除恶"]["n_reference"] == 2
+    assert rows["公益诉讼"]["G2"] > 0 > rows["扫黑除恶"]["G2"]
+    assert [r["rank"] for r in table.records()] == list(range(1, len(rows) + 1))
+    g2 = [r["G2"] for r in table.records()]
+    assert g2 == sorted(g2, reverse=True)
+    only_2021 = keyness(regional, ["province=辽宁省"], reference=["year=2021"])
+    assert "target: 2 documents" in only_2021.notes[0] and "reference: 1 documents" in only_2021.notes[0]
+
+
+# --- concordance and collocations ----------------------------------------------------------
+
+
+def test_kwic_lines_exact(corpus, tmp_path):
+    from policylex.measures import kwic
+
+    (tmp_path / "k.txt").write_text("甲乙丙少捕慎诉慎押丁戊。\n己少捕慎訴慎押", encoding="utf-8")
+    corpus.ingest([str(tmp_path / "k.txt")])
+    table = kwic(corpus, "少捕慎诉慎押", window=2)
+    assert list(table.rows) == [("k", 3, "乙丙", "少捕慎诉慎押", "丁戊"), ("k", 14, " 己", "少捕慎诉慎押", "")]
+
+
+def test_collocations_by_hand(corpus, tmp_path):
+    from policylex.measures import collocations
+
+    # tokens: 服务 保障 服务 保障 检察机关 (one document): bigrams 服务保障 ×2, 保障服务, 保障检察机关
+    (tmp_path / "c.txt").write_text("服务、保障、服务、保障、检察机关", encoding="utf-8")
+    corpus.ingest([str(tmp_path / "c.txt")])
+    corpus.tokenise(workers=1)
+    assert corpus.db.execute("SELECT tokens FROM documents").fetchone()[0] == "服务 保障 服务 保障 检察机关"
+    (row,) = collocations(corpus, min_count=2).rows
+    assert row[:2] == ("服务 保障", 2)
+    # p(服务 保障) = 2/4, p(服务) = 2/5, p(保障) = 2/5 → PMI = log2(0.5 / 0.16)
+    assert row[2] == pytest.approx(round(math.log2(0.5 / 0.16), 4))
+    # 2x2 over the 4 bigrams: a = 2, b = 0 (服务 then not 保障), c = 0, d = 2 → G² = 2(2 ln 2 + 2 ln 2)
+    assert row[3] == pytest.approx(round(8 * math.log(2), 4))

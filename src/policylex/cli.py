@@ -240,26 +240,193 @@ def export(
             partial.unlink(missing_ok=True)
 
 
+WhereOption = Annotated[
+    Optional[list[str]],
+    typer.Option("--where", "-w", help="Only documents with field=value (year, province, city, source, doc, date); "
+                 "repeat to combine; field!=value; several values with commas."),
+]
+TopOption = Annotated[int, typer.Option(min=0, help="How many rows (per group); 0 for all.")]
+KeepDuplicatesOption = Annotated[bool, typer.Option("--keep-duplicates", help="Count flagged duplicates too.")]
+PlotOption = Annotated[Optional[Path], typer.Option(help="Also draw a chart to this file (.png, .svg or .pdf).")]
+
+
+class GroupBy(str, Enum):
+    year = "year"
+    province = "province"
+    city = "city"
+    source = "source"
+    doc = "doc"
+
+
+def _plot(table: Table, path: Optional[Path], kind: str) -> None:
+    if path is None:
+        return
+    from policylex.plots import bar_chart
+
+    bar_chart(table, path, kind=kind)
+    _stderr().print(f"plot written to {path}", markup=False)
+
+
 @app.command()
 @handles_errors
 def freq(
     terms: Annotated[Optional[list[str]], typer.Argument(help="Only these terms.")] = None,
     corpus: CorpusOption = DEFAULT_CORPUS,
     format: FormatOption = Format.table,
-    top: Annotated[int, typer.Option(min=0, help="How many terms (0: all).")] = 20,
+    top: TopOption = 20,
     min_count: Annotated[int, typer.Option(min=1, help="Leave out rarer terms.")] = 1,
-    keep_duplicates: Annotated[bool, typer.Option("--keep-duplicates", help="Count flagged duplicates too.")] = False,
+    by: Annotated[Optional[GroupBy], typer.Option(help="One table per group.")] = None,
+    where: WhereOption = None,
+    keep_duplicates: KeepDuplicatesOption = False,
+    plot: PlotOption = None,
 ) -> None:
     """Term frequencies: count, rate per 10,000 tokens, document frequency, rank.
 
-    Example: policylex freq --top 10;  policylex freq 公益诉讼 检察建议
+    Columns: [group] rank term count per_10k docfreq.
+
+    Example: policylex freq --top 10 --by year;  policylex freq 公益诉讼 检察建议 --where province=辽宁省
     """
     from policylex.measures import term_frequencies
 
     with _open(corpus) as store:
-        table = term_frequencies(store, top=top or None, min_count=min_count, terms=terms,
-                                 include_duplicates=keep_duplicates)
-        render(table, format)
+        table = term_frequencies(store, top=top or None, min_count=min_count, terms=terms, by=by and by.value,
+                                 where=where, include_duplicates=keep_duplicates)
+    render(table, format)
+    _plot(table, plot, "freq")
+
+
+class Norm(str, Enum):
+    l2 = "l2"
+    l1 = "l1"
+    none = "none"
+
+
+@app.command()
+@handles_errors
+def tfidf(
+    corpus: CorpusOption = DEFAULT_CORPUS,
+    format: FormatOption = Format.table,
+    top: TopOption = 10,
+    by: Annotated[Optional[GroupBy], typer.Option(help="Groups as pseudo-documents (default: each document).")] = None,
+    where: WhereOption = None,
+    sublinear_tf: Annotated[bool, typer.Option("--sublinear-tf", help="tf = 1 + ln(count).")] = False,
+    norm: Annotated[Norm, typer.Option(help="Scale each row to unit norm.")] = Norm.l2,
+    smooth_idf: Annotated[bool, typer.Option("--smooth-idf/--no-smooth-idf", help="idf = ln((1+n)/(1+df)) + 1.")] = True,
+    keep_duplicates: KeepDuplicatesOption = False,
+    plot: PlotOption = None,
+) -> None:
+    """The most distinctive terms per document, or per group with --by (scikit-learn's TF-IDF).
+
+    With --by, each group is ONE pseudo-document: the counts of its documents summed,
+    and idf counts groups, not documents. Columns: group rank term tfidf count.
+
+    Example: policylex tfidf --by province --top 5
+    """
+    from policylex.measures import tfidf as tfidf_table
+
+    with _open(corpus) as store:
+        table = tfidf_table(store, top=top or 10**9, by=by and by.value, where=where, sublinear_tf=sublinear_tf,
+                            norm=None if norm is Norm.none else norm.value, smooth_idf=smooth_idf,
+                            include_duplicates=keep_duplicates)
+    render(table, format)
+    _plot(table, plot, "tfidf")
+
+
+class Correction(str, Enum):
+    default = "default"
+    none = "none"
+
+
+@app.command()
+@handles_errors
+def keyness(
+    target: Annotated[list[str], typer.Option("--target", "-t", help="The target documents: field=value (repeatable).")],
+    reference: Annotated[Optional[list[str]], typer.Option("--reference", "-r", help="The reference (default: the rest).")] = None,
+    corpus: CorpusOption = DEFAULT_CORPUS,
+    format: FormatOption = Format.table,
+    top: TopOption = 20,
+    min_count: Annotated[int, typer.Option(min=1, help="Leave out terms rarer than this in target and reference together.")] = 1,
+    where: WhereOption = None,
+    correction: Annotated[Correction, typer.Option(help="Yates correction (default) or none.")] = Correction.default,
+    keep_duplicates: KeepDuplicatesOption = False,
+    plot: PlotOption = None,
+) -> None:
+    """Terms that mark the target against the reference: G², chi², p-values, log ratio; sorted by G².
+
+    For a term: a, b its counts in target and reference; c, d the other tokens of each;
+    N = a+b+c+d; E = (a+b)(a+c)/N. As quanteda's textstat_keyness (Yates by default:
+    delta = 0.5 when |ad-bc| >= N/2 and an expected cell is below 5, else 0):
+    chi2 = N(|ad-bc| - N*delta)^2 / ((a+b)(c+d)(a+c)(b+d));
+    G2 = 2 * sum O*ln(O/E + 1e-9) over the four cells, each moved delta toward its
+    expected count (Dunning 1993). Both are negative when a < E; p from chi-squared
+    with 1 df. log_ratio = log2((a/(a+c)) / (b/(b+d))), zero counts as 0.5 (Hardie 2014).
+
+    Example: policylex keyness --target province=辽宁省 --reference year=2021
+    """
+    from policylex.measures import keyness as keyness_table
+
+    with _open(corpus) as store:
+        table = keyness_table(store, target, reference=reference, where=where, top=top or None, min_count=min_count,
+                              correction=correction.value, include_duplicates=keep_duplicates)
+    render(table, format)
+    _plot(table, plot, "keyness")
+
+
+@app.command()
+@handles_errors
+def kwic(
+    term: Annotated[str, typer.Argument(help="The term, matched in the normalised text.")],
+    corpus: CorpusOption = DEFAULT_CORPUS,
+    format: FormatOption = Format.table,
+    window: Annotated[int, typer.Option(min=1, help="Characters of context on each side.")] = 15,
+    where: WhereOption = None,
+    limit: Annotated[Optional[int], typer.Option(min=1, help="At most this many lines.")] = None,
+    keep_duplicates: KeepDuplicatesOption = False,
+) -> None:
+    """Keyword in context: document, position, left context, term, right context.
+
+    Matched on the normalised text, so a formulation the segmenter splits is found whole.
+
+    Example: policylex kwic 公益诉讼 --window 10
+    """
+    from policylex.measures import kwic as kwic_table
+
+    with _open(corpus) as store:
+        table = kwic_table(store, term, window=window, where=where, include_duplicates=keep_duplicates, limit=limit)
+    render(table, format)
+
+
+class CollocationSort(str, Enum):
+    ll = "ll"
+    pmi = "pmi"
+    count = "count"
+
+
+@app.command()
+@handles_errors
+def collocations(
+    corpus: CorpusOption = DEFAULT_CORPUS,
+    format: FormatOption = Format.table,
+    size: Annotated[int, typer.Option(min=2, max=3, help="Tokens per sequence: 2 or 3.")] = 2,
+    min_count: Annotated[int, typer.Option(min=1, help="Leave out rarer sequences.")] = 2,
+    top: TopOption = 20,
+    sort: Annotated[CollocationSort, typer.Option(help="Sort by log-likelihood, PMI or count.")] = CollocationSort.ll,
+    where: WhereOption = None,
+    keep_duplicates: KeepDuplicatesOption = False,
+) -> None:
+    """Adjacent token pairs (or triples): count, PMI and log-likelihood.
+
+    PMI = log2(p(sequence) / product of p(token)); LL = G2 of the 2x2 table of the
+    first tokens against the last token over all sequences.
+
+    Example: policylex collocations --size 3 --min-count 3
+    """
+    from policylex.measures import collocations as collocation_table
+
+    with _open(corpus) as store:
+        table = collocation_table(store, size=size, min_count=min_count, top=top or None, sort=sort.value,
+                                  where=where, include_duplicates=keep_duplicates)
+    render(table, format)
 
 
 @app.command()

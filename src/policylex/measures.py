@@ -1,35 +1,37 @@
-"""Term frequencies over the tokenised corpus.
+"""Measures over the tokenised corpus: frequencies, TF-IDF, keyness, concordance, collocations.
 
-``term_frequencies`` gives, per term: ``rank``, ``term``, ``count`` (occurrences),
-``per_10k`` (occurrences per 10,000 tokens of the counted documents) and
-``docfreq`` (documents containing the term).  Exact and near-duplicates are left
-out unless ``include_duplicates``.
+Every function takes a corpus, returns a :class:`~policylex.output.Table` with
+fixed columns (documented on the function), and leaves out exact and
+near-duplicates unless ``include_duplicates``.  ``where`` selects documents
+(``["year=2021", "province=辽宁省"]``, all must hold); ``by`` groups them by
+``year``, ``province``, ``city``, ``source`` or ``doc``.
 """
 
 from __future__ import annotations
 
+import math
+import re
 from collections import Counter
 
+import numpy as np
+
+from policylex.dtm import DocumentTermMatrix, document_term_matrix
 from policylex.errors import UsageError
 from policylex.output import Table
 from policylex.store import COUNTED, Corpus
 
-FREQ_COLUMNS = ("rank", "term", "count", "per_10k", "docfreq")
+PER = 10_000
 
 
-def count_terms(corpus: Corpus, *, include_duplicates: bool = False) -> tuple[Counter, Counter, int, int]:
-    """(term counts, document frequencies, total tokens, documents) over tokenised documents."""
-    where = "tokens IS NOT NULL" + ("" if include_duplicates else f" AND {COUNTED}")
-    counts: Counter = Counter()
-    docfreq: Counter = Counter()
-    total = documents = 0
-    for (joined,) in corpus.db.execute(f"SELECT tokens FROM documents WHERE {where} ORDER BY seq"):
-        tokens = joined.split()
-        counts.update(tokens)
-        docfreq.update(set(tokens))
-        total += len(tokens)
-        documents += 1
-    return counts, docfreq, total, documents
+def _selected(corpus: Corpus, where, include_duplicates) -> tuple[DocumentTermMatrix, np.ndarray]:
+    dtm = document_term_matrix(corpus)
+    rows = dtm.rows(include_duplicates=include_duplicates, where=where)
+    if rows.size == 0:
+        raise UsageError("no documents match" + (f" --where {' '.join(where)}" if where else ""))
+    return dtm, rows
+
+
+# --- frequencies ------------------------------------------------------------------
 
 
 def term_frequencies(
@@ -38,23 +40,296 @@ def term_frequencies(
     top: int | None = 20,
     min_count: int = 1,
     terms: list[str] | None = None,
+    by: str | None = None,
+    where: list[str] | None = None,
     include_duplicates: bool = False,
 ) -> Table:
-    """The most frequent terms (or the given ``terms``), ranked by count then term."""
-    if corpus.db.execute("SELECT count(*) FROM documents WHERE tokens IS NOT NULL").fetchone()[0] == 0:
-        raise UsageError("no tokenised documents: run `policylex tokenise` first")
-    counts, docfreq, total, documents = count_terms(corpus, include_duplicates=include_duplicates)
-    ranked = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
-    rank_of = {term: i for i, (term, _) in enumerate(ranked, start=1)}
-    if terms:
-        chosen = [(t, counts.get(t, 0)) for t in terms]
+    """Per term: ``rank``, ``term``, ``count``, ``per_10k`` (per 10,000 tokens), ``docfreq``.
+
+    With ``by``, the same per group, with a leading ``group`` column; ranks, rates
+    and document frequencies are within the group.  Ties rank by term.
+    """
+    dtm, rows = _selected(corpus, where, include_duplicates)
+    names, grouped, members = dtm.grouped(rows, by)
+    index = dtm.term_index()
+    vocabulary = dtm.vocabulary.tolist()
+    out = []
+    notes = []
+    for g, name in enumerate(names):
+        counts = np.asarray(grouped[g].todense()).ravel()
+        docfreq = np.asarray((dtm.counts[members[g]] > 0).sum(axis=0)).ravel()
+        total = int(counts.sum())
+        order = sorted(np.flatnonzero(counts).tolist(), key=lambda i: (-counts[i], vocabulary[i]))
+        rank_of = {i: r for r, i in enumerate(order, start=1)}
+        if terms:
+            chosen = [index.get(t, -1) for t in terms]
+        else:
+            chosen = [i for i in order if counts[i] >= min_count][: top or None]
+        for position, i in enumerate(chosen):
+            term = vocabulary[i] if i >= 0 else terms[position]
+            count = int(counts[i]) if i >= 0 else 0
+            row = (rank_of.get(i), term, count, round(count / total * PER, 4) if total else 0.0,
+                   int(docfreq[i]) if i >= 0 else 0)
+            out.append(((name,) if by else ()) + row)
+        notes.append(f"{name}: {members[g].size} documents, {total} tokens" if by else
+                     f"{members[g].size} documents, {total} tokens")
+    columns = (("group",) if by else ()) + ("rank", "term", "count", "per_10k", "docfreq")
+    return Table(columns, out, title="Term frequencies", notes=notes)
+
+
+# --- TF-IDF -------------------------------------------------------------------------
+
+
+def tfidf(
+    corpus: Corpus,
+    *,
+    top: int = 10,
+    by: str | None = None,
+    where: list[str] | None = None,
+    sublinear_tf: bool = False,
+    norm: str | None = "l2",
+    smooth_idf: bool = True,
+    include_duplicates: bool = False,
+) -> Table:
+    """The most distinctive terms per document (or per group): ``group``, ``rank``, ``term``, ``tfidf``, ``count``.
+
+    scikit-learn's ``TfidfTransformer`` on raw counts: idf = ln((1 + n) / (1 + df)) + 1
+    with ``smooth_idf`` (ln(n / df) + 1 without), tf = count (1 + ln(count) with
+    ``sublinear_tf``), rows scaled to unit ``norm`` (l2, l1 or none).  With ``by``,
+    each group is one pseudo-document: its documents' counts summed, and n is the
+    number of groups.  Without ``by``, each document is its own group (its name).
+    """
+    from sklearn.feature_extraction.text import TfidfTransformer
+
+    dtm, rows = _selected(corpus, where, include_duplicates)
+    names, grouped, _ = dtm.grouped(rows, by or "doc")
+    weights = TfidfTransformer(norm=norm, smooth_idf=smooth_idf, sublinear_tf=sublinear_tf).fit_transform(grouped)
+    weights = weights.tocsr()
+    vocabulary = dtm.vocabulary.tolist()
+    out = []
+    for g, name in enumerate(names):
+        start, end = weights.indptr[g], weights.indptr[g + 1]
+        columns, values = weights.indices[start:end], weights.data[start:end]
+        order = sorted(range(len(columns)), key=lambda k: (-values[k], vocabulary[columns[k]]))[:top]
+        for rank, k in enumerate(order, start=1):
+            i = columns[k]
+            out.append((name, rank, vocabulary[i], round(float(values[k]), 6), int(grouped[g, i])))
+    return Table(("group", "rank", "term", "tfidf", "count"), out, title="TF-IDF")
+
+
+# --- keyness ---------------------------------------------------------------------------
+
+_EPSILON = 1e-9  # inside the logarithm, as quanteda does, so that a zero cell adds nothing
+
+
+def keyness_statistics(a, b, target_total, reference_total, correction: str = "default"):
+    """G², chi², their p-values and log ratio for each term, vectorised.
+
+    For a term with ``a`` occurrences in the target and ``b`` in the reference,
+    the 2×2 table is a, b / c = target_total − a, d = reference_total − b, N the sum,
+    and E = (a + b)(a + c) / N the target cell's expected count.
+
+    * correction ``default`` (quanteda's default for both measures) applies Yates:
+      δ = 0.5 when |ad − bc| ≥ N/2 and some expected cell is below 5, else 0;
+      ``none`` sets δ = 0.
+    * chi² = N (|ad − bc| − N δ)² / ((a + b)(c + d)(a + c)(b + d)).
+    * G² = 2 Σ O ln(O / E + 10⁻⁹) over the four cells, each moved δ toward its
+      expected count (Dunning 1993).
+    * both are signed: negative when a < E (the term is rarer in the target);
+      p = P(χ²₁ ≥ |statistic|).
+    * log ratio = log2((a / target_total) / (b / reference_total)), a zero count
+      replaced by 0.5 (Hardie 2014).
+    """
+    from scipy.stats import chi2 as chi2_distribution
+
+    a = np.asarray(a, dtype=float)
+    b = np.asarray(b, dtype=float)
+    c = target_total - a
+    d = reference_total - b
+    n = a + b + c + d
+    expected = (a + b) * (a + c) / n
+    sign = np.where(a > expected, 1.0, -1.0)
+    if correction == "none":
+        delta = np.zeros_like(a)
+    elif correction == "default":
+        small = np.minimum.reduce([(a + b) * (a + c), (a + b) * (b + d), (a + c) * (c + d), (c + d) * (b + d)]) / n < 5
+        delta = np.where((np.abs(a * d - b * c) >= n / 2) & small, 0.5, 0.0)
     else:
-        chosen = [(t, c) for t, c in ranked if c >= min_count]
-        if top:
-            chosen = chosen[:top]
-    rows = [
-        (rank_of.get(term), term, count, round(count / total * 10_000, 2) if total else 0.0, docfreq.get(term, 0))
-        for term, count in chosen
+        raise UsageError(f"unknown correction {correction!r}; choose default or none")
+    chi2 = n * (np.abs(a * d - b * c) - n * delta) ** 2 / ((a + b) * (c + d) * (a + c) * (b + d)) * sign
+    toward = np.where(a * d - b * c > 0, -delta, delta)
+    aa, bb, cc, dd = a + toward, b - toward, c - toward, d + toward
+    g2 = 2 * (
+        aa * np.log(aa / ((aa + bb) * (aa + cc) / n) + _EPSILON)
+        + bb * np.log(bb / ((aa + bb) * (bb + dd) / n) + _EPSILON)
+        + cc * np.log(cc / ((aa + cc) * (cc + dd) / n) + _EPSILON)
+        + dd * np.log(dd / ((bb + dd) * (cc + dd) / n) + _EPSILON)
+    ) * sign
+    log_ratio = np.log2((np.where(a == 0, 0.5, a) / target_total) / (np.where(b == 0, 0.5, b) / reference_total))
+    return g2, chi2_distribution.sf(np.abs(g2), 1), chi2, chi2_distribution.sf(np.abs(chi2), 1), log_ratio
+
+
+KEYNESS_COLUMNS = ("rank", "term", "n_target", "n_reference", "G2", "p_G2", "chi2", "p_chi2", "log_ratio")
+
+
+def keyness(
+    corpus: Corpus,
+    target: list[str],
+    *,
+    reference: list[str] | None = None,
+    where: list[str] | None = None,
+    top: int | None = 20,
+    min_count: int = 1,
+    correction: str = "default",
+    include_duplicates: bool = False,
+) -> Table:
+    """Terms that mark the target documents against the reference, sorted by G².
+
+    ``target`` and ``reference`` are conditions like ``where`` (``province=辽宁省``);
+    the reference is the rest of the (``where``-selected) corpus unless given.
+    Columns: ``rank``, ``term``, ``n_target``, ``n_reference``, ``G2``, ``p_G2``,
+    ``chi2``, ``p_chi2``, ``log_ratio``; see :func:`keyness_statistics`.
+    """
+    dtm, rows = _selected(corpus, where, include_duplicates)
+    in_target = dtm.rows(include_duplicates=include_duplicates, where=(where or []) + target)
+    if reference:
+        in_reference = dtm.rows(include_duplicates=include_duplicates, where=(where or []) + reference)
+        in_reference = np.setdiff1d(in_reference, in_target)
+    else:
+        in_reference = np.setdiff1d(rows, in_target)
+    if in_target.size == 0:
+        raise UsageError(f"no documents in the target {' '.join(target)}")
+    if in_reference.size == 0:
+        raise UsageError("no documents left for the reference")
+    a = np.asarray(dtm.counts[in_target].sum(axis=0)).ravel()
+    b = np.asarray(dtm.counts[in_reference].sum(axis=0)).ravel()
+    present = np.flatnonzero((a + b) >= max(min_count, 1))
+    g2, p_g2, chi2, p_chi2, log_ratio = keyness_statistics(a[present], b[present], a.sum(), b.sum(), correction)
+    vocabulary = dtm.vocabulary.tolist()
+    order = sorted(range(present.size), key=lambda k: (-g2[k], vocabulary[present[k]]))[: top or None]
+    out = [
+        (rank, vocabulary[present[k]], int(a[present[k]]), int(b[present[k]]), round(float(g2[k]), 4),
+         float(p_g2[k]), round(float(chi2[k]), 4), float(p_chi2[k]), round(float(log_ratio[k]), 4))
+        for rank, k in enumerate(order, start=1)
     ]
-    notes = [f"{documents} documents, {total} tokens"]
-    return Table(FREQ_COLUMNS, rows, title="Term frequencies", notes=notes)
+    notes = [f"target: {in_target.size} documents, {int(a.sum())} tokens; "
+             f"reference: {in_reference.size} documents, {int(b.sum())} tokens"]
+    return Table(KEYNESS_COLUMNS, out, title="Keyness", notes=notes)
+
+
+# --- concordance -----------------------------------------------------------------------
+
+
+def kwic(
+    corpus: Corpus,
+    term: str,
+    *,
+    window: int = 15,
+    where: list[str] | None = None,
+    include_duplicates: bool = False,
+    limit: int | None = None,
+) -> Table:
+    """Keyword in context on the normalised text: ``doc``, ``position``, ``left``, ``term``, ``right``.
+
+    ``term`` is matched literally in the text (not in the tokens), so a
+    formulation the segmenter splits (少捕慎诉慎押) is found whole; ``window`` is
+    in characters; ``position`` is the character offset; line breaks show as spaces.
+    """
+    if not term:
+        raise UsageError("kwic needs a term")
+    from policylex.normalise import clean
+
+    needle = clean(term).strip()
+    conditions = [] if include_duplicates else [COUNTED]
+    query = f"SELECT id, name, norm_text FROM documents {'WHERE ' + ' AND '.join(conditions) if conditions else ''} ORDER BY seq"
+    allowed = None
+    if where:
+        dtm = document_term_matrix(corpus)
+        allowed = set(dtm.meta["id"][dtm.rows(include_duplicates=include_duplicates, where=where)].tolist())
+    out = []
+    pattern = re.compile(re.escape(needle))
+    for row in corpus.db.execute(query):
+        if allowed is not None and row["id"] not in allowed:
+            continue
+        text = row["norm_text"]
+        for match in pattern.finditer(text):
+            left = text[max(0, match.start() - window) : match.start()].replace("\n", " ")
+            right = text[match.end() : match.end() + window].replace("\n", " ")
+            out.append((row["name"], match.start(), left, match.group(), right))
+            if limit and len(out) >= limit:
+                return Table(("doc", "position", "left", "term", "right"), out, title=f"KWIC {needle}")
+    return Table(("doc", "position", "left", "term", "right"), out, title=f"KWIC {needle}")
+
+
+# --- collocations ------------------------------------------------------------------------
+
+
+def _g2_2x2(a, b, c, d) -> float:
+    """Log-likelihood G² of a 2×2 table, no correction."""
+    n = a + b + c + d
+    total = 0.0
+    for observed, row, column in ((a, a + b, a + c), (b, a + b, b + d), (c, c + d, a + c), (d, c + d, b + d)):
+        if observed > 0:
+            total += observed * math.log(observed * n / (row * column))
+    return 2 * total
+
+
+def collocations(
+    corpus: Corpus,
+    *,
+    size: int = 2,
+    min_count: int = 2,
+    top: int | None = 20,
+    sort: str = "ll",
+    where: list[str] | None = None,
+    include_duplicates: bool = False,
+) -> Table:
+    """Adjacent token sequences: ``collocation``, ``count``, ``pmi``, ``ll``.
+
+    Sequences never cross documents.  With N_t tokens and N_s sequences of the
+    size, p(w) = c(w)/N_t and p(seq) = c(seq)/N_s;
+    PMI = log2(p(seq) / Π p(w)).  LL is the G² of the 2×2 table of "the first
+    size−1 tokens" against "the last token" over all sequences:
+    a = c(seq), b = c(prefix, another last token), c = c(another prefix, last
+    token), d = the rest.  ``sort`` by ``ll``, ``pmi`` or ``count``.
+    """
+    if size not in (2, 3):
+        raise UsageError("--size must be 2 or 3")
+    if sort not in ("ll", "pmi", "count"):
+        raise UsageError("--sort must be ll, pmi or count")
+    allowed = None
+    if where:
+        dtm = document_term_matrix(corpus)
+        allowed = set(dtm.meta["id"][dtm.rows(include_duplicates=include_duplicates, where=where)].tolist())
+    unigrams: Counter = Counter()
+    sequences: Counter = Counter()
+    condition = "tokens IS NOT NULL" + ("" if include_duplicates else f" AND {COUNTED}")
+    for row in corpus.db.execute(f"SELECT id, tokens FROM documents WHERE {condition} ORDER BY seq"):
+        if allowed is not None and row["id"] not in allowed:
+            continue
+        tokens = row["tokens"].split()
+        unigrams.update(tokens)
+        sequences.update(zip(*(tokens[i:] for i in range(size))))
+    if not sequences:
+        raise UsageError("no tokenised documents to find collocations in: run `policylex tokenise` first")
+    n_tokens = sum(unigrams.values())
+    n_sequences = sum(sequences.values())
+    prefixes: Counter = Counter()
+    lasts: Counter = Counter()
+    for sequence, count in sequences.items():
+        prefixes[sequence[:-1]] += count
+        lasts[sequence[-1]] += count
+    out = []
+    for sequence, count in sequences.items():
+        if count < min_count:
+            continue
+        pmi = math.log2((count / n_sequences) / math.prod(unigrams[w] / n_tokens for w in sequence))
+        a = count
+        b = prefixes[sequence[:-1]] - a
+        c = lasts[sequence[-1]] - a
+        d = n_sequences - a - b - c
+        out.append((" ".join(sequence), count, round(pmi, 4), round(_g2_2x2(a, b, c, d), 4)))
+    key = {"ll": 3, "pmi": 2, "count": 1}[sort]
+    out.sort(key=lambda r: (-r[key], -r[1], r[0]))
+    return Table(("collocation", "count", "pmi", "ll"), out[: top or None], title="Collocations",
+                 notes=[f"{n_tokens} tokens, {n_sequences} sequences of {size}"])

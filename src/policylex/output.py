@@ -47,6 +47,8 @@ def _cell(value: Any) -> str:
     if value is None:
         return ""
     if isinstance(value, float):
+        if value != 0 and abs(value) < 1e-4:
+            return f"{value:.2e}"  # p-values: 0 would claim certainty
         return f"{value:.4f}".rstrip("0").rstrip(".") if value != int(value) else str(int(value))
     return str(value)
 

@@ -13,7 +13,8 @@ Tables (schema version 1; see README for how to open them with sqlite3 or pandas
 ``log``
     every skipped file or row, with path, line and reason, and every run.
 ``meta``
-    schema version and the settings the texts were made with.
+    schema version, the settings the texts were made with, and ``generation``,
+    a counter that triggers raise whenever documents change (caches key on it).
 
 Every write happens inside a transaction, so a crash or Ctrl-C leaves each batch
 either wholly written or not at all.
@@ -90,6 +91,14 @@ CREATE TABLE lsh (
     PRIMARY KEY (band, bucket, doc_id)
 ) WITHOUT ROWID;
 CREATE INDEX lsh_doc ON lsh(doc_id);
+CREATE TRIGGER documents_inserted AFTER INSERT ON documents
+BEGIN UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'generation'; END;
+CREATE TRIGGER documents_deleted AFTER DELETE ON documents
+BEGIN UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'generation'; END;
+CREATE TRIGGER documents_changed AFTER UPDATE OF
+    tokens, tokens_settings, duplicate_of, near_duplicate_of, title, date, year, province, province_code,
+    city, city_code, source, url, name, norm_text ON documents
+BEGIN UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'generation'; END;
 CREATE TABLE log (
     id INTEGER PRIMARY KEY,
     time TEXT NOT NULL,
@@ -160,13 +169,13 @@ class Corpus:
         # WAL lets analyses read a consistent snapshot while an ingest writes; it is
         # a property of the file, so it is set once, here.
         self.db.execute("PRAGMA journal_mode = WAL")
-        with self.transaction():
-            for statement in SCHEMA.split(";"):
-                if statement.strip():
-                    self.db.execute(statement)
-            self.set_meta("application", APPLICATION)
-            self.set_meta("schema_version", str(SCHEMA_VERSION))
-            self.set_meta("created_at", now())
+        # One script in one transaction: a new file holds the whole schema or none.
+        self.db.executescript(
+            f"BEGIN IMMEDIATE;\n{SCHEMA}\n"
+            f"INSERT INTO meta(key, value) VALUES ('application', '{APPLICATION}'), "
+            f"('schema_version', '{SCHEMA_VERSION}'), ('created_at', '{now()}'), ('generation', '0');\n"
+            "COMMIT;"
+        )
 
     def _check_schema(self) -> None:
         application = self.get_meta("application")
@@ -237,6 +246,13 @@ class Corpus:
 
     def document(self, doc_id: str) -> sqlite3.Row | None:
         return self.db.execute("SELECT * FROM documents WHERE id = ?", (doc_id,)).fetchone()
+
+    def generation(self) -> int:
+        """A counter that triggers raise on every change to documents, their tokens or metadata.
+
+        Caches derived from the corpus (the document-term matrix) are keyed to it.
+        """
+        return int(self.get_meta("generation", "0"))
 
     def settings(self) -> dict[str, str]:
         return {row[0]: row[1] for row in self.db.execute("SELECT key, value FROM meta ORDER BY key")}

@@ -1,0 +1,184 @@
+"""The document-term matrix: built once from the stored tokens, cached beside the corpus.
+
+``DocumentTermMatrix`` holds a scipy CSR matrix of counts (documents × terms), the
+vocabulary, and each document's metadata.  It is written to ``<corpus>.dtm.npz``
+together with the corpus generation it was built from (see
+:meth:`policylex.store.Corpus.generation`) and rebuilt only when that changes, so
+repeated analyses of an unchanged corpus never recount.
+
+Selection (``--where``) and grouping (``--by``) work on the matrix's metadata.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import scipy.sparse as sp
+
+from policylex.errors import UsageError
+from policylex.store import COUNTED, Corpus
+
+CACHE_FORMAT = 1
+FIELDS = ("id", "name", "date", "year", "province", "city", "source")
+GROUP_FIELDS = ("year", "province", "city", "source", "doc")
+UNKNOWN = "unknown"
+
+
+@dataclass
+class DocumentTermMatrix:
+    counts: sp.csr_matrix  # documents × terms, int32
+    vocabulary: np.ndarray  # term per column
+    meta: dict[str, np.ndarray]  # FIELDS, one value per row ('' for none; year 0 for none)
+    counted: np.ndarray  # bool per row: not an exact or near duplicate
+    generation: int
+
+    @property
+    def n_docs(self) -> int:
+        return self.counts.shape[0]
+
+    def term_index(self) -> dict[str, int]:
+        return {term: i for i, term in enumerate(self.vocabulary.tolist())}
+
+    def rows(self, *, include_duplicates: bool = False, where: list[str] | None = None) -> np.ndarray:
+        """Row indices of the documents selected by ``where`` (and not duplicates, unless asked)."""
+        mask = np.ones(self.n_docs, dtype=bool) if include_duplicates else self.counted.copy()
+        for condition in where or []:
+            mask &= self.condition_mask(condition)
+        return np.flatnonzero(mask)
+
+    def condition_mask(self, condition: str) -> np.ndarray:
+        """``field=value`` or ``field!=value``; several values with commas: ``year=2020,2021``."""
+        negate = "!=" in condition
+        field, sep, value = condition.partition("!=" if negate else "=")
+        field = field.strip()
+        if not sep or not field:
+            raise UsageError(f"--where {condition!r}: write field=value, e.g. year=2021 or province=辽宁省")
+        if field not in FIELDS and field != "doc":
+            raise UsageError(f"--where {field!r}: no such field; choose from {', '.join(GROUP_FIELDS + ('date',))}")
+        wanted = {canonical_value(field, v) for v in value.split(",")}
+        values = self.group_labels(field)
+        mask = np.isin(values, list(wanted))
+        return ~mask if negate else mask
+
+    def group_labels(self, field: str) -> np.ndarray:
+        """Each document's value of ``field`` as a label, ``unknown`` where it has none."""
+        if field == "doc":
+            return self.meta["name"]
+        if field not in FIELDS:
+            raise UsageError(f"--by {field!r}: no such field; choose from {', '.join(GROUP_FIELDS)}")
+        values = self.meta[field]
+        if field == "year":
+            return np.array([str(y) if y else UNKNOWN for y in values.tolist()], dtype=object)
+        return np.array([v if v else UNKNOWN for v in values.tolist()], dtype=object)
+
+    def grouped(self, rows: np.ndarray, by: str | None) -> tuple[list[str], sp.csr_matrix, list[np.ndarray]]:
+        """(group labels, group × term counts, the row indices in each group), groups sorted."""
+        if by is None:
+            return ["all"], sp.csr_matrix(self.counts[rows].sum(axis=0)), [rows]
+        labels = self.group_labels(by)[rows]
+        names = sorted(set(labels.tolist()), key=lambda g: (g == UNKNOWN, g))
+        members = [rows[labels == name] for name in names]
+        position = {name: i for i, name in enumerate(names)}
+        group_of_row = np.fromiter((position[label] for label in labels.tolist()), dtype=np.int64, count=rows.size)
+        indicator = sp.csr_matrix((np.ones(rows.size), (group_of_row, np.arange(rows.size))),
+                                  shape=(len(names), rows.size))
+        return names, sp.csr_matrix(indicator @ self.counts[rows]), members
+
+
+def canonical_value(field: str, value: str) -> str:
+    """A --where value as stored: 辽宁 / 遼寧 → 辽宁省 for regions."""
+    value = value.strip()
+    if field in ("province", "city") and value and value != UNKNOWN:
+        from policylex.places import resolve_name
+
+        place = resolve_name(value)
+        if place is not None:
+            return (place.province if field == "province" else place.city) or value
+    return value
+
+
+def cache_path(corpus: Corpus) -> Path:
+    return corpus.path.with_name(corpus.path.name + ".dtm.npz")
+
+
+def build(corpus: Corpus) -> DocumentTermMatrix:
+    """Count every tokenised document's tokens into a sparse matrix."""
+    vocabulary: dict[str, int] = {}
+    indptr = [0]
+    indices: list[int] = []
+    data: list[int] = []
+    meta: dict[str, list] = {f: [] for f in FIELDS}
+    counted: list[bool] = []
+    generation = corpus.generation()
+    query = (f"SELECT id, name, date, year, province, city, source, {COUNTED} AS counted, tokens "
+             "FROM documents WHERE tokens IS NOT NULL ORDER BY seq")
+    for row in corpus.db.execute(query):
+        doc: dict[int, int] = {}
+        for token in row["tokens"].split():
+            column = vocabulary.setdefault(token, len(vocabulary))
+            doc[column] = doc.get(column, 0) + 1
+        indices.extend(doc)
+        data.extend(doc.values())
+        indptr.append(len(indices))
+        for f in FIELDS:
+            meta[f].append(row[f] if row[f] is not None else (0 if f == "year" else ""))
+        counted.append(bool(row["counted"]))
+    counts = sp.csr_matrix(
+        (np.array(data, dtype=np.int32), np.array(indices, dtype=np.int32), np.array(indptr, dtype=np.int64)),
+        shape=(len(indptr) - 1, len(vocabulary)),
+    )
+    counts.sort_indices()
+    vocab = np.array(list(vocabulary), dtype=str) if vocabulary else np.zeros(0, dtype="<U1")
+    arrays = {f: np.array(meta[f], dtype=np.int64 if f == "year" else str) for f in FIELDS}
+    return DocumentTermMatrix(counts, vocab, arrays, np.array(counted, dtype=bool), generation)
+
+
+def save(dtm: DocumentTermMatrix, path: Path, settings: str) -> None:
+    """Write the cache atomically: a reader never sees half a file."""
+    partial = path.with_name(path.name + f".{os.getpid()}.part")
+    with partial.open("wb") as handle:
+        np.savez(
+            handle,
+            format=np.array(CACHE_FORMAT), generation=np.array(dtm.generation), settings=np.array(settings),
+            data=dtm.counts.data, indices=dtm.counts.indices, indptr=dtm.counts.indptr,
+            shape=np.array(dtm.counts.shape), vocabulary=dtm.vocabulary, counted=dtm.counted,
+            **{f"meta_{f}": v for f, v in dtm.meta.items()},
+        )
+    os.replace(partial, path)
+
+
+def load(path: Path, generation: int, settings: str) -> DocumentTermMatrix | None:
+    """The cached matrix if it was built from this corpus state, else None."""
+    try:
+        with np.load(path, allow_pickle=False) as cache:
+            if (int(cache["format"]) != CACHE_FORMAT or int(cache["generation"]) != generation
+                    or str(cache["settings"]) != settings):
+                return None
+            counts = sp.csr_matrix((cache["data"], cache["indices"], cache["indptr"]), shape=tuple(cache["shape"]))
+            meta = {f: cache[f"meta_{f}"] for f in FIELDS}
+            return DocumentTermMatrix(counts, cache["vocabulary"], meta, cache["counted"], generation)
+    except (OSError, ValueError, KeyError):
+        return None
+
+
+def document_term_matrix(corpus: Corpus, *, use_cache: bool = True) -> DocumentTermMatrix:
+    """The corpus's document-term matrix, from the cache when the corpus has not changed."""
+    if corpus.db.execute("SELECT 1 FROM documents WHERE tokens IS NOT NULL LIMIT 1").fetchone() is None:
+        raise UsageError("no tokenised documents: run `policylex tokenise` first")
+    settings = corpus.get_meta("tokenise.settings", "")
+    path = cache_path(corpus)
+    generation = corpus.generation()
+    if use_cache:
+        cached = load(path, generation, settings)
+        if cached is not None:
+            return cached
+    dtm = build(corpus)
+    if use_cache:
+        try:
+            save(dtm, path, settings)
+        except OSError:
+            pass  # a read-only folder: work without the cache
+    return dtm

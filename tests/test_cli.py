@@ -168,3 +168,40 @@ def test_module_entry_point():
 
     result = subprocess.run([sys.executable, "-m", "policylex", "--help"], capture_output=True, text=True)
     assert result.returncode == 0 and "ingest" in result.stdout
+
+
+@pytest.mark.parametrize(
+    "args, call",
+    [
+        (["freq", "--by", "year", "--top", "5"], lambda c: __import__("policylex.measures").measures.term_frequencies(c, by="year", top=5)),
+        (["tfidf", "--top", "3"], lambda c: __import__("policylex.measures").measures.tfidf(c, top=3)),
+        (["keyness", "--target", "province=辽宁省"], lambda c: __import__("policylex.measures").measures.keyness(c, ["province=辽宁省"])),
+        (["collocations"], lambda c: __import__("policylex.measures").measures.collocations(c)),
+        (["kwic", "四大检察"], lambda c: __import__("policylex.measures").measures.kwic(c, "四大检察")),
+    ],
+)
+def test_cli_and_library_give_the_same_numbers(seeded, args, call):
+    from policylex import Corpus
+
+    result = run(*args, "--corpus", seeded, "--format", "jsonl")
+    assert result.exit_code == 0, result.stderr
+    cli_rows = [json.loads(line) for line in result.stdout.splitlines()]
+    with Corpus.open(seeded) as corpus:
+        assert cli_rows == list(call(corpus).records())
+    assert cli_rows
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["freq", "--where", "colour=red"], "no such field"),
+        (["freq", "--where", "year2021"], "write field=value"),
+        (["freq", "--by", "colour"], "Invalid value"),
+        (["keyness", "--target", "province=西藏自治区"], "no documents in the target"),
+        (["freq", "--plot", "out.gif"], "write .png, .svg or .pdf"),
+    ],
+)
+def test_analysis_option_errors(seeded, args, message):
+    result = run(*args, "--corpus", seeded)
+    assert result.exit_code == 2 and message in result.stderr
+    assert "Traceback" not in result.stderr

@@ -52,6 +52,7 @@ def test_workers_give_identical_tokens():
     serial = list(tokenise_texts(texts, TokeniserSettings(), workers=1))
     parallel = list(tokenise_texts(texts, TokeniserSettings(), workers=2))
     assert serial == parallel and len(serial) == 20
+    assert all(tags is None for _, tags in serial)
 
 
 def test_only_changed_documents_are_tokenised_again(corpus, tmp_path):
@@ -93,3 +94,22 @@ def test_tokens_are_a_subsequence_of_the_text(text):
     tokens = tokeniser.tokens(norm)
     assert all(t and not t.isspace() and " " not in t for t in tokens)
     assert _is_subsequence(tokens, norm)
+
+
+def test_pos_tags_are_stored_and_filter_freq(corpus, tmp_path):
+    from policylex.errors import UsageError
+    from policylex.measures import term_frequencies
+
+    (tmp_path / "a.txt").write_text("湛江市检察院召开会议\n会议要求，更好落实少捕慎诉慎押刑事司法政策。", encoding="utf-8")
+    corpus.ingest([str(tmp_path / "a.txt")])
+    corpus.tokenise(workers=1)
+    with pytest.raises(UsageError, match="tokenise --pos"):
+        term_frequencies(corpus, pos=["n"])
+    corpus.tokenise(workers=1, pos=True)
+    row = corpus.db.execute("SELECT tokens, pos FROM documents").fetchone()
+    pairs = dict(zip(row["tokens"].split(), row["pos"].split()))
+    assert pairs["湛江市"] == "ns" and pairs["召开"] == "v" and pairs["少捕慎诉慎押"] == "l"
+    nouns = {r["term"] for r in term_frequencies(corpus, pos=["n"], top=None).records()}
+    assert "湛江市" in nouns and "会议" in nouns and "召开" not in nouns
+    verbs = {r["term"] for r in term_frequencies(corpus, pos=["v"], top=None).records()}
+    assert verbs == {t for t, tag in pairs.items() if tag.startswith("v")}

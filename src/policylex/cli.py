@@ -163,6 +163,8 @@ def tokenise(
     keep_stopwords: Annotated[bool, typer.Option("--keep-stopwords", help="Keep stopwords.")] = False,
     hmm: Annotated[bool, typer.Option("--hmm/--no-hmm", help="jieba's HMM for unknown words.")] = True,
     force: Annotated[bool, typer.Option("--force", help="Re-tokenise every document.")] = False,
+    pos: Annotated[bool, typer.Option("--pos", help="Tag parts of speech too (jieba.posseg; "
+                                      "its segmentation differs slightly from plain jieba's).")] = False,
 ) -> None:
     """Segment documents with jieba and the domain dictionary (only those that changed).
 
@@ -170,7 +172,7 @@ def tokenise(
     """
     with _open(corpus) as store, progress_bar("tokenise") as update:
         report = store.tokenise(hmm=hmm, keep_stopwords=keep_stopwords, userdict=str(userdict) if userdict else None,
-                                workers=workers, force=force, progress=update)
+                                workers=workers, force=force, pos=pos, progress=update)
     _summary(report.summary(), "Tokenised")
 
 
@@ -277,6 +279,8 @@ def freq(
     min_count: Annotated[int, typer.Option(min=1, help="Leave out rarer terms.")] = 1,
     by: Annotated[Optional[GroupBy], typer.Option(help="One table per group.")] = None,
     where: WhereOption = None,
+    pos: Annotated[Optional[str], typer.Option(help="Only terms of these parts of speech, e.g. n,v "
+                                               "(n matches n, nr, ns, nt, nz); needs tokenise --pos.")] = None,
     keep_duplicates: KeepDuplicatesOption = False,
     plot: PlotOption = None,
 ) -> None:
@@ -290,7 +294,8 @@ def freq(
 
     with _open(corpus) as store:
         table = term_frequencies(store, top=top or None, min_count=min_count, terms=terms, by=by and by.value,
-                                 where=where, include_duplicates=keep_duplicates)
+                                 where=where, pos=pos.split(",") if pos else None,
+                                 include_duplicates=keep_duplicates)
     render(table, format)
     _plot(table, plot, "freq")
 

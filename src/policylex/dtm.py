@@ -21,7 +21,7 @@ import scipy.sparse as sp
 from policylex.errors import UsageError
 from policylex.store import COUNTED, Corpus
 
-CACHE_FORMAT = 1
+CACHE_FORMAT = 2
 FIELDS = ("id", "name", "date", "year", "province", "city", "source")
 GROUP_FIELDS = ("year", "province", "city", "source", "doc")
 UNKNOWN = "unknown"
@@ -34,6 +34,14 @@ class DocumentTermMatrix:
     meta: dict[str, np.ndarray]  # FIELDS, one value per row ('' for none; year 0 for none)
     counted: np.ndarray  # bool per row: not an exact or near duplicate
     generation: int
+    term_pos: np.ndarray | None = None  # each term's most frequent part of speech, if tokens carry them
+
+    def terms_with_pos(self, prefixes: list[str]) -> np.ndarray:
+        """Columns of the terms whose part of speech starts with one of ``prefixes`` (n: n, nr, ns, …)."""
+        if self.term_pos is None or not any(self.term_pos.tolist()):
+            raise UsageError("the tokens carry no part of speech: run `policylex tokenise --pos` first")
+        wanted = tuple(p.strip() for p in prefixes if p.strip())
+        return np.array([i for i, tag in enumerate(self.term_pos.tolist()) if tag.startswith(wanted)], dtype=np.int64)
 
     @property
     def n_docs(self) -> int:
@@ -112,14 +120,20 @@ def build(corpus: Corpus) -> DocumentTermMatrix:
     data: list[int] = []
     meta: dict[str, list] = {f: [] for f in FIELDS}
     counted: list[bool] = []
+    tag_counts: dict[tuple[int, str], int] = {}
     generation = corpus.generation()
-    query = (f"SELECT id, name, date, year, province, city, source, {COUNTED} AS counted, tokens "
+    query = (f"SELECT id, name, date, year, province, city, source, {COUNTED} AS counted, tokens, pos "
              "FROM documents WHERE tokens IS NOT NULL ORDER BY seq")
     for row in corpus.db.execute(query):
         doc: dict[int, int] = {}
-        for token in row["tokens"].split():
+        tokens = row["tokens"].split()
+        for token in tokens:
             column = vocabulary.setdefault(token, len(vocabulary))
             doc[column] = doc.get(column, 0) + 1
+        if row["pos"]:
+            for token, tag in zip(tokens, row["pos"].split()):
+                key = (vocabulary[token], tag)
+                tag_counts[key] = tag_counts.get(key, 0) + 1
         indices.extend(doc)
         data.extend(doc.values())
         indptr.append(len(indices))
@@ -133,7 +147,12 @@ def build(corpus: Corpus) -> DocumentTermMatrix:
     counts.sort_indices()
     vocab = np.array(list(vocabulary), dtype=str) if vocabulary else np.zeros(0, dtype="<U1")
     arrays = {f: np.array(meta[f], dtype=np.int64 if f == "year" else str) for f in FIELDS}
-    return DocumentTermMatrix(counts, vocab, arrays, np.array(counted, dtype=bool), generation)
+    best: dict[int, tuple[int, str]] = {}
+    for (column, tag), n in sorted(tag_counts.items()):
+        if column not in best or n > best[column][0]:
+            best[column] = (n, tag)
+    term_pos = np.array([best.get(i, (0, ""))[1] for i in range(len(vocabulary))], dtype=str)
+    return DocumentTermMatrix(counts, vocab, arrays, np.array(counted, dtype=bool), generation, term_pos)
 
 
 def save(dtm: DocumentTermMatrix, path: Path, settings: str) -> None:
@@ -145,6 +164,7 @@ def save(dtm: DocumentTermMatrix, path: Path, settings: str) -> None:
             format=np.array(CACHE_FORMAT), generation=np.array(dtm.generation), settings=np.array(settings),
             data=dtm.counts.data, indices=dtm.counts.indices, indptr=dtm.counts.indptr,
             shape=np.array(dtm.counts.shape), vocabulary=dtm.vocabulary, counted=dtm.counted,
+            term_pos=dtm.term_pos if dtm.term_pos is not None else np.zeros(0, dtype="<U1"),
             **{f"meta_{f}": v for f, v in dtm.meta.items()},
         )
     os.replace(partial, path)
@@ -159,7 +179,7 @@ def load(path: Path, generation: int, settings: str) -> DocumentTermMatrix | Non
                 return None
             counts = sp.csr_matrix((cache["data"], cache["indices"], cache["indptr"]), shape=tuple(cache["shape"]))
             meta = {f: cache[f"meta_{f}"] for f in FIELDS}
-            return DocumentTermMatrix(counts, cache["vocabulary"], meta, cache["counted"], generation)
+            return DocumentTermMatrix(counts, cache["vocabulary"], meta, cache["counted"], generation, cache["term_pos"])
     except (OSError, ValueError, KeyError):
         return None
 

@@ -42,14 +42,19 @@ def term_frequencies(
     terms: list[str] | None = None,
     by: str | None = None,
     where: list[str] | None = None,
+    pos: list[str] | None = None,
     include_duplicates: bool = False,
 ) -> Table:
     """Per term: ``rank``, ``term``, ``count``, ``per_10k`` (per 10,000 tokens), ``docfreq``.
 
     With ``by``, the same per group, with a leading ``group`` column; ranks, rates
-    and document frequencies are within the group.  Ties rank by term.
+    and document frequencies are within the group.  Ties rank by term.  ``pos``
+    keeps terms whose most frequent part of speech starts with one of the given
+    tags (``["n", "v"]``; needs ``tokenise --pos``); ranks and rates still count
+    every token.
     """
     dtm, rows = _selected(corpus, where, include_duplicates)
+    keep = set(dtm.terms_with_pos(pos).tolist()) if pos else None
     names, grouped, members = dtm.grouped(rows, by)
     index = dtm.term_index()
     vocabulary = dtm.vocabulary.tolist()
@@ -64,7 +69,7 @@ def term_frequencies(
         if terms:
             chosen = [index.get(t, -1) for t in terms]
         else:
-            chosen = [i for i in order if counts[i] >= min_count][: top or None]
+            chosen = [i for i in order if counts[i] >= min_count and (keep is None or i in keep)][: top or None]
         for position, i in enumerate(chosen):
             term = vocabulary[i] if i >= 0 else terms[position]
             count = int(counts[i]) if i >= 0 else 0

@@ -59,6 +59,7 @@ CREATE TABLE documents (
     norm_settings TEXT NOT NULL,
     chars INTEGER NOT NULL,
     tokens TEXT,
+    pos TEXT,
     token_count INTEGER,
     tokens_norm_hash TEXT,
     tokens_settings TEXT,
@@ -96,7 +97,7 @@ BEGIN UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'generation
 CREATE TRIGGER documents_deleted AFTER DELETE ON documents
 BEGIN UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'generation'; END;
 CREATE TRIGGER documents_changed AFTER UPDATE OF
-    tokens, tokens_settings, duplicate_of, near_duplicate_of, title, date, year, province, province_code,
+    tokens, pos, tokens_settings, duplicate_of, near_duplicate_of, title, date, year, province, province_code,
     city, city_code, source, url, name, norm_text ON documents
 BEGIN UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'generation'; END;
 CREATE TABLE log (

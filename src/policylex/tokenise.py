@@ -47,13 +47,14 @@ class TokeniserSettings:
     hmm: bool = True
     keep_stopwords: bool = False
     userdict: str | None = None
+    pos: bool = False  # tag parts of speech (jieba.posseg, whose segmentation differs slightly)
 
     def fingerprint(self) -> str:
         """What the tokens depend on, recorded with every document and in the corpus."""
         from importlib.metadata import version
 
         return json_dumps({
-            "engine": f"jieba {version('jieba')}",
+            "engine": f"jieba {version('jieba')}" + (" posseg" if self.pos else ""),
             "hmm": self.hmm,
             "stopwords": "kept" if self.keep_stopwords else f"removed ({_file_digest(_data_path('stopwords.txt'))})",
             "domain_dict": _file_digest(_data_path("domain_dict.txt")),
@@ -74,16 +75,25 @@ class Tokeniser:
         if settings.userdict:
             self._jieba.load_userdict(settings.userdict)
         self._stop = frozenset() if settings.keep_stopwords else stopwords()
+        if settings.pos:
+            from jieba.posseg import POSTokenizer
+
+            self._tagger = POSTokenizer(self._jieba)
+
+    def tagged(self, text: str) -> list[tuple[str, str | None]]:
+        """(token, part of speech or None) in order, without white space, punctuation or stopwords."""
+        result = []
+        for line in text.split("\n"):
+            if self.settings.pos:
+                pairs = ((p.word, p.flag) for p in self._tagger.lcut(line, HMM=self.settings.hmm))
+            else:
+                pairs = ((w, None) for w in self._jieba.lcut(line, HMM=self.settings.hmm))
+            result.extend((w, tag) for w, tag in pairs if w not in self._stop and _is_word(w))
+        return result
 
     def tokens(self, text: str) -> list[str]:
         """Tokens of one text, in order, without white space, punctuation or stopwords."""
-        result = []
-        for line in text.split("\n"):
-            for token in self._jieba.lcut(line, HMM=self.settings.hmm):
-                if token in self._stop or not _is_word(token):
-                    continue
-                result.append(token)
-        return result
+        return [token for token, _ in self.tagged(text)]
 
 
 def _is_word(token: str) -> bool:
@@ -119,13 +129,16 @@ def _init_worker(settings: TokeniserSettings) -> None:
     _worker = _cached_tokeniser(settings, settings.fingerprint())
 
 
-def _tokenise_one(text: str) -> str:
+def _tokenise_one(text: str) -> tuple[str, str | None]:
     assert _worker is not None
-    return " ".join(_worker.tokens(text))
+    pairs = _worker.tagged(text)
+    tags = " ".join(tag for _, tag in pairs) if _worker.settings.pos else None
+    return " ".join(token for token, _ in pairs), tags
 
 
-def tokenise_texts(texts: Iterable[str], settings: TokeniserSettings, workers: int = 1) -> Iterable[str]:
-    """Space-joined tokens for each text, in input order, with ``workers`` processes."""
+def tokenise_texts(texts: Iterable[str], settings: TokeniserSettings,
+                   workers: int = 1) -> Iterable[tuple[str, str | None]]:
+    """(space-joined tokens, space-joined tags or None) per text, in input order, with ``workers`` processes."""
     if workers <= 1:
         _init_worker(settings)
         yield from map(_tokenise_one, texts)
@@ -172,6 +185,7 @@ def tokenise_corpus(
     userdict: str | None = None,
     workers: int | None = None,
     force: bool = False,
+    pos: bool = False,
     progress: Progress | None = None,
 ) -> TokeniseReport:
     """Tokenise every document whose normalised text or tokeniser settings changed.
@@ -181,7 +195,7 @@ def tokenise_corpus(
     """
     check_userdict(userdict)
     settings = TokeniserSettings(hmm=hmm, keep_stopwords=keep_stopwords,
-                                 userdict=str(Path(userdict).resolve()) if userdict else None)
+                                 userdict=str(Path(userdict).resolve()) if userdict else None, pos=pos)
     fingerprint = settings.fingerprint()
     where = "" if force else " WHERE tokens_norm_hash IS NOT norm_hash OR tokens_settings IS NOT ?"
     params = () if force else (fingerprint,)
@@ -196,11 +210,11 @@ def tokenise_corpus(
         rows = corpus.db.execute(f"SELECT id, norm_text, norm_hash FROM documents WHERE id IN ({marks})", chunk).fetchall()
         tokens = list(tokenise_texts((row["norm_text"] for row in rows), settings, report.workers))
         with corpus.transaction():
-            for row, joined in zip(rows, tokens):
+            for row, (joined, tags) in zip(rows, tokens):
                 count = len(joined.split()) if joined else 0
                 corpus.db.execute(
-                    "UPDATE documents SET tokens = ?, token_count = ?, tokens_norm_hash = ?, tokens_settings = ? "
-                    "WHERE id = ?", (joined, count, row["norm_hash"], fingerprint, row["id"]))
+                    "UPDATE documents SET tokens = ?, pos = ?, token_count = ?, tokens_norm_hash = ?, "
+                    "tokens_settings = ? WHERE id = ?", (joined, tags, count, row["norm_hash"], fingerprint, row["id"]))
                 report.tokens += count
             corpus.set_meta("tokenise.settings", fingerprint)
         done += len(chunk)

@@ -5,7 +5,6 @@ import shutil
 import pytest
 
 from conftest import FIXTURES, SEEDS
-from policylex import Corpus
 from policylex.errors import UsageError
 from policylex.overview import document_table
 

@@ -17,7 +17,7 @@ from policylex import dedup
 from policylex.errors import UsageError
 from policylex.metadata import Metadata, extract, find_labelled_date, find_source
 from policylex.normalise import DEFAULT_VARIANT, VARIANTS, clean, normalise, normalise_newlines, opencc_backend
-from policylex.readers import ReadOptions, Skipped, SourceText, expand_paths, read_path
+from policylex.readers import READERS, ReadOptions, Skipped, SourceText, expand_paths, read_path
 from policylex.store import Corpus, json_dumps, now
 
 Progress = Callable[[int, int], None]
@@ -263,7 +263,7 @@ def ingest(
         else:
             paths.append(item)
     if not paths and not report.skipped:
-        raise UsageError("no input files (supported: " + ", ".join(sorted(_suffixes())) + ")")
+        raise UsageError("no input files (supported: " + ", ".join(sorted(READERS)) + ")")
     variant = corpus_variant(corpus)
     writer = _Writer(corpus, report)
     logged = 0
@@ -290,12 +290,6 @@ def ingest(
             corpus.log("ingest", "skipped", skipped.reason, skipped.path, skipped.line)
         corpus.log("ingest", "info", "; ".join(f"{k}: {v}" for k, v in report.summary()))
     return report
-
-
-def _suffixes():
-    from policylex.readers import READERS
-
-    return READERS
 
 
 @dataclass

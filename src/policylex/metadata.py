@@ -19,8 +19,6 @@ from policylex.normalise import (
 )
 from policylex.places import Place, resolve_name, resolve_region
 
-FIELDS = ("title", "date", "year", "province", "city", "source", "url")
-
 HEADER_LINES = 8
 FOOTER_LINES = 6
 LEAD_CHARS = 300

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections import Counter
 from typing import Iterator
 
@@ -99,8 +98,3 @@ def log_table(corpus: Corpus, *, level: str | None = None, limit: int | None = N
         query += f" LIMIT {int(limit)}"
     rows = [tuple(r) for r in corpus.db.execute(query, params)][::-1]
     return Table(("time", "command", "level", "path", "line", "message"), rows, title="Log")
-
-
-def meta_origin(corpus: Corpus, doc_id: str) -> dict[str, str]:
-    row = corpus.db.execute("SELECT meta_origin FROM documents WHERE id = ?", (doc_id,)).fetchone()
-    return json.loads(row[0]) if row else {}

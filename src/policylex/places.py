@@ -47,7 +47,6 @@ class Gazetteer:
     by_form: dict[str, Place]  # full names and unambiguous short forms
     shared: dict[str, list[Place]]  # county names used in several places (朝阳区), resolved by context
     pattern: re.Pattern
-    provinces: dict[str, Place]
 
 
 def _place_from_row(row: dict[str, str]) -> Place:
@@ -66,12 +65,9 @@ def gazetteer() -> Gazetteer:
     rank = {"province": 0, "city": 1, "county": 2}
     forms: dict[str, Place] = {}
     counties: dict[str, list[Place]] = {}
-    provinces: dict[str, Place] = {}
     with resources.files("policylex").joinpath("data/places.csv").open(encoding="utf-8") as handle:
         for row in csv.DictReader(handle):
             place = _place_from_row(row)
-            if place.level == "province":
-                provinces[place.name] = place
             if place.level == "county":
                 counties.setdefault(place.name, []).append(place)
                 continue
@@ -91,7 +87,7 @@ def gazetteer() -> Gazetteer:
             shared[name] = places  # 朝阳区 in Beijing and in Changchun
     names = sorted(list(forms) + list(shared), key=len, reverse=True)
     pattern = re.compile("|".join(map(re.escape, names)))
-    return Gazetteer(forms, shared, pattern, provinces)
+    return Gazetteer(forms, shared, pattern)
 
 
 def resolve_name(value: str | None) -> Place | None:

@@ -11,6 +11,8 @@ setup: $(STAMP)
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
+	@# opencc-python-reimplemented (an earlier dependency) installs the same module as opencc: keep only opencc.
+	$(BIN)/pip uninstall --quiet --yes opencc-python-reimplemented opencc 2>/dev/null || true
 	$(BIN)/pip install --quiet -e '.[test]'
 	touch $(STAMP)
 
@@ -21,4 +23,8 @@ test: $(STAMP)
 	$(BIN)/python -m pytest -q
 
 clean:
-	rm -rf $(VENV) policylex.db policylex.db-wal policylex.db-shm policylex.db.dtm.npz
+	rm -rf $(VENV) .bench policylex.db policylex.db-wal policylex.db-shm policylex.db.dtm.npz
+
+# The performance benchmark (benchmarks/README.md): BENCH_SIZES=1000,10000 make bench for fewer sizes.
+bench: $(STAMP)
+	$(BIN)/python benchmarks/run.py

@@ -109,3 +109,18 @@ def test_normalise_is_idempotent_on_chinese_like_text(text):
 def test_normalise_variants_never_raise(text):
     for variant in ("t2s", "tw2s", "hk2s", "none"):
         assert isinstance(normalise(text, variant), str)
+
+
+def test_script_conversion_of_the_seeds_is_the_same_with_either_opencc_package():
+    """The expected conversions were written with opencc 1.4.2 (C++) and are also what
+    opencc-python-reimplemented 0.1.7 gives: the seeds convert the same whichever is installed."""
+    import json
+
+    from conftest import FIXTURES, SEEDS
+    from policylex.normalise import convert_script, opencc_backend
+
+    expected = json.loads((FIXTURES / "opencc" / "seeds_converted.json").read_text(encoding="utf-8"))
+    assert sorted(expected) == sorted(p.name for p in SEEDS.glob("*.txt"))
+    for name, variants in expected.items():
+        for variant, text in variants.items():
+            assert convert_script((SEEDS / name).read_text(encoding="utf-8"), variant) == text, (opencc_backend(), name)

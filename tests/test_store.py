@@ -65,3 +65,29 @@ def test_schema_is_plain_sqlite(seeds_corpus):
     con = sqlite3.connect(seeds_corpus.path)
     rows = con.execute("SELECT name, date, province FROM documents ORDER BY seq").fetchall()
     assert len(rows) == 5 and rows[0][1:] == ("2023-08-08", "山东省")
+
+
+def test_schema_1_corpus_is_upgraded_and_counted_from_its_tokens(seeds_corpus):
+    """A corpus tokenised before term counts were stored opens, and its analyses agree with a new one's."""
+    from policylex.measures import term_frequencies
+
+    before = list(term_frequencies(seeds_corpus, top=30).records())
+    path = seeds_corpus.path
+    seeds_corpus.db.executescript(
+        "ALTER TABLE documents DROP COLUMN term_counts; DROP TABLE terms; "
+        "UPDATE meta SET value = '1' WHERE key = 'schema_version';")
+    seeds_corpus.close()
+    path.with_name(path.name + ".dtm.npz").unlink(missing_ok=True)
+    with Corpus.open(path) as upgraded:
+        assert upgraded.get_meta("schema_version") == "2"
+        assert list(term_frequencies(upgraded, top=30).records()) == before
+        assert upgraded.tokenise(workers=1).tokenised == 5  # the next tokenise stores the counts
+        assert upgraded.db.execute("SELECT count(*) FROM documents WHERE term_counts IS NULL").fetchone()[0] == 0
+        assert list(term_frequencies(upgraded, top=30).records()) == before
+
+
+def test_newer_schema_is_refused(seeds_corpus):
+    seeds_corpus.db.execute("UPDATE meta SET value = '99' WHERE key = 'schema_version'")
+    seeds_corpus.close()
+    with pytest.raises(CorpusError, match="schema version 99; this policylex reads version 2"):
+        Corpus.open(seeds_corpus.path)

@@ -44,6 +44,12 @@ class Variant(str, Enum):
     none = "none"
 
 
+class Engine(str, Enum):
+    auto = "auto"
+    jieba = "jieba"
+    rjieba = "rjieba"
+
+
 class ExportFormat(str, Enum):
     jsonl = "jsonl"
     csv = "csv"
@@ -165,14 +171,17 @@ def tokenise(
     force: Annotated[bool, typer.Option("--force", help="Re-tokenise every document.")] = False,
     pos: Annotated[bool, typer.Option("--pos", help="Tag parts of speech too (jieba.posseg; "
                                       "its segmentation differs slightly from plain jieba's).")] = False,
+    engine: Annotated[Engine, typer.Option(help="Segmenter: rjieba gives jieba's tokens faster; auto picks it "
+                                           "unless a dictionary needs jieba.")] = Engine.auto,
 ) -> None:
-    """Segment documents with jieba and the domain dictionary (only those that changed).
+    """Segment documents with jieba's model and the domain dictionary (only those that changed).
 
     Example: policylex tokenise --workers 2 --userdict my_terms.txt
     """
     with _open(corpus) as store, progress_bar("tokenise") as update:
         report = store.tokenise(hmm=hmm, keep_stopwords=keep_stopwords, userdict=str(userdict) if userdict else None,
-                                workers=workers, force=force, pos=pos, progress=update)
+                                workers=workers, force=force, pos=pos,
+                                engine=None if engine is Engine.auto else engine.value, progress=update)
     _summary(report.summary(), "Tokenised")
 
 

@@ -113,45 +113,75 @@ def cache_path(corpus: Corpus) -> Path:
 
 
 def build(corpus: Corpus) -> DocumentTermMatrix:
-    """Count every tokenised document's tokens into a sparse matrix."""
-    vocabulary: dict[str, int] = {}
-    indptr = [0]
-    indices: list[int] = []
-    data: list[int] = []
+    """The matrix of every tokenised document, from the term counts tokenise stored.
+
+    Each document's counts are a slice of term ids and counts (see
+    :class:`policylex.tokenise.TermIds`), so building is concatenation; documents
+    tokenised before the counts were stored (schema version 1) are counted from
+    their tokens.  Terms that no tokenised document uses any more are left out.
+    """
+    generation = corpus.generation()
+    known = corpus.db.execute("SELECT id, term FROM terms ORDER BY id").fetchall()
+    term_ids = np.array([row[0] for row in known], dtype=np.int64)
+    vocabulary: list[str] = [row[1] for row in known]
+    column_of = np.zeros(int(term_ids.max()) + 1 if term_ids.size else 1, dtype=np.int32)
+    column_of[term_ids] = np.arange(term_ids.size, dtype=np.int32)
+    index: dict[str, int] | None = None  # term → column, only if some document needs counting
+    id_parts: list[np.ndarray] = []
+    count_parts: list[np.ndarray] = []
+    lengths: list[int] = []
     meta: dict[str, list] = {f: [] for f in FIELDS}
     counted: list[bool] = []
     tag_counts: dict[tuple[int, str], int] = {}
-    generation = corpus.generation()
-    query = (f"SELECT id, name, date, year, province, city, source, {COUNTED} AS counted, tokens, pos "
+    query = (f"SELECT id, name, date, year, province, city, source, {COUNTED} AS counted, term_counts, "
+             "CASE WHEN term_counts IS NULL OR pos IS NOT NULL THEN tokens END AS tokens, pos "
              "FROM documents WHERE tokens IS NOT NULL ORDER BY seq")
     for row in corpus.db.execute(query):
-        doc: dict[int, int] = {}
-        tokens = row["tokens"].split()
-        for token in tokens:
-            column = vocabulary.setdefault(token, len(vocabulary))
-            doc[column] = doc.get(column, 0) + 1
-        if row["pos"]:
-            for token, tag in zip(tokens, row["pos"].split()):
-                key = (vocabulary[token], tag)
-                tag_counts[key] = tag_counts.get(key, 0) + 1
-        indices.extend(doc)
-        data.extend(doc.values())
-        indptr.append(len(indices))
+        blob = row["term_counts"]
+        if blob is not None:
+            packed = np.frombuffer(blob, dtype="<i4")
+            half = packed.size // 2
+            id_parts.append(column_of[packed[:half]])
+            count_parts.append(packed[half:])
+            lengths.append(half)
+        if row["tokens"] is not None and (blob is None or row["pos"]):
+            if index is None:
+                index = {term: i for i, term in enumerate(vocabulary)}
+            tokens = row["tokens"].split()
+            if blob is None:
+                doc: dict[int, int] = {}
+                for token in tokens:
+                    column = index.setdefault(token, len(index))
+                    doc[column] = doc.get(column, 0) + 1
+                id_parts.append(np.fromiter(doc.keys(), dtype=np.int32, count=len(doc)))
+                count_parts.append(np.fromiter(doc.values(), dtype=np.int32, count=len(doc)))
+                lengths.append(len(doc))
+            if row["pos"]:
+                for token, tag in zip(tokens, row["pos"].split()):
+                    key = (index.setdefault(token, len(index)), tag)
+                    tag_counts[key] = tag_counts.get(key, 0) + 1
         for f in FIELDS:
             meta[f].append(row[f] if row[f] is not None else (0 if f == "year" else ""))
         counted.append(bool(row["counted"]))
-    counts = sp.csr_matrix(
-        (np.array(data, dtype=np.int32), np.array(indices, dtype=np.int32), np.array(indptr, dtype=np.int64)),
-        shape=(len(indptr) - 1, len(vocabulary)),
-    )
+    if index is not None and len(index) > len(vocabulary):
+        vocabulary.extend(list(index)[len(vocabulary):])
+    indices = np.concatenate(id_parts).astype(np.int32, copy=False) if id_parts else np.zeros(0, dtype=np.int32)
+    data = np.concatenate(count_parts).astype(np.int32) if count_parts else np.zeros(0, dtype=np.int32)
+    indptr = np.zeros(len(lengths) + 1, dtype=np.int64)
+    np.cumsum(lengths, out=indptr[1:])
+    # Keep only the terms some document uses, in their first-seen order.
+    used = np.flatnonzero(np.bincount(indices, minlength=len(vocabulary)))
+    renumber = np.zeros(len(vocabulary), dtype=np.int32)
+    renumber[used] = np.arange(used.size, dtype=np.int32)
+    counts = sp.csr_matrix((data, renumber[indices], indptr), shape=(len(lengths), used.size))
     counts.sort_indices()
-    vocab = np.array(list(vocabulary), dtype=str) if vocabulary else np.zeros(0, dtype="<U1")
+    vocab = np.array([vocabulary[i] for i in used.tolist()], dtype=str) if used.size else np.zeros(0, dtype="<U1")
     arrays = {f: np.array(meta[f], dtype=np.int64 if f == "year" else str) for f in FIELDS}
     best: dict[int, tuple[int, str]] = {}
     for (column, tag), n in sorted(tag_counts.items()):
         if column not in best or n > best[column][0]:
             best[column] = (n, tag)
-    term_pos = np.array([best.get(i, (0, ""))[1] for i in range(len(vocabulary))], dtype=str)
+    term_pos = np.array([best.get(i, (0, ""))[1] for i in used.tolist()], dtype=str)
     return DocumentTermMatrix(counts, vocab, arrays, np.array(counted, dtype=bool), generation, term_pos)
 
 

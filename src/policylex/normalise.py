@@ -38,15 +38,21 @@ def convert_script(text: str, variant: str = DEFAULT_VARIANT) -> str:
 
 
 def opencc_backend() -> str:
-    """Name and version of the OpenCC implementation, recorded with the corpus."""
+    """Name and version of the OpenCC implementation in use, recorded with the corpus.
+
+    The official package (C++) and opencc-python-reimplemented both install a
+    module named ``opencc``, the one installed last overwriting the other: ask
+    the module which it is (the reimplementation's class lives in ``opencc.opencc``).
+    """
     from importlib.metadata import PackageNotFoundError, version
 
-    for dist in ("opencc-python-reimplemented", "opencc"):
-        try:
-            return f"{dist} {version(dist)}"
-        except PackageNotFoundError:
-            continue
-    return "unknown"
+    import opencc
+
+    dist = "opencc-python-reimplemented" if opencc.OpenCC.__module__ == "opencc.opencc" else "opencc"
+    try:
+        return f"{dist} {version(dist)}"
+    except PackageNotFoundError:
+        return dist
 
 
 # --- character-level clean-up ---------------------------------------------------

@@ -1,6 +1,6 @@
 """The corpus store: one SQLite file, no server.
 
-Tables (schema version 1; see README for how to open them with sqlite3 or pandas):
+Tables (schema version 2; see README for how to open them with sqlite3 or pandas):
 
 ``documents``
     one row per distinct article: stable ``id``, metadata, the decoded raw text
@@ -10,6 +10,10 @@ Tables (schema version 1; see README for how to open them with sqlite3 or pandas
     provenance: every file (or row of a table) that gave a document, with its
     reader, detected encoding, sha256 of the raw bytes and ingest time.  Two files
     with the same normalised text are two sources of one document.
+``terms``
+    the vocabulary of the tokens: ``documents.term_counts`` holds each document's
+    term ids then their counts (little-endian int32), so the document-term
+    matrix is built by concatenation, not by recounting.
 ``log``
     every skipped file or row, with path, line and reason, and every run.
 ``meta``
@@ -32,7 +36,7 @@ from typing import Iterator
 
 from policylex.errors import CorpusError
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 APPLICATION = "policylex"
 DEFAULT_PATH = "policylex.db"
 ENV_VAR = "POLICYLEX_CORPUS"
@@ -61,6 +65,7 @@ CREATE TABLE documents (
     tokens TEXT,
     pos TEXT,
     token_count INTEGER,
+    term_counts BLOB,
     tokens_norm_hash TEXT,
     tokens_settings TEXT,
     duplicate_of TEXT REFERENCES documents(id),
@@ -100,6 +105,7 @@ CREATE TRIGGER documents_changed AFTER UPDATE OF
     tokens, pos, tokens_settings, duplicate_of, near_duplicate_of, title, date, year, province, province_code,
     city, city_code, source, url, name, norm_text ON documents
 BEGIN UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'generation'; END;
+CREATE TABLE terms (id INTEGER PRIMARY KEY, term TEXT NOT NULL UNIQUE);
 CREATE TABLE log (
     id INTEGER PRIMARY KEY,
     time TEXT NOT NULL,
@@ -110,6 +116,14 @@ CREATE TABLE log (
     message TEXT NOT NULL
 );
 """
+
+# Upgrades from each older schema version to the next, run on opening.
+MIGRATIONS = {
+    # 1 → 2: term counts per document (filled by the next tokenise; until then the
+    # matrix is counted from the tokens).
+    1: """ALTER TABLE documents ADD COLUMN term_counts BLOB;
+CREATE TABLE terms (id INTEGER PRIMARY KEY, term TEXT NOT NULL UNIQUE);""",
+}
 
 
 def now() -> str:
@@ -183,10 +197,26 @@ class Corpus:
         if application != APPLICATION:
             raise CorpusError(f"{self.path} is not a policylex corpus")
         version = self.get_meta("schema_version")
+        if version is not None and version.isdigit() and int(version) in MIGRATIONS:
+            self._migrate(int(version))
+            version = self.get_meta("schema_version")
         if version != str(SCHEMA_VERSION):
             raise CorpusError(
                 f"corpus {self.path} has schema version {version}; this policylex reads version {SCHEMA_VERSION}"
             )
+
+    def _migrate(self, version: int) -> None:
+        """Upgrade an older corpus in place, one transaction per step."""
+        try:
+            while version in MIGRATIONS:
+                self.db.executescript(f"BEGIN IMMEDIATE;\n{MIGRATIONS[version]}\n"
+                                      f"UPDATE meta SET value = '{version + 1}' WHERE key = 'schema_version';\nCOMMIT;")
+                version += 1
+        except sqlite3.OperationalError as error:
+            if self.db.in_transaction:
+                self.db.execute("ROLLBACK")
+            raise CorpusError(f"corpus {self.path} has schema version {version} and cannot be upgraded to "
+                              f"{SCHEMA_VERSION} ({error})") from None
 
     def close(self) -> None:
         self.db.close()

@@ -1,10 +1,14 @@
-"""Word segmentation with jieba, a domain dictionary, stopwords and punctuation removal.
+"""Word segmentation with jieba's model, a domain dictionary, stopwords and punctuation removal.
 
 The bundled ``data/domain_dict.txt`` keeps procuratorial, legal and political terms
 whole (公益诉讼, 少捕慎诉慎押, 认罪认罚从宽); ``--userdict`` adds the user's own.
-Tokens are stored space-separated.  The settings are fingerprinted, so a
-document is re-tokenised only when its normalised text or the settings change.
-Output is the same whatever the number of worker processes.
+Every engine gets its words through :func:`dictionary_entries` (see
+:mod:`policylex.segment`: rjieba gives jieba's tokens several times faster; jieba
+is the reference).  Tokens are stored space-separated, and with them each
+document's term counts (ids into the ``terms`` table), so the document-term matrix
+is built by concatenation.  The settings are fingerprinted, so a document is
+re-tokenised only when its normalised text or the settings change.  Output is the
+same whatever the number of worker processes.
 """
 
 from __future__ import annotations
@@ -13,7 +17,10 @@ import hashlib
 import logging
 import multiprocessing
 import os
+import sys
 import unicodedata
+from array import array
+from collections import Counter, deque
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
@@ -21,11 +28,13 @@ from pathlib import Path
 from typing import Callable, Iterable
 
 from policylex.errors import UsageError
+from policylex.segment import Entry, engine_name, make_engine, parse_dictionary
 from policylex.store import Corpus, json_dumps
 
 Progress = Callable[[int, int], None]
 BATCH_DOCUMENTS = 512
 SERIAL_BELOW = 64  # fewer documents than this are not worth starting processes for
+KEEP_CACHE_SIZE = 1_000_000  # distinct tokens whose keep-or-drop verdict a tokeniser remembers
 
 
 def _data_path(name: str) -> Path:
@@ -42,58 +51,104 @@ def stopwords() -> frozenset[str]:
     return frozenset(line.strip() for line in lines if line.strip() and not line.startswith("#"))
 
 
+def dictionary_entries(userdict: str | None = None) -> list[Entry]:
+    """Every word the segmenter adds to its model, in the order it adds them.
+
+    The one path by which words reach every engine: the bundled domain
+    dictionary, then any further word list of the package, then the user's
+    dictionary (last, so that the user's frequencies win).
+    """
+    entries = parse_dictionary(_data_path("domain_dict.txt"))
+    if userdict:
+        entries += parse_dictionary(userdict)
+    return entries
+
+
 @dataclass(frozen=True)
 class TokeniserSettings:
     hmm: bool = True
     keep_stopwords: bool = False
     userdict: str | None = None
     pos: bool = False  # tag parts of speech (jieba.posseg, whose segmentation differs slightly)
+    engine: str | None = None  # jieba or rjieba; None: the fastest whose tokens are jieba's
+
+    def entries(self) -> list[Entry]:
+        return dictionary_entries(self.userdict)
+
+    def engine_name(self) -> str:
+        return "jieba" if self.pos else engine_name(self.entries(), self.engine)
 
     def fingerprint(self) -> str:
         """What the tokens depend on, recorded with every document and in the corpus."""
-        from importlib.metadata import version
+        from policylex.segment import describe_engine
 
+        entries = self.entries()
         return json_dumps({
-            "engine": f"jieba {version('jieba')}" + (" posseg" if self.pos else ""),
+            "engine": describe_engine(self.engine_name()) + (" posseg" if self.pos else ""),
             "hmm": self.hmm,
             "stopwords": "kept" if self.keep_stopwords else f"removed ({_file_digest(_data_path('stopwords.txt'))})",
             "domain_dict": _file_digest(_data_path("domain_dict.txt")),
             "userdict": _file_digest(Path(self.userdict)) if self.userdict else None,
+            "words": hashlib.sha256(json_dumps([[e.word, e.freq, e.tag] for e in entries]).encode()).hexdigest()[:12],
         })
 
 
 class Tokeniser:
-    """A jieba tokenizer with the domain and user dictionaries loaded."""
+    """A segmenter with the dictionaries loaded, and the stopword and punctuation filter."""
 
     def __init__(self, settings: TokeniserSettings = TokeniserSettings()):
-        import jieba  # deferred: loading the dictionary takes most of a second
-
-        jieba.setLogLevel(logging.WARNING)
         self.settings = settings
-        self._jieba = jieba.Tokenizer()
-        self._jieba.load_userdict(str(_data_path("domain_dict.txt")))
-        if settings.userdict:
-            self._jieba.load_userdict(settings.userdict)
+        entries = settings.entries()
         self._stop = frozenset() if settings.keep_stopwords else stopwords()
+        self._keep: dict[str, bool] = {}
         if settings.pos:
+            import jieba  # deferred: loading the dictionary takes most of a second
             from jieba.posseg import POSTokenizer
 
-            self._tagger = POSTokenizer(self._jieba)
+            from policylex.segment import JiebaEngine
+
+            jieba.setLogLevel(logging.WARNING)
+            self._tagger = POSTokenizer(JiebaEngine(entries, settings.hmm).tokenizer)
+        else:
+            self.engine = make_engine(entries, settings.hmm, name=settings.engine)
+
+    def keep(self, word: str) -> bool:
+        """Whether a segment is a token: not white space, punctuation or (unless kept) a stopword."""
+        verdict = self._keep.get(word)
+        if verdict is None:
+            if len(self._keep) >= KEEP_CACHE_SIZE:
+                self._keep.clear()
+            verdict = self._keep[word] = word not in self._stop and _is_word(word)
+        return verdict
 
     def tagged(self, text: str) -> list[tuple[str, str | None]]:
         """(token, part of speech or None) in order, without white space, punctuation or stopwords."""
+        if not self.settings.pos:
+            return [(w, None) for w in self.tokens(text)]
         result = []
         for line in text.split("\n"):
-            if self.settings.pos:
-                pairs = ((p.word, p.flag) for p in self._tagger.lcut(line, HMM=self.settings.hmm))
-            else:
-                pairs = ((w, None) for w in self._jieba.lcut(line, HMM=self.settings.hmm))
-            result.extend((w, tag) for w, tag in pairs if w not in self._stop and _is_word(w))
+            pairs = ((p.word, p.flag) for p in self._tagger.lcut(line, HMM=self.settings.hmm))
+            result.extend((w, tag) for w, tag in pairs if self.keep(w))
         return result
 
     def tokens(self, text: str) -> list[str]:
         """Tokens of one text, in order, without white space, punctuation or stopwords."""
-        return [token for token, _ in self.tagged(text)]
+        if self.settings.pos:
+            return [token for token, _ in self.tagged(text)]
+        keep = self._keep
+        out = []
+        for word in self.engine.cut(text):
+            verdict = keep.get(word)
+            if verdict is None:
+                verdict = self.keep(word)
+            if verdict:
+                out.append(word)
+        return out
+
+
+def keep_token(word: str) -> bool:
+    """The default filter, for comparing other segmenters' output: no white space, punctuation or stopwords."""
+    return word not in stopwords() and _is_word(word)
 
 
 def _is_word(token: str) -> bool:
@@ -124,16 +179,35 @@ def _cached_tokeniser(settings: TokeniserSettings, fingerprint: str) -> Tokenise
 
 
 def _init_worker(settings: TokeniserSettings) -> None:
-    """Build (or reuse, within one process) the tokenizer: jieba's dictionary takes a second to load."""
+    """Build (or reuse, within one process) the tokeniser: a segmenter's dictionary takes a while to load."""
     global _worker
     _worker = _cached_tokeniser(settings, settings.fingerprint())
 
 
-def _tokenise_one(text: str) -> tuple[str, str | None]:
+@dataclass
+class Tokenised:
+    """One text's tokens (space-joined), tags (or None) and term counts, as a worker returns them."""
+
+    tokens: str
+    tags: str | None
+    terms: list[str]
+    counts: list[int]
+
+
+def _tokenise_one(text: str) -> Tokenised:
     assert _worker is not None
-    pairs = _worker.tagged(text)
-    tags = " ".join(tag for _, tag in pairs) if _worker.settings.pos else None
-    return " ".join(token for token, _ in pairs), tags
+    if _worker.settings.pos:
+        pairs = _worker.tagged(text)
+        tokens = [token for token, _ in pairs]
+        tags = " ".join(tag for _, tag in pairs)
+    else:
+        tokens, tags = _worker.tokens(text), None
+    counts = Counter(tokens)
+    return Tokenised(" ".join(tokens), tags, list(counts), list(counts.values()))
+
+
+def _context():
+    return multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn")
 
 
 def tokenise_texts(texts: Iterable[str], settings: TokeniserSettings,
@@ -141,11 +215,14 @@ def tokenise_texts(texts: Iterable[str], settings: TokeniserSettings,
     """(space-joined tokens, space-joined tags or None) per text, in input order, with ``workers`` processes."""
     if workers <= 1:
         _init_worker(settings)
-        yield from map(_tokenise_one, texts)
+        for text in texts:
+            result = _tokenise_one(text)
+            yield result.tokens, result.tags
         return
-    context = multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn")
-    with context.Pool(workers, initializer=_init_worker, initargs=(settings,)) as pool:
-        yield from pool.imap(_tokenise_one, texts, chunksize=8)
+    _init_worker(settings)  # before the fork, so that the workers inherit the loaded dictionary
+    with _context().Pool(workers, initializer=_init_worker, initargs=(settings,)) as pool:
+        for result in pool.imap(_tokenise_one, texts, chunksize=8):
+            yield result.tokens, result.tags
 
 
 def describe_settings(fingerprint: str | None) -> str:
@@ -177,6 +254,38 @@ def default_workers() -> int:
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
 
 
+class TermIds:
+    """The corpus's ``terms`` table in memory: term → id, new terms numbered and written as they come."""
+
+    def __init__(self, corpus: Corpus):
+        self.db = corpus.db
+        self.ids: dict[str, int] = {}
+        self.last = 0
+        self.refresh()
+
+    def refresh(self) -> None:
+        """Read the terms another writer added; call inside the write transaction."""
+        for term_id, term in self.db.execute("SELECT id, term FROM terms WHERE id > ? ORDER BY id", (self.last,)):
+            self.ids[term] = term_id
+            self.last = term_id
+
+    def pack(self, terms: list[str], counts: list[int], new: list[tuple[int, str]]) -> bytes:
+        """The term ids then the counts, as little-endian int32; new terms are appended to ``new``."""
+        ids = self.ids
+        packed = array("i")
+        for term in terms:
+            term_id = ids.get(term)
+            if term_id is None:
+                self.last += 1
+                term_id = ids[term] = self.last
+                new.append((term_id, term))
+            packed.append(term_id)
+        packed.extend(counts)
+        if sys.byteorder == "big":
+            packed.byteswap()
+        return packed.tobytes()
+
+
 def tokenise_corpus(
     corpus: Corpus,
     *,
@@ -186,41 +295,77 @@ def tokenise_corpus(
     workers: int | None = None,
     force: bool = False,
     pos: bool = False,
+    engine: str | None = None,
     progress: Progress | None = None,
 ) -> TokeniseReport:
     """Tokenise every document whose normalised text or tokeniser settings changed.
 
-    Each batch of documents is written in one transaction, so an interrupted run
+    Documents are read in batches (memory stays flat however large the corpus),
+    segmented by one pool of worker processes while the previous batch is
+    written, and each batch is written in one transaction, so an interrupted run
     keeps the batches it finished and the next run does only the rest.
     """
     check_userdict(userdict)
     settings = TokeniserSettings(hmm=hmm, keep_stopwords=keep_stopwords,
-                                 userdict=str(Path(userdict).resolve()) if userdict else None, pos=pos)
+                                 userdict=str(Path(userdict).resolve()) if userdict else None, pos=pos, engine=engine)
     fingerprint = settings.fingerprint()
-    where = "" if force else " WHERE tokens_norm_hash IS NOT norm_hash OR tokens_settings IS NOT ?"
-    params = () if force else (fingerprint,)
-    pending = [row[0] for row in corpus.db.execute(f"SELECT id FROM documents{where} ORDER BY seq", params)]
+    # term_counts is NULL for documents tokenised before schema version 2: they are done again.
+    condition = "1" if force else ("(tokens_norm_hash IS NOT norm_hash OR tokens_settings IS NOT :settings "
+                                   "OR term_counts IS NULL)")
+    params = {"settings": fingerprint}
+    total = corpus.db.execute(f"SELECT count(*) FROM documents WHERE {condition}", params).fetchone()[0]
     report = TokeniseReport(documents=corpus.count(), settings=fingerprint)
     workers = max(1, workers or default_workers())
-    report.workers = 1 if len(pending) < SERIAL_BELOW else min(workers, max(1, len(pending) // 8))
-    done = 0
-    for start in range(0, len(pending), BATCH_DOCUMENTS):
-        chunk = pending[start : start + BATCH_DOCUMENTS]
-        marks = ",".join("?" * len(chunk))
-        rows = corpus.db.execute(f"SELECT id, norm_text, norm_hash FROM documents WHERE id IN ({marks})", chunk).fetchall()
-        tokens = list(tokenise_texts((row["norm_text"] for row in rows), settings, report.workers))
+    report.workers = 1 if total < SERIAL_BELOW else min(workers, max(1, total // 8))
+    terms = TermIds(corpus)
+
+    def batches():
+        """Pending documents in ``seq`` order, a batch at a time (keyset pagination: no list of ids in memory)."""
+        last = 0
+        while True:
+            rows = corpus.db.execute(
+                f"SELECT id, seq, norm_text, norm_hash FROM documents WHERE seq > :last AND {condition} "
+                f"ORDER BY seq LIMIT {BATCH_DOCUMENTS}", params | {"last": last}).fetchall()
+            if not rows:
+                return
+            last = rows[-1]["seq"]
+            yield rows
+
+    def write(rows, results) -> None:
+        new_terms: list[tuple[int, str]] = []
         with corpus.transaction():
-            for row, (joined, tags) in zip(rows, tokens):
-                count = len(joined.split()) if joined else 0
-                corpus.db.execute(
-                    "UPDATE documents SET tokens = ?, pos = ?, token_count = ?, tokens_norm_hash = ?, "
-                    "tokens_settings = ? WHERE id = ?", (joined, tags, count, row["norm_hash"], fingerprint, row["id"]))
+            terms.refresh()
+            updates = []
+            for row, result in zip(rows, results):
+                count = len(result.terms) and sum(result.counts)
+                updates.append((result.tokens, result.tags, count, terms.pack(result.terms, result.counts, new_terms),
+                                row["norm_hash"], fingerprint, row["id"]))
                 report.tokens += count
+            corpus.db.executemany("INSERT INTO terms(id, term) VALUES (?, ?)", new_terms)
+            corpus.db.executemany(
+                "UPDATE documents SET tokens = ?, pos = ?, token_count = ?, term_counts = ?, tokens_norm_hash = ?, "
+                "tokens_settings = ? WHERE id = ?", updates)
             corpus.set_meta("tokenise.settings", fingerprint)
-        done += len(chunk)
-        report.tokenised = done
+        report.tokenised += len(rows)
         if progress:
-            progress(done, len(pending))
+            progress(report.tokenised, total)
+
+    _init_worker(settings)  # before any fork, so that workers inherit the loaded dictionary
+    if report.workers == 1:
+        for rows in batches():
+            write(rows, [_tokenise_one(row["norm_text"]) for row in rows])
+    else:
+        with _context().Pool(report.workers, initializer=_init_worker, initargs=(settings,)) as pool:
+            in_flight: deque = deque()
+            for rows in batches():
+                # The workers segment this batch while the previous one is written.
+                in_flight.append((rows, pool.map_async(_tokenise_one, [row["norm_text"] for row in rows], chunksize=16)))
+                if len(in_flight) > 1:
+                    done_rows, pending = in_flight.popleft()
+                    write(done_rows, pending.get())
+            while in_flight:
+                done_rows, pending = in_flight.popleft()
+                write(done_rows, pending.get())
     with corpus.transaction():
         corpus.set_meta("tokenise.settings", fingerprint)
         corpus.log("tokenise", "info", "; ".join(f"{k}: {v}" for k, v in report.summary()))

@@ -1,0 +1,61 @@
+"""What users run without policylex, timed on the same texts: the ratios' denominators.
+
+Run as a script by ``benchmarks/run.py``, each in its own process, so that its
+wall time includes start-up as ours does:
+
+``python baselines.py jieba CORPUS OUT [--no-hmm]``
+    plain single-process ``jieba.lcut`` (the domain dictionary loaded with
+    ``load_userdict``, as a user would) over every document's normalised text;
+    writes one line per document to OUT: the tokens after policylex's stopword
+    and punctuation filter, for the identity check.
+``python baselines.py counter CORPUS OUT``
+    a naive ``collections.Counter`` over the stored tokens of the counted
+    documents; writes the top 20 as ``term<TAB>count`` lines.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import sys
+import time
+from collections import Counter
+
+
+def read_texts(corpus: str, column: str, where: str = "") -> list[str]:
+    with sqlite3.connect(corpus) as db:
+        return [row[0] for row in db.execute(f"SELECT {column} FROM documents {where} ORDER BY seq")]
+
+
+def jieba_baseline(corpus: str, out: str, hmm: bool) -> None:
+    texts = read_texts(corpus, "norm_text")
+    started = time.perf_counter()
+    import jieba
+    from importlib import resources
+
+    jieba.setLogLevel(60)
+    jieba.load_userdict(str(resources.files("policylex").joinpath("data", "domain_dict.txt")))
+    cut = [jieba.lcut(text, HMM=hmm) for text in texts]
+    print(f"segmented in {time.perf_counter() - started:.2f} s", file=sys.stderr)
+    from policylex.tokenise import keep_token
+
+    with open(out, "w", encoding="utf-8") as handle:
+        for words in cut:
+            handle.write(" ".join(w for w in words if keep_token(w)) + "\n")
+
+
+def counter_baseline(corpus: str, out: str) -> None:
+    counts: Counter = Counter()
+    for tokens in read_texts(corpus, "tokens",
+                             "WHERE tokens IS NOT NULL AND duplicate_of IS NULL AND near_duplicate_of IS NULL"):
+        counts.update(tokens.split())
+    with open(out, "w", encoding="utf-8") as handle:
+        for term, count in counts.most_common(20):
+            handle.write(f"{term}\t{count}\n")
+
+
+if __name__ == "__main__":
+    kind, corpus, out = sys.argv[1:4]
+    if kind == "jieba":
+        jieba_baseline(corpus, out, hmm="--no-hmm" not in sys.argv)
+    else:
+        counter_baseline(corpus, out)

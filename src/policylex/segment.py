@@ -1,0 +1,241 @@
+"""Segmentation engines: jieba (the reference) and rjieba (jieba-rs), giving the same tokens.
+
+Every engine takes its dictionary words through one path: a list of
+:class:`Entry` (the domain dictionary, then any extra word list, then the user's
+dictionary; see :func:`policylex.tokenise.dictionary_entries`), added in order
+exactly as ``jieba.Tokenizer.load_userdict`` would add them.
+
+jieba is the reference: :class:`JiebaEngine` is plain ``jieba.Tokenizer.lcut``.
+:class:`RjiebaEngine` gives identical tokens several times faster:
+
+* Text is split into blocks with jieba's own expressions (jieba-rs's Han block
+  is wider: it includes CJK extension A and U+9FD6-U+9FFF, which jieba treats
+  as symbols), and only jieba's Han blocks go to jieba-rs.
+* Within a block, jieba-rs computes the same maximum-probability route as jieba
+  (same dictionary, same frequencies, same total, same tie-break) once it holds
+  the same words.  The dictionary entries are resolved by the reference first:
+  a word without a frequency gets jieba's ``suggest_freq``; jieba adds a
+  re-added word's frequency to its total without taking the old one off, while
+  jieba-rs replaces it, so a sentinel entry that no text can match carries the
+  difference.
+* With the HMM on, jieba-rs's own HMM is *not* used (its output differs from
+  jieba's on about a quarter of news articles): runs of single characters on the
+  route are handed to jieba's own ``finalseg`` exactly as ``jieba.__cut_DAG``
+  does, with its results cached (the same run always gives the same words).
+  jieba-rs joins consecutive single ASCII letters and digits with the HMM off;
+  such a run is split back into its characters, except when the run is itself
+  a dictionary word (the route may have taken it whole): that block is cut by
+  the reference.
+* A dictionary entry with frequency 0 (jieba's "always split this word") has no
+  jieba-rs equivalent: with one, :func:`make_engine` chooses jieba.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass
+from importlib.metadata import version
+from pathlib import Path
+
+from policylex.errors import UsageError
+
+# jieba 0.42.1's expressions (jieba/__init__.py), used to split text into blocks.
+RE_HAN = re.compile("([\u4E00-\u9FD5a-zA-Z0-9+#&\\._%\\-]+)")
+RE_SKIP = re.compile("(\r\n|\\s)")
+RE_USERDICT = re.compile("^(.+?)( [0-9]+)?( [a-z]+)?$")
+RE_ASCII_RUN = re.compile("[a-zA-Z0-9]{2,}")
+BLOCK_ASCII = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789+#&._%-")
+# Characters jieba-rs puts in Han blocks and jieba does not: a text with one is split by jieba's rules first.
+WIDER_HAN = re.compile("[\u3400-\u4DBF\u9FD6-\u9FFF\uF900-\uFAFF\U00020000-\U0002FA1F]")
+SENTINEL = "\x00policylex total"  # a control character: never inside a Han block
+HMM_CACHE_SIZE = 500_000
+
+
+@dataclass(frozen=True)
+class Entry:
+    """A dictionary word as jieba's user-dictionary format gives it: ``word [freq] [tag]``."""
+
+    word: str
+    freq: int | None = None
+    tag: str | None = None
+
+
+def parse_dictionary(path: str | Path) -> list[Entry]:
+    """Entries of a jieba user dictionary, read exactly as ``jieba.Tokenizer.load_userdict`` reads them."""
+    entries = []
+    try:
+        data = Path(path).read_bytes()
+    except OSError as error:
+        raise UsageError(f"cannot read dictionary {path}: {error.strerror}") from None
+    for number, raw in enumerate(data.splitlines(), start=1):
+        try:
+            line = raw.strip().decode("utf-8").lstrip("\ufeff")
+        except UnicodeDecodeError:
+            raise UsageError(f"dictionary {path}, line {number}: not UTF-8") from None
+        if not line:
+            continue
+        word, freq, tag = RE_USERDICT.match(line).groups()
+        entries.append(Entry(word, int(freq) if freq is not None else None, tag.strip() if tag else None))
+    return entries
+
+
+def _jieba_tokenizer(entries: list[Entry]):
+    import jieba  # deferred: building the dictionary takes most of a second
+
+    jieba.setLogLevel(logging.WARNING)
+    tokenizer = jieba.Tokenizer()
+    tokenizer.initialize()
+    for entry in entries:
+        tokenizer.add_word(entry.word, entry.freq, entry.tag)
+    return tokenizer
+
+
+class JiebaEngine:
+    """Plain jieba: the reference every other engine is tested against."""
+
+    def __init__(self, entries: list[Entry], hmm: bool = True):
+        self.hmm = hmm
+        self.tokenizer = _jieba_tokenizer(entries)
+
+    @staticmethod
+    def describe() -> str:
+        return f"jieba {version('jieba')}"
+
+    def cut(self, text: str) -> list[str]:
+        return self.tokenizer.lcut(text, HMM=self.hmm)
+
+
+class RjiebaEngine:
+    """jieba-rs's route with jieba's block splitting and jieba's HMM: jieba's tokens, faster."""
+
+    def __init__(self, entries: list[Entry], hmm: bool = True):
+        import rjieba
+
+        self.hmm = hmm
+        self.entries = entries
+        self._reference = None
+        self._rs = rjieba.Jieba()
+        if entries:
+            reference = _jieba_tokenizer([])
+            deficit = 0
+            for entry in entries:
+                before = reference.FREQ.get(entry.word, 0)
+                reference.add_word(entry.word, entry.freq, entry.tag)
+                freq = reference.FREQ[entry.word]
+                deficit += before  # jieba keeps the old frequency in its total; jieba-rs takes it off
+                self._rs.add_word(entry.word, freq, entry.tag)
+            if deficit:
+                self._rs.add_word(SENTINEL, deficit, None)
+            del reference
+        self._has_word = self._rs.has_word
+        self._rs_cut = self._rs.cut
+        if hmm:
+            from jieba import finalseg
+
+            self._finalseg = finalseg.cut
+            self._hmm_cache: dict[str, list[str]] = {}
+
+    @staticmethod
+    def describe() -> str:
+        return f"rjieba {version('rjieba')} (jieba {version('jieba')} blocks and HMM)"
+
+    def cut(self, text: str) -> list[str]:
+        if WIDER_HAN.search(text):
+            return self._cut_blocks(text)
+        words = self._rs_cut(text, False)  # jieba-rs splits blocks as jieba does, given no WIDER_HAN
+        if not self.hmm:
+            return words
+        out = self._with_hmm(words)
+        return out if out is not None else self._reference_cut(text)
+
+    def _cut_blocks(self, text: str) -> list[str]:
+        """jieba's own block splitting, each Han block cut by jieba-rs."""
+        out: list[str] = []
+        for i, block in enumerate(RE_HAN.split(text)):
+            if not block:
+                continue
+            if i % 2:  # a Han block: split keeps the matches at odd positions
+                words = self._rs_cut(block, False)
+                if self.hmm:
+                    words = self._with_hmm(words)
+                    if words is None:
+                        words = self._reference_cut(block)
+                out.extend(words)
+                continue
+            for piece in RE_SKIP.split(block):
+                if RE_SKIP.match(piece):
+                    out.append(piece)
+                else:
+                    out.extend(piece)
+        return out
+
+    def _with_hmm(self, words: list[str]) -> list[str] | None:
+        """``jieba.Tokenizer.__cut_DAG`` applied to jieba-rs's HMM-free words.
+
+        Single characters of a Han block collect in a buffer, which a longer
+        word or any character outside the block flushes.  None when a run of
+        ASCII letters and digits is also a dictionary word: the route may have
+        taken it whole or letter by letter, and only the reference can tell.
+        """
+        out: list[str] = []
+        buf = ""
+        has_word = self._has_word
+        for word in words:
+            if len(word) == 1:
+                if "\u4e00" <= word <= "\u9fd5" or word in BLOCK_ASCII:
+                    buf += word
+                    continue
+            elif word.isascii() and RE_ASCII_RUN.fullmatch(word):
+                if has_word(word):
+                    return None
+                buf += word  # single letters and digits that jieba-rs joined
+                continue
+            if buf:
+                self._flush(buf, out)
+                buf = ""
+            out.append(word)
+        if buf:
+            self._flush(buf, out)
+        return out
+
+    def _flush(self, buf: str, out: list[str]) -> None:
+        if len(buf) == 1:
+            out.append(buf)
+        elif self._has_word(buf):
+            out.extend(buf)
+        else:
+            words = self._hmm_cache.get(buf)
+            if words is None:
+                if len(self._hmm_cache) >= HMM_CACHE_SIZE:
+                    self._hmm_cache.clear()
+                words = self._hmm_cache[buf] = list(self._finalseg(buf))
+            out.extend(words)
+
+    def _reference_cut(self, block: str) -> list[str]:
+        if self._reference is None:
+            self._reference = _jieba_tokenizer(self.entries)
+        return self._reference.lcut(block, HMM=self.hmm)
+
+
+ENGINES = ("jieba", "rjieba")
+
+
+def engine_name(entries: list[Entry], requested: str | None = None) -> str:
+    """The engine asked for, or the fastest whose tokens are jieba's for these entries."""
+    if requested is not None:
+        if requested not in ENGINES:
+            raise UsageError(f"unknown segmenter {requested!r}; choose {' or '.join(ENGINES)}")
+        return requested
+    return "jieba" if any(entry.freq == 0 for entry in entries) else "rjieba"
+
+
+def describe_engine(name: str) -> str:
+    """Name and version of an engine, as recorded with the tokens."""
+    return (RjiebaEngine if name == "rjieba" else JiebaEngine).describe()
+
+
+def make_engine(entries: list[Entry], hmm: bool, *, name: str | None = None):
+    """The engine asked for, or the fastest whose tokens are jieba's for these entries."""
+    name = engine_name(entries, name)
+    return RjiebaEngine(entries, hmm) if name == "rjieba" else JiebaEngine(entries, hmm)

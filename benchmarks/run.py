@@ -22,6 +22,7 @@ texts (UTF-8) for normalise and tokenise.
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import os
 import shutil
@@ -248,7 +249,8 @@ class Bench:
 def prepare(folder: Path, n: int, start: int) -> int:
     """Generate the documents unless a complete set is there already; the input size in bytes."""
     marker = folder / ".complete"
-    expected = f"{start} {n}"
+    generator = hashlib.sha256((HERE / "corpus.py").read_bytes()).hexdigest()[:12]
+    expected = f"{start} {n} {generator}"
     if not (marker.exists() and marker.read_text() == expected):
         shutil.rmtree(folder, ignore_errors=True)
         write_corpus(folder, n, start)

@@ -74,7 +74,8 @@ def test_schema_1_corpus_is_upgraded_and_counted_from_its_tokens(seeds_corpus):
     before = list(term_frequencies(seeds_corpus, top=30).records())
     path = seeds_corpus.path
     seeds_corpus.db.executescript(
-        "ALTER TABLE documents DROP COLUMN term_counts; DROP TABLE terms; "
+        "ALTER TABLE documents DROP COLUMN term_counts; DROP TABLE terms; DROP INDEX documents_duplicate_of; "
+        "DROP INDEX documents_near_duplicate_of; "
         "UPDATE meta SET value = '1' WHERE key = 'schema_version';")
     seeds_corpus.close()
     path.with_name(path.name + ".dtm.npz").unlink(missing_ok=True)

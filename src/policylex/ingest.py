@@ -2,26 +2,34 @@
 
 :func:`ingest` adds files to a corpus; :func:`renormalise` rewrites every
 document's normalised text with other settings.  Both write in batches, each
-batch one transaction.
+batch one transaction.  The work on each text (reading, decoding, cleaning,
+script conversion, metadata, MinHash signature: :func:`prepare`) runs in worker
+processes, in input order; the main process only compares with and writes to
+the corpus, so the result is the same whatever the number of workers.
 """
 
 from __future__ import annotations
 
 import csv
 import hashlib
+import sqlite3
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterable
+
+import numpy as np
 
 from policylex import dedup
 from policylex.errors import UsageError
 from policylex.metadata import Metadata, extract, find_labelled_date, find_source
 from policylex.normalise import DEFAULT_VARIANT, VARIANTS, clean, normalise, normalise_newlines, opencc_backend
+from policylex.parallel import default_workers, map_batches
 from policylex.readers import READERS, ReadOptions, Skipped, SourceText, expand_paths, read_path
 from policylex.store import Corpus, json_dumps, now
 
 Progress = Callable[[int, int], None]
 BATCH_FILES = 100
+SERIAL_BELOW = 32  # fewer files than this are not worth starting processes for
 SIDECAR_KEYS = ("file", "filename", "file_name", "path", "name", "文件", "文件名")
 
 
@@ -100,6 +108,39 @@ def document_metadata(source: SourceText, sidecar: dict[str, str] | None = None,
     return meta
 
 
+@dataclass
+class Prepared:
+    """A source with everything that does not need the corpus worked out (see :func:`prepare`)."""
+
+    source: SourceText
+    fields_hash: str
+    sidecar: dict[str, str]
+    norm: str = ""  # empty: nothing left after removing page furniture
+    norm_hash: str = ""
+    meta: Metadata | None = None
+    signature: np.ndarray | None = None
+    unchanged: bool = False  # the corpus has this source already, as it is
+
+
+def prepare(source: SourceText, sidecar: dict[str, str], variant: str, known: Callable | None = None) -> Prepared:
+    """Clean, normalise, extract metadata and sign one source: the work that needs no corpus.
+
+    ``known(path, record)`` gives the stored (raw_sha256, fields_hash) of a
+    source, so that an unchanged one is not normalised again.
+    """
+    prepared = Prepared(source, _sha(json_dumps([source.fields, sidecar])), sidecar)
+    if known is not None and known(source.path, source.record) == (source.raw_sha256, prepared.fields_hash):
+        prepared.unchanged = True
+        return prepared
+    simplified = clean(source.text, "t2s")
+    prepared.norm = normalise(source.text, variant, cleaned=simplified if variant == "t2s" else None)
+    if prepared.norm:
+        prepared.meta = document_metadata(source, sidecar, cleaned=simplified)
+        prepared.norm_hash = _sha(prepared.norm)
+        prepared.signature = dedup.signature(prepared.norm)
+    return prepared
+
+
 class _Writer:
     """Row-level changes to the corpus for one ingest or renormalise run."""
 
@@ -116,8 +157,9 @@ class _Writer:
                 return digest[:length]
         raise RuntimeError("sha256 collision")  # pragma: no cover
 
-    def store(self, source: SourceText, sidecar: dict[str, str], variant: str) -> None:
-        fields_hash = _sha(json_dumps([source.fields, sidecar]))
+    def store(self, prepared: Prepared, variant: str) -> None:
+        source = prepared.source
+        fields_hash = prepared.fields_hash
         existing = self.db.execute(
             "SELECT doc_id, raw_sha256, fields_hash FROM sources WHERE path = ? AND record = ?",
             (source.path, source.record),
@@ -125,13 +167,12 @@ class _Writer:
         if existing and existing["raw_sha256"] == source.raw_sha256 and existing["fields_hash"] == fields_hash:
             self.report.unchanged += 1
             return
-        simplified = clean(source.text, "t2s")
-        norm = normalise(source.text, variant, cleaned=simplified if variant == "t2s" else None)
+        if prepared.unchanged:  # the worker's snapshot was older than this run's own writes: do the work now
+            prepared = prepare(source, prepared.sidecar, variant)
+        norm, meta, norm_hash = prepared.norm, prepared.meta, prepared.norm_hash
         if not norm:
             self.report.skipped.append(Skipped(source.path, "no text left after removing page furniture"))
             return
-        meta = document_metadata(source, sidecar, cleaned=simplified)
-        norm_hash = _sha(norm)
         old_doc = existing["doc_id"] if existing else None
         twin = self.db.execute(
             "SELECT id FROM documents WHERE norm_hash = ? AND id IS NOT ? ORDER BY seq LIMIT 1", (norm_hash, old_doc)
@@ -141,11 +182,13 @@ class _Writer:
             self.report.duplicates += 1
         elif old_doc and self._only_source(old_doc, source):
             doc_id = old_doc
-            self._write_document(doc_id, source, meta, norm, norm_hash, variant, update=True)
+            self._write_document(doc_id, source, meta, norm, norm_hash, variant, update=True,
+                                 signature=prepared.signature)
             self.report.updated += 1
         else:
             doc_id = self.new_id(source.raw_text)
-            self._write_document(doc_id, source, meta, norm, norm_hash, variant, update=False)
+            self._write_document(doc_id, source, meta, norm, norm_hash, variant, update=False,
+                                 signature=prepared.signature)
             if existing:
                 self.report.updated += 1
             else:
@@ -167,7 +210,8 @@ class _Writer:
         ).fetchone()[0]
         return others == 0
 
-    def _write_document(self, doc_id, source, meta: Metadata, norm, norm_hash, variant, *, update: bool) -> None:
+    def _write_document(self, doc_id, source, meta: Metadata, norm, norm_hash, variant, *, update: bool,
+                        signature: np.ndarray | None = None) -> None:
         values = dict(
             name=source.name, title=meta.title, date=meta.date.iso() if meta.date else None, year=meta.year,
             province=meta.province, province_code=meta.province_code, city=meta.city, city_code=meta.city_code,
@@ -180,10 +224,12 @@ class _Writer:
             assignments = ", ".join(f"{k} = :{k}" for k in values)
             self.db.execute(f"UPDATE documents SET {assignments} WHERE id = :id", values | {"id": doc_id})
         else:
-            values |= dict(id=doc_id, added_at=values["updated_at"], seq=self.next_seq())
+            if signature is None:
+                signature = dedup.signature(norm)
+            values |= dict(id=doc_id, added_at=values["updated_at"], seq=self.next_seq(), minhash=signature.tobytes())
             columns = ", ".join(values)
             self.db.execute(f"INSERT INTO documents({columns}) VALUES ({', '.join(':' + k for k in values)})", values)
-        self.index_near_duplicates(doc_id, norm)
+        self.index_near_duplicates(doc_id, norm, signature, new=not update)
 
     def _drop_if_orphaned(self, doc_id: str) -> None:
         if self.db.execute("SELECT 1 FROM sources WHERE doc_id = ?", (doc_id,)).fetchone():
@@ -199,9 +245,16 @@ class _Writer:
             row = self.corpus.document(dependant)
             self.index_near_duplicates(dependant, row["norm_text"])
 
-    def index_near_duplicates(self, doc_id: str, norm: str) -> None:
-        """Store the document's MinHash buckets and flag it (or a later twin) as a near-duplicate."""
-        sig = dedup.signature(norm)
+    def index_near_duplicates(self, doc_id: str, norm: str, sig: np.ndarray | None = None, *, new: bool = False) -> None:
+        """Store the document's MinHash buckets and flag it (or a later twin) as a near-duplicate.
+
+        Candidates share a bucket; those whose signatures agree too little to
+        reach the Jaccard threshold are dropped before the exact check (see
+        :func:`policylex.dedup.may_be_near_duplicate`), so a formulaic corpus
+        with many shared buckets does not compare every pair's texts.
+        """
+        if sig is None:
+            sig = dedup.signature(norm)
         keys = dedup.band_keys(sig)
         self.db.execute("UPDATE documents SET near_duplicate_of = NULL, near_duplicate_score = NULL WHERE "
                         "near_duplicate_of = ?", (doc_id,))
@@ -213,15 +266,24 @@ class _Writer:
         placeholders = " OR ".join("(band = ? AND bucket = ?)" for _ in keys)
         params = [v for pair in enumerate(keys) for v in pair]
         candidates = self.db.execute(
-            f"SELECT d.id, d.seq, d.norm_text, d.near_duplicate_of, d.duplicate_of FROM documents d WHERE d.id IN "
+            f"SELECT d.id, d.seq, d.minhash, d.near_duplicate_of, d.duplicate_of FROM documents d WHERE d.id IN "
             f"(SELECT doc_id FROM lsh WHERE {placeholders}) AND d.id != ? ORDER BY d.seq",
             params + [doc_id],
         ).fetchall()
+        if not candidates:
+            return
         me = self.db.execute("SELECT seq FROM documents WHERE id = ?", (doc_id,)).fetchone()["seq"]
+        mine = None
         for candidate in candidates:
             if candidate["duplicate_of"] or candidate["near_duplicate_of"]:
                 continue
-            similar, score = dedup.is_near_duplicate(norm, candidate["norm_text"])
+            if candidate["minhash"] is not None and not dedup.may_be_near_duplicate(
+                    sig, np.frombuffer(candidate["minhash"], dtype=np.uint32)):
+                continue
+            if mine is None:
+                mine = dedup.shingles(norm)
+            text = self.db.execute("SELECT norm_text FROM documents WHERE id = ?", (candidate["id"],)).fetchone()[0]
+            similar, score = dedup.is_near_duplicate_shingles(mine, dedup.shingles(text))
             if not similar:
                 continue
             if candidate["seq"] < me:
@@ -238,6 +300,45 @@ def corpus_variant(corpus: Corpus) -> str:
     return corpus.get_meta("normalise.variant") or DEFAULT_VARIANT
 
 
+# --- the work in worker processes ----------------------------------------------------------
+
+_job: dict = {}
+
+
+def _init_job(job: dict) -> None:
+    """Per worker: the run's settings, and a read-only view of the corpus to skip unchanged sources."""
+    _job.clear()
+    _job.update(job)
+    _job["db"] = None
+    if job.get("corpus"):
+        try:
+            _job["db"] = sqlite3.connect(f"file:{job['corpus']}?mode=ro", uri=True, timeout=60)
+        except sqlite3.Error:
+            pass  # the main process checks every source again anyway
+
+
+def _known(path: str, record: str) -> tuple[str, str] | None:
+    db = _job.get("db")
+    if db is None:
+        return None
+    try:
+        row = db.execute("SELECT raw_sha256, fields_hash FROM sources WHERE path = ? AND record = ?",
+                         (path, record)).fetchone()
+    except sqlite3.Error:
+        return None
+    return tuple(row) if row else None
+
+
+def _prepare_path(path: Path) -> list[Prepared | Skipped]:
+    out: list[Prepared | Skipped] = []
+    for item in read_path(path, _job["read_options"]):
+        if isinstance(item, Skipped):
+            out.append(item)
+        else:
+            out.append(prepare(item, _sidecar_for(_job["sidecar"], item), _job["variant"], _known))
+    return out
+
+
 def ingest(
     corpus: Corpus,
     inputs: Iterable[str],
@@ -246,13 +347,15 @@ def ingest(
     meta: str | Path | None = None,
     stdin=None,
     progress: Progress | None = None,
+    workers: int | None = None,
 ) -> IngestReport:
     """Read files, folders (recursively) and ``-`` (paths on stdin) into the corpus.
 
     Unreadable files and rows are skipped, reported and logged; the rest goes in.
     Re-ingesting an unchanged file changes nothing; a changed file updates its
     document; a file whose normalised text is already in the corpus becomes one
-    more source of that document.
+    more source of that document.  ``workers`` processes (default: all cores)
+    read and normalise; the result does not depend on their number.
     """
     sidecar = load_sidecar(meta) if meta else {}
     report = IngestReport()
@@ -266,20 +369,24 @@ def ingest(
         raise UsageError("no input files (supported: " + ", ".join(sorted(READERS)) + ")")
     variant = corpus_variant(corpus)
     writer = _Writer(corpus, report)
+    workers = 1 if len(paths) < SERIAL_BELOW else max(1, workers or default_workers())
+    job = {"read_options": read_options, "sidecar": sidecar, "variant": variant,
+           "corpus": str(corpus.path.resolve()) if corpus.path.exists() else None}
+    batches = (paths[start : start + BATCH_FILES] for start in range(0, len(paths), BATCH_FILES))
     logged = 0
-    for start in range(0, len(paths), BATCH_FILES):
-        batch = paths[start : start + BATCH_FILES]
+    for _, results in map_batches(_prepare_path, batches, workers=workers, initializer=_init_job, initargs=(job,),
+                                  chunksize=4):
         with corpus.transaction():
             if corpus.get_meta("normalise.variant") is None:
                 corpus.set_meta("normalise.variant", variant)
                 corpus.set_meta("normalise.opencc", opencc_backend())
-            for path in batch:
+            for items in results:
                 report.files += 1
-                for item in read_path(path, read_options):
+                for item in items:
                     if isinstance(item, Skipped):
                         report.skipped.append(item)
                     else:
-                        writer.store(item, _sidecar_for(sidecar, item), variant)
+                        writer.store(item, variant)
                 if progress:
                     progress(report.files, len(paths))
             for skipped in report.skipped[logged:]:
@@ -304,39 +411,60 @@ class NormaliseReport:
                 ("exact duplicates", self.duplicates)]
 
 
+def _renormalise_one(item: tuple[str, str, str, str]) -> tuple[str, np.ndarray | None]:
+    """(new normalised text, its signature if it changed) for (id, source text, normalised text, settings)."""
+    _, source_text, current, _ = item
+    norm = normalise(source_text, _job["variant"]) or current
+    return norm, (dedup.signature(norm) if norm != current else None)
+
+
 def renormalise(corpus: Corpus, *, variant: str | None = None, progress: Progress | None = None,
-                batch_size: int = 500) -> NormaliseReport:
+                batch_size: int = 500, workers: int | None = None) -> NormaliseReport:
     """Rewrite every document's normalised text (script variant, pinyin, boilerplate).
 
     Documents whose normalised text becomes identical are marked exact duplicates
     of the earliest one; near-duplicates are re-checked for changed documents.
+    ``workers`` processes (default: all cores) normalise; the result does not
+    depend on their number.
     """
     variant = variant or corpus_variant(corpus)
     if variant not in VARIANTS:
         raise UsageError(f"unknown variant {variant!r}; choose one of {', '.join(VARIANTS)}")
     report = NormaliseReport(variant=variant)
-    ids = [row[0] for row in corpus.db.execute("SELECT id FROM documents ORDER BY seq")]
+    total = corpus.count()
     writer = _Writer(corpus, IngestReport())
     settings = json_dumps({"variant": variant})
-    for start in range(0, len(ids), batch_size):
-        chunk = ids[start : start + batch_size]
+    workers = 1 if total < SERIAL_BELOW else max(1, workers or default_workers())
+
+    def batches():
+        """(id, source text, normalised text, settings) in ``seq`` order, a batch at a time (keyset pagination)."""
+        last = 0
+        while True:
+            rows = corpus.db.execute(
+                "SELECT id, seq, text, raw_text, norm_text, norm_settings FROM documents WHERE seq > ? "
+                f"ORDER BY seq LIMIT {batch_size}", (last,)).fetchall()
+            if not rows:
+                return
+            last = rows[-1]["seq"]
+            yield [(r["id"], r["text"] if r["text"] is not None else normalise_newlines(r["raw_text"]),
+                    r["norm_text"], r["norm_settings"]) for r in rows]
+
+    for batch, results in map_batches(_renormalise_one, batches(), workers=workers, initializer=_init_job,
+                                      initargs=({"variant": variant},)):
         with corpus.transaction():
-            for doc_id in chunk:
-                row = corpus.document(doc_id)
-                source_text = row["text"] if row["text"] is not None else normalise_newlines(row["raw_text"])
-                norm = normalise(source_text, variant) or row["norm_text"]
+            for (doc_id, _, current, current_settings), (norm, signature) in zip(batch, results):
                 report.documents += 1
-                if norm == row["norm_text"] and row["norm_settings"] == settings:
+                if norm == current and current_settings == settings:
                     continue
-                if norm != row["norm_text"]:
+                if norm != current:
                     report.changed += 1
                 corpus.db.execute(
                     "UPDATE documents SET norm_text = ?, norm_hash = ?, norm_settings = ?, chars = ?, updated_at = ? "
                     "WHERE id = ?", (norm, _sha(norm), settings, len(norm), now(), doc_id))
-                if norm != row["norm_text"]:
-                    writer.index_near_duplicates(doc_id, norm)
-            if progress:
-                progress(min(start + batch_size, len(ids)), len(ids))
+                if norm != current:
+                    writer.index_near_duplicates(doc_id, norm, signature)
+        if progress:
+            progress(report.documents, total)
     with corpus.transaction():
         corpus.db.execute("UPDATE documents SET duplicate_of = NULL")
         corpus.db.execute(

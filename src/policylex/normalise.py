@@ -67,6 +67,9 @@ _PINYIN_ARTEFACT = re.compile(rf"(?<=[{_CJK}])(?:[(（](?:{_SYLLABLE})[)）])+")
 
 _FULLWIDTH_ALNUM = {c: c - 0xFEE0 for r in ((0xFF10, 0xFF19), (0xFF21, 0xFF3A), (0xFF41, 0xFF5A)) for c in range(r[0], r[1] + 1)}
 _SPACES = {0x3000: 0x20, 0x00A0: 0x20, 0x2002: 0x20, 0x2003: 0x20, 0x2009: 0x20, 0x200B: None, 0xFEFF: None}
+_FOLD = _FULLWIDTH_ALNUM | _SPACES
+# str.translate with a dict looks up every character in Python; most texts hold none of these.
+_FOLDABLE = re.compile("[" + "".join(re.escape(chr(c)) for c in sorted(_FOLD)) + "]")
 
 
 def remove_pinyin_artefacts(text: str) -> str:
@@ -82,7 +85,7 @@ def fold_width(text: str) -> str:
 
     Chinese punctuation (，。（）：) is left as it is.
     """
-    return text.translate(_FULLWIDTH_ALNUM).translate(_SPACES)
+    return text.translate(_FOLD) if _FOLDABLE.search(text) else text
 
 
 def normalise_newlines(text: str) -> str:

@@ -78,6 +78,8 @@ CREATE TABLE documents (
 );
 CREATE INDEX documents_norm_hash ON documents(norm_hash);
 CREATE UNIQUE INDEX documents_seq ON documents(seq);
+CREATE INDEX documents_duplicate_of ON documents(duplicate_of) WHERE duplicate_of IS NOT NULL;
+CREATE INDEX documents_near_duplicate_of ON documents(near_duplicate_of) WHERE near_duplicate_of IS NOT NULL;
 CREATE TABLE sources (
     path TEXT NOT NULL,
     record TEXT NOT NULL DEFAULT '',
@@ -120,9 +122,12 @@ CREATE TABLE log (
 # Upgrades from each older schema version to the next, run on opening.
 MIGRATIONS = {
     # 1 → 2: term counts per document (filled by the next tokenise; until then the
-    # matrix is counted from the tokens).
+    # matrix is counted from the tokens); the duplicate links indexed (ingest looked
+    # them up with a scan of every document for every document it added).
     1: """ALTER TABLE documents ADD COLUMN term_counts BLOB;
-CREATE TABLE terms (id INTEGER PRIMARY KEY, term TEXT NOT NULL UNIQUE);""",
+CREATE TABLE terms (id INTEGER PRIMARY KEY, term TEXT NOT NULL UNIQUE);
+CREATE INDEX documents_duplicate_of ON documents(duplicate_of) WHERE duplicate_of IS NOT NULL;
+CREATE INDEX documents_near_duplicate_of ON documents(near_duplicate_of) WHERE near_duplicate_of IS NOT NULL;""",
 }
 
 
@@ -161,6 +166,9 @@ class Corpus:
         try:
             db.execute("PRAGMA busy_timeout = 60000")
             db.execute("PRAGMA foreign_keys = ON")
+            # 64 MB of page cache (the default is 2 MB): ingest updates several indexes at
+            # random places (ids and hashes), which thrash a small cache at 100k documents.
+            db.execute("PRAGMA cache_size = -65536")
             if not exists or not corpus._has_table("meta"):
                 if exists and corpus._has_any_table():
                     raise CorpusError(f"{path} is an SQLite file but not a policylex corpus")

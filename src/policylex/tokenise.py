@@ -15,12 +15,10 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import multiprocessing
-import os
 import sys
 import unicodedata
 from array import array
-from collections import Counter, deque
+from collections import Counter
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
@@ -28,6 +26,7 @@ from pathlib import Path
 from typing import Callable, Iterable
 
 from policylex.errors import UsageError
+from policylex.parallel import chunks, default_workers, map_batches
 from policylex.segment import Entry, engine_name, make_engine, parse_dictionary
 from policylex.store import Corpus, json_dumps
 
@@ -206,22 +205,17 @@ def _tokenise_one(text: str) -> Tokenised:
     return Tokenised(" ".join(tokens), tags, list(counts), list(counts.values()))
 
 
-def _context():
-    return multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn")
+def _tokenise_row(row: tuple[str, str, str]) -> Tokenised:
+    return _tokenise_one(row[2])
 
 
 def tokenise_texts(texts: Iterable[str], settings: TokeniserSettings,
                    workers: int = 1) -> Iterable[tuple[str, str | None]]:
     """(space-joined tokens, space-joined tags or None) per text, in input order, with ``workers`` processes."""
-    if workers <= 1:
-        _init_worker(settings)
-        for text in texts:
-            result = _tokenise_one(text)
-            yield result.tokens, result.tags
-        return
-    _init_worker(settings)  # before the fork, so that the workers inherit the loaded dictionary
-    with _context().Pool(workers, initializer=_init_worker, initargs=(settings,)) as pool:
-        for result in pool.imap(_tokenise_one, texts, chunksize=8):
+    _init_worker(settings)  # before any fork, so that the workers inherit the loaded dictionary
+    for _, results in map_batches(_tokenise_one, chunks(texts, BATCH_DOCUMENTS), workers=workers, initializer=_init_worker,
+                                  initargs=(settings,)):
+        for result in results:
             yield result.tokens, result.tags
 
 
@@ -248,10 +242,6 @@ class TokeniseReport:
         return [("documents", self.documents), ("tokenised now", self.tokenised),
                 ("already up to date", self.documents - self.tokenised), ("tokens written", self.tokens),
                 ("workers", self.workers)]
-
-
-def default_workers() -> int:
-    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
 
 
 class TermIds:
@@ -320,7 +310,10 @@ def tokenise_corpus(
     terms = TermIds(corpus)
 
     def batches():
-        """Pending documents in ``seq`` order, a batch at a time (keyset pagination: no list of ids in memory)."""
+        """(id, norm_hash, norm_text) of pending documents in ``seq`` order, a batch at a time.
+
+        Keyset pagination: no list of ids in memory, however large the corpus.
+        """
         last = 0
         while True:
             rows = corpus.db.execute(
@@ -329,43 +322,28 @@ def tokenise_corpus(
             if not rows:
                 return
             last = rows[-1]["seq"]
-            yield rows
+            yield [(row["id"], row["norm_hash"], row["norm_text"]) for row in rows]
 
-    def write(rows, results) -> None:
+    _init_worker(settings)  # before any fork, so that the workers inherit the loaded dictionary
+    for batch, results in map_batches(_tokenise_row, batches(), workers=report.workers, initializer=_init_worker,
+                                      initargs=(settings,), chunksize=16):
         new_terms: list[tuple[int, str]] = []
         with corpus.transaction():
             terms.refresh()
             updates = []
-            for row, result in zip(rows, results):
-                count = len(result.terms) and sum(result.counts)
+            for (doc_id, norm_hash, _), result in zip(batch, results):
+                count = sum(result.counts)
                 updates.append((result.tokens, result.tags, count, terms.pack(result.terms, result.counts, new_terms),
-                                row["norm_hash"], fingerprint, row["id"]))
+                                norm_hash, fingerprint, doc_id))
                 report.tokens += count
             corpus.db.executemany("INSERT INTO terms(id, term) VALUES (?, ?)", new_terms)
             corpus.db.executemany(
                 "UPDATE documents SET tokens = ?, pos = ?, token_count = ?, term_counts = ?, tokens_norm_hash = ?, "
                 "tokens_settings = ? WHERE id = ?", updates)
             corpus.set_meta("tokenise.settings", fingerprint)
-        report.tokenised += len(rows)
+        report.tokenised += len(batch)
         if progress:
             progress(report.tokenised, total)
-
-    _init_worker(settings)  # before any fork, so that workers inherit the loaded dictionary
-    if report.workers == 1:
-        for rows in batches():
-            write(rows, [_tokenise_one(row["norm_text"]) for row in rows])
-    else:
-        with _context().Pool(report.workers, initializer=_init_worker, initargs=(settings,)) as pool:
-            in_flight: deque = deque()
-            for rows in batches():
-                # The workers segment this batch while the previous one is written.
-                in_flight.append((rows, pool.map_async(_tokenise_one, [row["norm_text"] for row in rows], chunksize=16)))
-                if len(in_flight) > 1:
-                    done_rows, pending = in_flight.popleft()
-                    write(done_rows, pending.get())
-            while in_flight:
-                done_rows, pending = in_flight.popleft()
-                write(done_rows, pending.get())
     with corpus.transaction():
         corpus.set_meta("tokenise.settings", fingerprint)
         corpus.log("tokenise", "info", "; ".join(f"{k}: {v}" for k, v in report.summary()))

@@ -2,6 +2,7 @@
 
 import math
 
+import numpy as np
 import pytest
 
 from policylex.measures import term_frequencies
@@ -250,3 +251,23 @@ def test_collocations_by_hand(corpus, tmp_path):
     assert row[2] == pytest.approx(round(math.log2(0.5 / 0.16), 4))
     # 2x2 over the 4 bigrams: a = 2, b = 0 (服务 then not 保障), c = 0, d = 2 → G² = 2(2 ln 2 + 2 ln 2)
     assert row[3] == pytest.approx(round(8 * math.log(2), 4))
+
+
+@pytest.mark.parametrize("norm", ["l2", "l1", None])
+@pytest.mark.parametrize("smooth_idf", [True, False])
+@pytest.mark.parametrize("sublinear_tf", [True, False])
+def test_tfidf_weights_are_scikit_learns(seeds_corpus, norm, smooth_idf, sublinear_tf):
+    """measures.tfidf_weights computes TF-IDF without importing scikit-learn; scikit-learn is the reference."""
+    from sklearn.feature_extraction.text import TfidfTransformer
+
+    from policylex.dtm import document_term_matrix
+    from policylex.measures import tfidf_weights
+
+    dtm = document_term_matrix(seeds_corpus)
+    for by in ("doc", "province"):
+        _, grouped, _ = dtm.grouped(dtm.rows(include_duplicates=True), by)
+        ours = tfidf_weights(grouped, norm=norm, smooth_idf=smooth_idf, sublinear_tf=sublinear_tf)
+        theirs = TfidfTransformer(norm=norm, smooth_idf=smooth_idf, sublinear_tf=sublinear_tf).fit_transform(grouped)
+        theirs = theirs.tocsr()
+        assert (ours.indptr == theirs.indptr).all() and (ours.indices == theirs.indices).all()
+        np.testing.assert_allclose(ours.data, theirs.data, rtol=1e-13)

@@ -98,18 +98,16 @@ def tfidf(
 ) -> Table:
     """The most distinctive terms per document (or per group): ``group``, ``rank``, ``term``, ``tfidf``, ``count``.
 
-    scikit-learn's ``TfidfTransformer`` on raw counts: idf = ln((1 + n) / (1 + df)) + 1
-    with ``smooth_idf`` (ln(n / df) + 1 without), tf = count (1 + ln(count) with
-    ``sublinear_tf``), rows scaled to unit ``norm`` (l2, l1 or none).  With ``by``,
-    each group is one pseudo-document: its documents' counts summed, and n is the
-    number of groups.  Without ``by``, each document is its own group (its name).
+    scikit-learn's ``TfidfTransformer`` on raw counts (see :func:`tfidf_weights`):
+    idf = ln((1 + n) / (1 + df)) + 1 with ``smooth_idf`` (ln(n / df) + 1 without),
+    tf = count (1 + ln(count) with ``sublinear_tf``), rows scaled to unit ``norm``
+    (l2, l1 or none).  With ``by``, each group is one pseudo-document: its
+    documents' counts summed, and n is the number of groups.  Without ``by``, each
+    document is its own group (its name).
     """
-    from sklearn.feature_extraction.text import TfidfTransformer
-
     dtm, rows = _selected(corpus, where, include_duplicates)
     names, grouped, _ = dtm.grouped(rows, by or "doc")
-    weights = TfidfTransformer(norm=norm, smooth_idf=smooth_idf, sublinear_tf=sublinear_tf).fit_transform(grouped)
-    weights = weights.tocsr()
+    weights = tfidf_weights(grouped, norm=norm, smooth_idf=smooth_idf, sublinear_tf=sublinear_tf)
     vocabulary = dtm.vocabulary.tolist()
     out = []
     for g, name in enumerate(names):
@@ -120,6 +118,35 @@ def tfidf(
             i = columns[k]
             out.append((name, rank, vocabulary[i], round(float(values[k]), 6), int(grouped[g, i])))
     return Table(("group", "rank", "term", "tfidf", "count"), out, title="TF-IDF")
+
+
+def tfidf_weights(counts, *, norm: str | None = "l2", smooth_idf: bool = True, sublinear_tf: bool = False):
+    """``TfidfTransformer(norm, smooth_idf, sublinear_tf).fit_transform(counts)``, step by step as
+    scikit-learn 1.x computes it, without importing scikit-learn (a second of start-up for one
+    command); the tests hold it to scikit-learn's result."""
+    import scipy.sparse as sp
+
+    weights = sp.csr_matrix(counts, dtype=np.float64, copy=True)
+    n_samples = weights.shape[0] + int(smooth_idf)
+    df = np.bincount(weights.indices, minlength=weights.shape[1]).astype(np.float64) + float(smooth_idf)
+    with np.errstate(divide="ignore"):  # a term in no group has no weight anywhere
+        idf = np.log(np.full_like(df, n_samples) / df) + 1.0
+    if sublinear_tf:
+        np.log(weights.data, weights.data)
+        weights.data += 1.0
+    weights.data *= idf[weights.indices]
+    if norm is not None:
+        if norm not in ("l1", "l2"):
+            raise UsageError(f"unknown norm {norm!r}; choose l1, l2 or none")
+        values = np.abs(weights.data) if norm == "l1" else weights.data ** 2
+        lengths = np.diff(weights.indptr)
+        sums = np.zeros(weights.shape[0])
+        nonempty = lengths > 0
+        sums[nonempty] = np.add.reduceat(values, weights.indptr[:-1][nonempty])
+        scale = np.sqrt(sums) if norm == "l2" else sums
+        scale[scale == 0] = 1.0
+        weights.data /= np.repeat(scale, lengths)
+    return weights
 
 
 # --- keyness ---------------------------------------------------------------------------
@@ -145,7 +172,7 @@ def keyness_statistics(a, b, target_total, reference_total, correction: str = "d
     * log ratio = log2((a / target_total) / (b / reference_total)), a zero count
       replaced by 0.5 (Hardie 2014).
     """
-    from scipy.stats import chi2 as chi2_distribution
+    from scipy.special import chdtrc  # what scipy.stats.chi2.sf calls, without importing scipy.stats
 
     a = np.asarray(a, dtype=float)
     b = np.asarray(b, dtype=float)
@@ -171,7 +198,7 @@ def keyness_statistics(a, b, target_total, reference_total, correction: str = "d
         + dd * np.log(dd / ((bb + dd) * (cc + dd) / n) + _EPSILON)
     ) * sign
     log_ratio = np.log2((np.where(a == 0, 0.5, a) / target_total) / (np.where(b == 0, 0.5, b) / reference_total))
-    return g2, chi2_distribution.sf(np.abs(g2), 1), chi2, chi2_distribution.sf(np.abs(chi2), 1), log_ratio
+    return g2, chdtrc(1, np.abs(g2)), chi2, chdtrc(1, np.abs(chi2)), log_ratio
 
 
 KEYNESS_COLUMNS = ("rank", "term", "n_target", "n_reference", "G2", "p_G2", "chi2", "p_chi2", "log_ratio")

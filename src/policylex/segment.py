@@ -50,6 +50,10 @@ BLOCK_ASCII = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ012
 WIDER_HAN = re.compile("[\u3400-\u4DBF\u9FD6-\u9FFF\uF900-\uFAFF\U00020000-\U0002FA1F]")
 SENTINEL = "\x00policylex total"  # a control character: never inside a Han block
 HMM_CACHE_SIZE = 500_000
+# A run of two or more words that go into jieba's HMM buffer, in words joined by NUL:
+# single characters of a Han block, or ASCII letters and digits jieba-rs joined.
+_BUFFERED = "(?:[\u4e00-\u9fd5a-zA-Z0-9+#&._%\\-]|[a-zA-Z0-9]{2,})"
+_BUFFER_RUN = re.compile(f"(?<![^\x00]){_BUFFERED}(?:\x00{_BUFFERED})+(?![^\x00])")
 
 
 @dataclass(frozen=True)
@@ -91,6 +95,44 @@ def _jieba_tokenizer(entries: list[Entry]):
     return tokenizer
 
 
+def _resolve(entries: list[Entry]) -> list[tuple[str, int, str | None, int]]:
+    """(word, frequency, tag, frequency before) for each entry, as jieba's ``add_word`` sets them.
+
+    When every entry states its frequency, only the earlier frequency of each word
+    is needed, read from jieba's main dictionary (a fifth of a second); otherwise
+    jieba itself works out the suggested ones (most of a second).
+    """
+    if all(entry.freq is not None for entry in entries):
+        wanted = {entry.word for entry in entries}
+        main = _main_frequencies(frozenset(wanted)) if wanted else {}
+        current: dict[str, int] = {}
+        resolved = []
+        for entry in entries:
+            resolved.append((entry.word, entry.freq, entry.tag, current.get(entry.word, main.get(entry.word, 0))))
+            current[entry.word] = entry.freq
+        return resolved
+    reference = _jieba_tokenizer([])
+    resolved = []
+    for entry in entries:
+        before = reference.FREQ.get(entry.word, 0)
+        reference.add_word(entry.word, entry.freq, entry.tag)
+        resolved.append((entry.word, reference.FREQ[entry.word], entry.tag, before))
+    return resolved
+
+
+def _main_frequencies(words: frozenset[str]) -> dict[str, int]:
+    """The frequencies jieba's main dictionary gives these words (absent: not in it)."""
+    from importlib import resources
+
+    found = {}
+    text = resources.files("jieba").joinpath("dict.txt").read_bytes().decode("utf-8")
+    for line in text.splitlines():
+        word, _, rest = line.partition(" ")
+        if word in words:
+            found[word] = int(rest.split(" ", 1)[0])
+    return found
+
+
 class JiebaEngine:
     """Plain jieba: the reference every other engine is tested against."""
 
@@ -116,25 +158,24 @@ class RjiebaEngine:
         self.entries = entries
         self._reference = None
         self._rs = rjieba.Jieba()
-        if entries:
-            reference = _jieba_tokenizer([])
-            deficit = 0
-            for entry in entries:
-                before = reference.FREQ.get(entry.word, 0)
-                reference.add_word(entry.word, entry.freq, entry.tag)
-                freq = reference.FREQ[entry.word]
-                deficit += before  # jieba keeps the old frequency in its total; jieba-rs takes it off
-                self._rs.add_word(entry.word, freq, entry.tag)
-            if deficit:
-                self._rs.add_word(SENTINEL, deficit, None)
-            del reference
+        deficit = 0
+        for word, freq, tag, before in _resolve(entries):
+            deficit += before  # jieba keeps the old frequency in its total; jieba-rs takes it off
+            self._rs.add_word(word, freq, tag)
+        if deficit:
+            self._rs.add_word(SENTINEL, deficit, None)
         self._has_word = self._rs.has_word
         self._rs_cut = self._rs.cut
+        # With no ASCII dictionary word, a joined ASCII run is never ambiguous (see _with_hmm)
+        # and the buffer runs can be found by one regular expression instead of a loop.
+        self._ascii_words = any(RE_ASCII_RUN.fullmatch(entry.word) for entry in entries)
         if hmm:
             from jieba import finalseg
 
-            self._finalseg = finalseg.cut
+            self._finalseg = finalseg
+            self._viterbi_cut = getattr(finalseg, "__cut")  # module-level, so not name-mangled
             self._hmm_cache: dict[str, list[str]] = {}
+            self._han_cache: dict[str, list[str]] = {}
 
     @staticmethod
     def describe() -> str:
@@ -146,6 +187,8 @@ class RjiebaEngine:
         words = self._rs_cut(text, False)  # jieba-rs splits blocks as jieba does, given no WIDER_HAN
         if not self.hmm:
             return words
+        if not self._ascii_words and "\x00" not in text:
+            return _BUFFER_RUN.sub(self._flush_run, "\x00".join(words)).split("\x00") if words else words
         out = self._with_hmm(words)
         return out if out is not None else self._reference_cut(text)
 
@@ -199,6 +242,12 @@ class RjiebaEngine:
             self._flush(buf, out)
         return out
 
+    def _flush_run(self, run: re.Match) -> str:
+        """_flush for a NUL-joined run of buffered words (never a lone one: that is left as it is)."""
+        words: list[str] = []
+        self._flush(run.group().replace("\x00", ""), words)
+        return "\x00".join(words)
+
     def _flush(self, buf: str, out: list[str]) -> None:
         if len(buf) == 1:
             out.append(buf)
@@ -209,8 +258,32 @@ class RjiebaEngine:
             if words is None:
                 if len(self._hmm_cache) >= HMM_CACHE_SIZE:
                     self._hmm_cache.clear()
-                words = self._hmm_cache[buf] = list(self._finalseg(buf))
+                words = self._hmm_cache[buf] = self._finalseg_cut(buf)
             out.extend(words)
+
+    def _finalseg_cut(self, buf: str) -> list[str]:
+        """``jieba.finalseg.cut``, its Viterbi results cached per Han run.
+
+        A buffer with a number in it (186人) is seldom seen twice; its Han runs are.
+        """
+        finalseg = self._finalseg
+        out: list[str] = []
+        for i, block in enumerate(finalseg.re_han.split(buf)):
+            if i % 2:  # a Han run
+                words = self._han_cache.get(block)
+                if words is None:
+                    if len(self._han_cache) >= HMM_CACHE_SIZE:
+                        self._han_cache.clear()
+                    words = self._han_cache[block] = list(self._viterbi_cut(block))
+                force_split = finalseg.Force_Split_Words
+                for word in words:
+                    if word in force_split:
+                        out.extend(word)
+                    else:
+                        out.append(word)
+            elif block:
+                out.extend(x for x in finalseg.re_skip.split(block) if x)
+        return out
 
     def _reference_cut(self, block: str) -> list[str]:
         if self._reference is None:

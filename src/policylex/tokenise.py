@@ -134,15 +134,8 @@ class Tokeniser:
         """Tokens of one text, in order, without white space, punctuation or stopwords."""
         if self.settings.pos:
             return [token for token, _ in self.tagged(text)]
-        keep = self._keep
-        out = []
-        for word in self.engine.cut(text):
-            verdict = keep.get(word)
-            if verdict is None:
-                verdict = self.keep(word)
-            if verdict:
-                out.append(word)
-        return out
+        known = self._keep.get
+        return [word for word in self.engine.cut(text) if known(word) or (known(word) is None and self.keep(word))]
 
 
 def keep_token(word: str) -> bool:
@@ -261,15 +254,14 @@ class TermIds:
 
     def pack(self, terms: list[str], counts: list[int], new: list[tuple[int, str]]) -> bytes:
         """The term ids then the counts, as little-endian int32; new terms are appended to ``new``."""
-        ids = self.ids
-        packed = array("i")
-        for term in terms:
-            term_id = ids.get(term)
-            if term_id is None:
-                self.last += 1
-                term_id = ids[term] = self.last
-                new.append((term_id, term))
-            packed.append(term_id)
+        found = list(map(self.ids.get, terms))
+        if None in found:
+            for k, term in enumerate(terms):
+                if found[k] is None:
+                    self.last += 1
+                    found[k] = self.ids[term] = self.last
+                    new.append((self.last, term))
+        packed = array("i", found)
         packed.extend(counts)
         if sys.byteorder == "big":
             packed.byteswap()

@@ -1,7 +1,10 @@
 """The document-term matrix: built once from the stored tokens, cached beside the corpus.
 
-``DocumentTermMatrix`` holds a scipy CSR matrix of counts (documents × terms), the
-vocabulary, and each document's metadata.  It is written to ``<corpus>.dtm.npz``
+``DocumentTermMatrix`` holds a CSR matrix of counts (documents × terms; as scipy's
+``csr_matrix`` in ``counts``, built on first use: importing scipy is a fifth of a
+second a plain ``freq`` does without), the vocabulary, each document's metadata,
+and the term totals and document frequencies over the counted documents, the
+selection most analyses start from.  It is written to ``<corpus>.dtm.npz``
 together with the corpus generation it was built from (see
 :meth:`policylex.store.Corpus.generation`) and rebuilt only when that changes, so
 repeated analyses of an unchanged corpus never recount.
@@ -13,15 +16,19 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
-import scipy.sparse as sp
 
 from policylex.errors import UsageError
 from policylex.store import COUNTED, Corpus
 
-CACHE_FORMAT = 2
+if TYPE_CHECKING:
+    import scipy.sparse as sp
+
+CACHE_FORMAT = 3
 FIELDS = ("id", "name", "date", "year", "province", "city", "source")
 GROUP_FIELDS = ("year", "province", "city", "source", "doc")
 UNKNOWN = "unknown"
@@ -29,12 +36,42 @@ UNKNOWN = "unknown"
 
 @dataclass
 class DocumentTermMatrix:
-    counts: sp.csr_matrix  # documents × terms, int32
+    data: np.ndarray  # CSR arrays of the documents × terms counts (int32)
+    indices: np.ndarray
+    indptr: np.ndarray
     vocabulary: np.ndarray  # term per column
     meta: dict[str, np.ndarray]  # FIELDS, one value per row ('' for none; year 0 for none)
     counted: np.ndarray  # bool per row: not an exact or near duplicate
     generation: int
     term_pos: np.ndarray | None = None  # each term's most frequent part of speech, if tokens carry them
+    counted_totals: np.ndarray | None = None  # per term, over the counted documents
+    counted_docfreq: np.ndarray | None = None
+
+    def __post_init__(self) -> None:
+        if self.counted_totals is None:
+            self.counted_totals, self.counted_docfreq = self._sums(self.counted)
+
+    @cached_property
+    def counts(self) -> "sp.csr_matrix":
+        """The matrix as scipy's ``csr_matrix`` (documents × terms, int32)."""
+        import scipy.sparse as sp
+
+        return sp.csr_matrix((self.data, self.indices, self.indptr), shape=(self.n_docs, self.vocabulary.size))
+
+    def _sums(self, selected: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(count, document frequency) of every term over the rows where ``selected`` is true."""
+        in_rows = np.repeat(selected, np.diff(self.indptr))
+        columns = self.indices[in_rows]
+        totals = np.bincount(columns, weights=self.data[in_rows], minlength=self.vocabulary.size)
+        return totals.astype(np.int64), np.bincount(columns, minlength=self.vocabulary.size)
+
+    def term_sums(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(count, document frequency) of every term over ``rows`` (row indices)."""
+        selected = np.zeros(self.n_docs, dtype=bool)
+        selected[rows] = True
+        if np.array_equal(selected, self.counted):
+            return self.counted_totals, self.counted_docfreq
+        return self._sums(selected)
 
     def terms_with_pos(self, prefixes: list[str]) -> np.ndarray:
         """Columns of the terms whose part of speech starts with one of ``prefixes`` (n: n, nr, ns, …)."""
@@ -45,7 +82,7 @@ class DocumentTermMatrix:
 
     @property
     def n_docs(self) -> int:
-        return self.counts.shape[0]
+        return self.indptr.size - 1
 
     def term_index(self) -> dict[str, int]:
         return {term: i for i, term in enumerate(self.vocabulary.tolist())}
@@ -82,18 +119,31 @@ class DocumentTermMatrix:
             return np.array([str(y) if y else UNKNOWN for y in values.tolist()], dtype=object)
         return np.array([v if v else UNKNOWN for v in values.tolist()], dtype=object)
 
-    def grouped(self, rows: np.ndarray, by: str | None) -> tuple[list[str], sp.csr_matrix, list[np.ndarray]]:
-        """(group labels, group × term counts, the row indices in each group), groups sorted."""
+    def grouped(self, rows: np.ndarray, by: str | None, *,
+                docfreq: bool = False) -> tuple[list[str], "sp.csr_matrix", list[np.ndarray]]:
+        """(group labels, group × term counts, the row indices in each group), groups sorted.
+
+        With ``docfreq``, the matrix holds each group's document frequencies instead.
+        The groups are summed by a sparse product, never by copying the selected rows.
+        """
+        import scipy.sparse as sp
+
         if by is None:
-            return ["all"], sp.csr_matrix(self.counts[rows].sum(axis=0)), [rows]
-        labels = self.group_labels(by)[rows]
-        names = sorted(set(labels.tolist()), key=lambda g: (g == UNKNOWN, g))
-        members = [rows[labels == name] for name in names]
-        position = {name: i for i, name in enumerate(names)}
-        group_of_row = np.fromiter((position[label] for label in labels.tolist()), dtype=np.int64, count=rows.size)
-        indicator = sp.csr_matrix((np.ones(rows.size), (group_of_row, np.arange(rows.size))),
-                                  shape=(len(names), rows.size))
-        return names, sp.csr_matrix(indicator @ self.counts[rows]), members
+            names, members, group_of_row = ["all"], [rows], np.zeros(rows.size, dtype=np.int64)
+        else:
+            labels = self.group_labels(by)[rows]
+            names = sorted(set(labels.tolist()), key=lambda g: (g == UNKNOWN, g))
+            members = [rows[labels == name] for name in names]
+            position = {name: i for i, name in enumerate(names)}
+            group_of_row = np.fromiter((position[label] for label in labels.tolist()), dtype=np.int64, count=rows.size)
+        indicator = sp.csr_matrix((np.ones(rows.size, dtype=np.int64), (group_of_row, rows)),
+                                  shape=(len(names), self.n_docs))
+        matrix = self.counts
+        if docfreq:
+            matrix = sp.csr_matrix((np.ones_like(self.data), self.indices, self.indptr), shape=matrix.shape)
+        summed = sp.csr_matrix(indicator @ matrix)
+        summed.sort_indices()
+        return names, summed, members
 
 
 def canonical_value(field: str, value: str) -> str:
@@ -173,8 +223,10 @@ def build(corpus: Corpus) -> DocumentTermMatrix:
     used = np.flatnonzero(np.bincount(indices, minlength=len(vocabulary)))
     renumber = np.zeros(len(vocabulary), dtype=np.int32)
     renumber[used] = np.arange(used.size, dtype=np.int32)
-    counts = sp.csr_matrix((data, renumber[indices], indptr), shape=(len(lengths), used.size))
-    counts.sort_indices()
+    import scipy.sparse as sp
+
+    matrix = sp.csr_matrix((data, renumber[indices], indptr), shape=(len(lengths), used.size))
+    matrix.sort_indices()  # columns in order within each row, as CSR routines expect
     vocab = np.array([vocabulary[i] for i in used.tolist()], dtype=str) if used.size else np.zeros(0, dtype="<U1")
     arrays = {f: np.array(meta[f], dtype=np.int64 if f == "year" else str) for f in FIELDS}
     best: dict[int, tuple[int, str]] = {}
@@ -182,7 +234,8 @@ def build(corpus: Corpus) -> DocumentTermMatrix:
         if column not in best or n > best[column][0]:
             best[column] = (n, tag)
     term_pos = np.array([best.get(i, (0, ""))[1] for i in used.tolist()], dtype=str)
-    return DocumentTermMatrix(counts, vocab, arrays, np.array(counted, dtype=bool), generation, term_pos)
+    return DocumentTermMatrix(matrix.data, matrix.indices, matrix.indptr, vocab, arrays, np.array(counted, dtype=bool),
+                              generation, term_pos)
 
 
 def save(dtm: DocumentTermMatrix, path: Path, settings: str) -> None:
@@ -192,8 +245,8 @@ def save(dtm: DocumentTermMatrix, path: Path, settings: str) -> None:
         np.savez(
             handle,
             format=np.array(CACHE_FORMAT), generation=np.array(dtm.generation), settings=np.array(settings),
-            data=dtm.counts.data, indices=dtm.counts.indices, indptr=dtm.counts.indptr,
-            shape=np.array(dtm.counts.shape), vocabulary=dtm.vocabulary, counted=dtm.counted,
+            data=dtm.data, indices=dtm.indices, indptr=dtm.indptr, vocabulary=dtm.vocabulary, counted=dtm.counted,
+            counted_totals=dtm.counted_totals, counted_docfreq=dtm.counted_docfreq,
             term_pos=dtm.term_pos if dtm.term_pos is not None else np.zeros(0, dtype="<U1"),
             **{f"meta_{f}": v for f, v in dtm.meta.items()},
         )
@@ -207,9 +260,10 @@ def load(path: Path, generation: int, settings: str) -> DocumentTermMatrix | Non
             if (int(cache["format"]) != CACHE_FORMAT or int(cache["generation"]) != generation
                     or str(cache["settings"]) != settings):
                 return None
-            counts = sp.csr_matrix((cache["data"], cache["indices"], cache["indptr"]), shape=tuple(cache["shape"]))
             meta = {f: cache[f"meta_{f}"] for f in FIELDS}
-            return DocumentTermMatrix(counts, cache["vocabulary"], meta, cache["counted"], generation, cache["term_pos"])
+            return DocumentTermMatrix(cache["data"], cache["indices"], cache["indptr"], cache["vocabulary"], meta,
+                                      cache["counted"], generation, cache["term_pos"], cache["counted_totals"],
+                                      cache["counted_docfreq"])
     except (OSError, ValueError, KeyError):
         return None
 

@@ -54,32 +54,56 @@ def term_frequencies(
     every token.
     """
     dtm, rows = _selected(corpus, where, include_duplicates)
-    keep = set(dtm.terms_with_pos(pos).tolist()) if pos else None
-    names, grouped, members = dtm.grouped(rows, by)
-    index = dtm.term_index()
-    vocabulary = dtm.vocabulary.tolist()
+    keep = dtm.terms_with_pos(pos) if pos else None
+    vocabulary = dtm.vocabulary
+    if by is None:  # one group: the sums over the rows, without scipy (precomputed for the usual selection)
+        names, members = ["all"], [rows]
+        sums = [dtm.term_sums(rows)]
+    else:
+        names, grouped, members = dtm.grouped(rows, by)
+        _, docfreqs, _ = dtm.grouped(rows, by, docfreq=True)
+        sums = [(grouped[g].toarray().ravel(), docfreqs[g].toarray().ravel()) for g in range(len(names))]
+    index = dtm.term_index() if terms else {}
     out = []
     notes = []
-    for g, name in enumerate(names):
-        counts = np.asarray(grouped[g].todense()).ravel()
-        docfreq = np.asarray((dtm.counts[members[g]] > 0).sum(axis=0)).ravel()
+    for name, (counts, docfreq), group_rows in zip(names, sums, members):
         total = int(counts.sum())
-        order = sorted(np.flatnonzero(counts).tolist(), key=lambda i: (-counts[i], vocabulary[i]))
-        rank_of = {i: r for r, i in enumerate(order, start=1)}
+        order = ranked(counts, vocabulary, among=np.flatnonzero(counts))
+        rank_of = np.zeros(vocabulary.size, dtype=np.int64)
+        rank_of[order] = np.arange(1, order.size + 1)
         if terms:
             chosen = [index.get(t, -1) for t in terms]
         else:
-            chosen = [i for i in order if counts[i] >= min_count and (keep is None or i in keep)][: top or None]
+            wanted = counts[order] >= min_count
+            if keep is not None:
+                wanted &= np.isin(order, keep)
+            chosen = order[wanted][: top or None].tolist()
         for position, i in enumerate(chosen):
-            term = vocabulary[i] if i >= 0 else terms[position]
+            term = str(vocabulary[i]) if i >= 0 else terms[position]
             count = int(counts[i]) if i >= 0 else 0
-            row = (rank_of.get(i), term, count, round(count / total * PER, 4) if total else 0.0,
-                   int(docfreq[i]) if i >= 0 else 0)
+            row = (int(rank_of[i]) if i >= 0 and rank_of[i] else None, term, count,
+                   round(count / total * PER, 4) if total else 0.0, int(docfreq[i]) if i >= 0 else 0)
             out.append(((name,) if by else ()) + row)
-        notes.append(f"{name}: {members[g].size} documents, {total} tokens" if by else
-                     f"{members[g].size} documents, {total} tokens")
+        notes.append(f"{name}: {group_rows.size} documents, {total} tokens" if by else
+                     f"{group_rows.size} documents, {total} tokens")
     columns = (("group",) if by else ()) + ("rank", "term", "count", "per_10k", "docfreq")
     return Table(columns, out, title="Term frequencies", notes=notes)
+
+
+def ranked(scores: np.ndarray, terms: np.ndarray, *, among: np.ndarray | None = None,
+           top: int | None = None) -> np.ndarray:
+    """Indices (of ``among``, default all) by score, highest first, ties by term; the first ``top``.
+
+    Only the scores that can reach the first ``top`` are sorted, ties at the
+    boundary included, so the result is exactly that of a full sort.
+    """
+    candidates = np.arange(scores.size) if among is None else np.asarray(among)
+    if top is not None and top < candidates.size:
+        values = scores[candidates]
+        threshold = np.partition(values, values.size - top)[values.size - top]
+        candidates = candidates[values >= threshold]
+    order = np.lexsort((terms[candidates], -scores[candidates]))
+    return candidates[order][:top]
 
 
 # --- TF-IDF -------------------------------------------------------------------------
@@ -113,8 +137,7 @@ def tfidf(
     for g, name in enumerate(names):
         start, end = weights.indptr[g], weights.indptr[g + 1]
         columns, values = weights.indices[start:end], weights.data[start:end]
-        order = sorted(range(len(columns)), key=lambda k: (-values[k], vocabulary[columns[k]]))[:top]
-        for rank, k in enumerate(order, start=1):
+        for rank, k in enumerate(ranked(values, dtm.vocabulary[columns], top=top).tolist(), start=1):
             i = columns[k]
             out.append((name, rank, vocabulary[i], round(float(values[k]), 6), int(grouped[g, i])))
     return Table(("group", "rank", "term", "tfidf", "count"), out, title="TF-IDF")
@@ -233,12 +256,12 @@ def keyness(
         raise UsageError(f"no documents in the target {' '.join(target)}")
     if in_reference.size == 0:
         raise UsageError("no documents left for the reference")
-    a = np.asarray(dtm.counts[in_target].sum(axis=0)).ravel()
-    b = np.asarray(dtm.counts[in_reference].sum(axis=0)).ravel()
+    a, _ = dtm.term_sums(in_target)
+    b, _ = dtm.term_sums(in_reference)
     present = np.flatnonzero((a + b) >= max(min_count, 1))
     g2, p_g2, chi2, p_chi2, log_ratio = keyness_statistics(a[present], b[present], a.sum(), b.sum(), correction)
     vocabulary = dtm.vocabulary.tolist()
-    order = sorted(range(present.size), key=lambda k: (-g2[k], vocabulary[present[k]]))[: top or None]
+    order = ranked(g2, dtm.vocabulary[present], top=top or None).tolist()
     out = [
         (rank, vocabulary[present[k]], int(a[present[k]]), int(b[present[k]]), round(float(g2[k]), 4),
          float(p_g2[k]), round(float(chi2[k]), 4), float(p_chi2[k]), round(float(log_ratio[k]), 4))

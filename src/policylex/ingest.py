@@ -466,7 +466,7 @@ def renormalise(corpus: Corpus, *, variant: str | None = None, progress: Progres
         if progress:
             progress(report.documents, total)
     with corpus.transaction():
-        corpus.db.execute("UPDATE documents SET duplicate_of = NULL")
+        corpus.db.execute("UPDATE documents SET duplicate_of = NULL WHERE duplicate_of IS NOT NULL")
         corpus.db.execute(
             "UPDATE documents SET duplicate_of = (SELECT f.id FROM documents f WHERE f.norm_hash = documents.norm_hash "
             "ORDER BY f.seq LIMIT 1) WHERE seq > (SELECT min(f.seq) FROM documents f WHERE f.norm_hash = documents.norm_hash)"

@@ -205,3 +205,15 @@ def test_analysis_option_errors(seeded, args, message):
     result = run(*args, "--corpus", seeded)
     assert result.exit_code == 2 and message in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_tokenise_engine_is_chosen_and_recorded(seeded):
+    """Both engines give the same tokens; switching engine re-tokenises and says which one made them."""
+    before = run("freq", "--corpus", seeded, "--top", "30", "--format", "csv").stdout
+    assert "rjieba" in run("info", "--corpus", seeded, "--format", "json").stdout
+    result = run("tokenise", "--corpus", seeded, "--workers", "1", "--engine", "jieba")
+    assert result.exit_code == 0 and "5" in result.stderr
+    info = run("info", "--corpus", seeded, "--format", "json").stdout
+    assert "jieba 0.42" in info and "rjieba" not in info
+    assert run("freq", "--corpus", seeded, "--top", "30", "--format", "csv").stdout == before
+    assert run("tokenise", "--corpus", seeded, "--engine", "pkuseg").exit_code == 2

@@ -59,11 +59,17 @@ class DocumentTermMatrix:
         return sp.csr_matrix((self.data, self.indices, self.indptr), shape=(self.n_docs, self.vocabulary.size))
 
     def _sums(self, selected: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """(count, document frequency) of every term over the rows where ``selected`` is true."""
-        in_rows = np.repeat(selected, np.diff(self.indptr))
-        columns = self.indices[in_rows]
-        totals = np.bincount(columns, weights=self.data[in_rows], minlength=self.vocabulary.size)
-        return totals.astype(np.int64), np.bincount(columns, minlength=self.vocabulary.size)
+        """(count, document frequency) of every term over the rows where ``selected`` is true.
+
+        Two sparse matrix-vector products, O(non-zeros) in C, no copy of the selected rows.
+        """
+        import scipy.sparse as sp
+
+        weights = selected.astype(np.int64)
+        totals = self.counts.T @ weights
+        present = sp.csr_matrix((np.ones(self.data.size, dtype=np.int64), self.indices, self.indptr),
+                                shape=self.counts.shape)
+        return np.asarray(totals, dtype=np.int64), np.asarray(present.T @ weights, dtype=np.int64)
 
     def term_sums(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(count, document frequency) of every term over ``rows`` (row indices)."""

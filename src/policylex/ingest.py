@@ -28,7 +28,7 @@ from policylex.readers import READERS, ReadOptions, Skipped, SourceText, expand_
 from policylex.store import Corpus, json_dumps, now
 
 Progress = Callable[[int, int], None]
-BATCH_FILES = 100
+BATCH_FILES = 500
 SERIAL_BELOW = 32  # fewer files than this are not worth starting processes for
 SIDECAR_KEYS = ("file", "filename", "file_name", "path", "name", "文件", "文件名")
 
@@ -251,18 +251,20 @@ class _Writer:
         Candidates share a bucket; those whose signatures agree too little to
         reach the Jaccard threshold are dropped before the exact check (see
         :func:`policylex.dedup.may_be_near_duplicate`), so a formulaic corpus
-        with many shared buckets does not compare every pair's texts.
+        with many shared buckets does not compare every pair's texts.  A ``new``
+        document was inserted with its signature, and nothing refers to it yet.
         """
         if sig is None:
             sig = dedup.signature(norm)
         keys = dedup.band_keys(sig)
-        self.db.execute("UPDATE documents SET near_duplicate_of = NULL, near_duplicate_score = NULL WHERE "
-                        "near_duplicate_of = ?", (doc_id,))
-        self.db.execute("DELETE FROM lsh WHERE doc_id = ?", (doc_id,))
+        if not new:
+            self.db.execute("UPDATE documents SET near_duplicate_of = NULL, near_duplicate_score = NULL WHERE "
+                            "near_duplicate_of = ?", (doc_id,))
+            self.db.execute("DELETE FROM lsh WHERE doc_id = ?", (doc_id,))
+            self.db.execute("UPDATE documents SET minhash = ?, near_duplicate_of = NULL, near_duplicate_score = NULL "
+                            "WHERE id = ?", (sig.tobytes(), doc_id))
         self.db.executemany("INSERT OR IGNORE INTO lsh(band, bucket, doc_id) VALUES (?, ?, ?)",
                             [(band, key, doc_id) for band, key in enumerate(keys)])
-        self.db.execute("UPDATE documents SET minhash = ?, near_duplicate_of = NULL, near_duplicate_score = NULL "
-                        "WHERE id = ?", (sig.tobytes(), doc_id))
         placeholders = " OR ".join("(band = ? AND bucket = ?)" for _ in keys)
         params = [v for pair in enumerate(keys) for v in pair]
         candidates = self.db.execute(

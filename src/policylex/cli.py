@@ -8,6 +8,7 @@ errors go to stderr.  Errors the user can fix are one line and exit status 2;
 from __future__ import annotations
 
 import functools
+import sqlite3
 import sys
 from contextlib import contextmanager
 from enum import Enum
@@ -71,6 +72,8 @@ def handles_errors(command: Callable) -> Callable:
             return command(*args, **kwargs)
         except PolicylexError as error:
             raise fail(str(error), error.exit_code) from None
+        except sqlite3.DatabaseError as error:  # a damaged file, or a lock held longer than the busy timeout
+            raise fail(f"cannot read the corpus: {error}; `policylex check` tells what is wrong") from None
         except KeyboardInterrupt:
             raise fail("interrupted; the corpus keeps every batch finished before Ctrl-C, re-run to complete", 130) from None
         except BrokenPipeError:
@@ -96,10 +99,10 @@ def progress_bar(description: str) -> Iterator[Callable[[int, int], None]]:
         yield update
 
 
-def _open(corpus: Path, *, create: bool = False):
+def _open(corpus: Path, *, create: bool = False, readonly: bool = False):
     from policylex.store import Corpus
 
-    return Corpus.open(corpus, create=create)
+    return Corpus.open(corpus, create=create, readonly=readonly)
 
 
 def _summary(rows, title: str) -> None:
@@ -432,6 +435,29 @@ def collocations(
         table = collocation_table(store, size=size, min_count=min_count, top=top or None, sort=sort.value,
                                   where=where, include_duplicates=keep_duplicates)
     render(table, format)
+
+
+@app.command()
+@handles_errors
+def check(
+    corpus: CorpusOption = DEFAULT_CORPUS,
+    format: FormatOption = Format.table,
+    quick: Annotated[bool, typer.Option("--quick", help="SQLite's quick_check instead of the full integrity_check.")] = False,
+) -> None:
+    """Verify the corpus file: SQLite integrity, each document's stages, sources, duplicates, the matrix cache.
+
+    Status per check: ok, pending (re-run a command to finish the work) or failed.
+    Exits 1 when a check failed.
+
+    Example: policylex check --format csv
+    """
+    from policylex.check import check_corpus, check_table, passed
+
+    with _open(corpus, readonly=True) as store:
+        checks = check_corpus(store, quick=quick)
+    render(check_table(checks), format)
+    if not passed(checks):
+        raise typer.Exit(1)
 
 
 @app.command()

@@ -93,9 +93,12 @@ def test_freq_counts_sum_to_token_total(seeded):
 
 
 def test_freq_given_terms(seeded):
-    rows = list(csv.DictReader(io.StringIO(run("freq", "公益诉讼", "没有这个词", "--corpus", seeded, "-f", "csv").stdout)))
+    rows = list(csv.DictReader(io.StringIO(run("freq", "公益诉讼", "海洋", "--corpus", seeded, "-f", "csv").stdout)))
     assert rows[0]["term"] == "公益诉讼" and int(rows[0]["count"]) > 10 and rows[0]["docfreq"] == "3"
-    assert rows[1] == {"rank": "", "term": "没有这个词", "count": "0", "per_10k": "0.0", "docfreq": "0"}
+    # a term of the corpus that the selected documents do not use: a real zero
+    rows = list(csv.DictReader(io.StringIO(
+        run("freq", "公益诉讼", "海洋", "--where", "province=辽宁省", "--corpus", seeded, "-f", "csv").stdout)))
+    assert rows[1] == {"rank": "", "term": "海洋", "count": "0", "per_10k": "0.0", "docfreq": "0"}
 
 
 def test_export_jsonl_and_csv_file(seeded, tmp_path):

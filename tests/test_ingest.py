@@ -133,11 +133,13 @@ def test_bad_files_leave_the_corpus_unchanged_and_are_logged(corpus):
     corpus.ingest([str(SEEDS)])
     before = corpus.db.execute("SELECT id, norm_hash FROM documents ORDER BY seq").fetchall()
     report = corpus.ingest([str(FIXTURES / "bad")])
-    assert report.added == 1  # truncated_utf8.txt is readable
-    assert len(report.skipped) == 4
+    # truncated_utf8.txt is readable, and so are two rows of ragged_row.csv and two records of mixed_records.json
+    assert (report.added, report.near_duplicates) == (5, 0)
+    assert len(report.skipped) == 8
     assert corpus.db.execute("SELECT id, norm_hash FROM documents ORDER BY seq LIMIT 5").fetchall() == before
     logged = corpus.db.execute("SELECT path, message FROM log WHERE level = 'skipped' ORDER BY path").fetchall()
-    assert [(r[0].rsplit("/", 1)[-1]) for r in logged] == ["binary.txt", "empty.txt", "image.txt", "undecodable.txt"]
+    assert [(r[0].rsplit("/", 1)[-1]) for r in logged] == ["binary.txt", "empty.txt", "image.txt"] + [
+        "mixed_records.json"] * 3 + ["ragged_row.csv", "undecodable.txt"]
 
 
 def test_interrupted_ingest_keeps_finished_batches_only(corpus, monkeypatch):

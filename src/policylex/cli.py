@@ -16,11 +16,41 @@ from pathlib import Path
 from typing import Annotated, Callable, Iterator, Optional
 
 import typer
+from typer.core import TyperGroup
 
 from policylex.errors import PolicylexError
 from policylex.output import Format, Table, render
 
+def _one_line(error: BaseException) -> None:
+    """Make a usage error (bad option value, unknown option or command) print one line, like ours.
+
+    click prints the usage, a hint and the message on four lines; ``--help`` has the usage.
+    """
+    names = [cls.__name__ for cls in type(error).__mro__]
+    if "UsageError" in names and "NoArgsIsHelpError" not in names:
+        command = error.ctx.command_path if getattr(error, "ctx", None) is not None else "policylex"
+        message = f"policylex: error: {error.format_message()} (see `{command} --help`)"
+        error.show = lambda file=None: _stderr().print(message, markup=False, soft_wrap=True)
+
+
+class OneLineErrors(TyperGroup):
+    def make_context(self, *args, **kwargs):
+        try:
+            return super().make_context(*args, **kwargs)
+        except Exception as error:
+            _one_line(error)
+            raise
+
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except Exception as error:
+            _one_line(error)
+            raise
+
+
 app = typer.Typer(
+    cls=OneLineErrors,
     name="policylex",
     help="A corpus toolkit for policy-discourse analysis of Chinese official texts.\n\n"
     "Example: policylex ingest seeds/ && policylex tokenise && policylex freq --top 20",

@@ -57,6 +57,12 @@ def term_frequencies(
     keep = set(dtm.terms_with_pos(pos).tolist()) if pos else None
     names, grouped, members = dtm.grouped(rows, by)
     index = dtm.term_index()
+    if terms:
+        unknown = [t for t in terms if t not in index]
+        if unknown:
+            raise UsageError(
+                f"no token in the corpus is {', '.join(unknown)}: a term is counted as the segmenter cut it "
+                "(`policylex kwic TERM` searches the text; a --userdict keeps a formulation whole)")
     vocabulary = dtm.vocabulary.tolist()
     out = []
     notes = []
@@ -245,6 +251,8 @@ def kwic(
     from policylex.normalise import clean
 
     needle = clean(term).strip()
+    if not needle:
+        raise UsageError("kwic needs a term, not white space")
     conditions = [] if include_duplicates else [COUNTED]
     query = f"SELECT id, name, norm_text FROM documents {'WHERE ' + ' AND '.join(conditions) if conditions else ''} ORDER BY seq"
     allowed = None
@@ -263,6 +271,8 @@ def kwic(
             out.append((row["name"], match.start(), left, match.group(), right))
             if limit and len(out) >= limit:
                 return Table(("doc", "position", "left", "term", "right"), out, title=f"KWIC {needle}")
+    if not out:
+        raise UsageError(f"{needle} occurs in none of the {'selected ' if where else ''}documents")
     return Table(("doc", "position", "left", "term", "right"), out, title=f"KWIC {needle}")
 
 

@@ -163,9 +163,9 @@ class Corpus:
                     raise CorpusError(f"{path} is not a policylex corpus (an empty file)")
                 corpus._create()
             corpus._check_schema()
-        except sqlite3.DatabaseError as error:
+        except sqlite3.DatabaseError as error:  # damaged pages, or not a database after all
             db.close()
-            raise CorpusError(f"{path} is not a policylex corpus ({error})") from None
+            raise CorpusError(f"cannot read corpus {path}: {error}") from None
         except CorpusError:
             db.close()
             raise

@@ -135,6 +135,13 @@ def _open(corpus: Path, *, create: bool = False, readonly: bool = False):
     return Corpus.open(corpus, create=create, readonly=readonly)
 
 
+@contextmanager
+def _reading(corpus: Path) -> Iterator:
+    """The corpus opened read-only, read as of one moment: a concurrent ingest goes on, unseen."""
+    with _open(corpus, readonly=True) as store, store.snapshot():
+        yield store
+
+
 def _summary(rows, title: str) -> None:
     render(Table(("", ""), rows, title=title, show_header=False), Format.table, sys.stderr)
 
@@ -221,7 +228,7 @@ def info(corpus: CorpusOption = DEFAULT_CORPUS, format: FormatOption = Format.ta
     """
     from policylex.overview import corpus_info
 
-    with _open(corpus) as store:
+    with _reading(corpus) as store:
         render(corpus_info(store), format)
 
 
@@ -238,7 +245,7 @@ def docs(
     """
     from policylex.overview import document_table
 
-    with _open(corpus) as store:
+    with _reading(corpus) as store:
         render(document_table(store, include_duplicates=not no_duplicates), format)
 
 
@@ -259,7 +266,7 @@ def export(
     """
     from policylex.overview import export_table
 
-    with _open(corpus) as store:
+    with _reading(corpus) as store:
         table = export_table(store, include_duplicates=not no_duplicates)
         if output is None:
             render(table, format.value)
@@ -325,7 +332,7 @@ def freq(
     """
     from policylex.measures import term_frequencies
 
-    with _open(corpus) as store:
+    with _reading(corpus) as store:
         table = term_frequencies(store, top=top or None, min_count=min_count, terms=terms, by=by and by.value,
                                  where=where, pos=pos.split(",") if pos else None,
                                  include_duplicates=keep_duplicates)
@@ -362,7 +369,7 @@ def tfidf(
     """
     from policylex.measures import tfidf as tfidf_table
 
-    with _open(corpus) as store:
+    with _reading(corpus) as store:
         table = tfidf_table(store, top=top or 10**9, by=by and by.value, where=where, sublinear_tf=sublinear_tf,
                             norm=None if norm is Norm.none else norm.value, smooth_idf=smooth_idf,
                             include_duplicates=keep_duplicates)
@@ -403,7 +410,7 @@ def keyness(
     """
     from policylex.measures import keyness as keyness_table
 
-    with _open(corpus) as store:
+    with _reading(corpus) as store:
         table = keyness_table(store, target, reference=reference, where=where, top=top or None, min_count=min_count,
                               correction=correction.value, include_duplicates=keep_duplicates)
     render(table, format)
@@ -429,7 +436,7 @@ def kwic(
     """
     from policylex.measures import kwic as kwic_table
 
-    with _open(corpus) as store:
+    with _reading(corpus) as store:
         table = kwic_table(store, term, window=window, where=where, include_duplicates=keep_duplicates, limit=limit)
     render(table, format)
 
@@ -461,7 +468,7 @@ def collocations(
     """
     from policylex.measures import collocations as collocation_table
 
-    with _open(corpus) as store:
+    with _reading(corpus) as store:
         table = collocation_table(store, size=size, min_count=min_count, top=top or None, sort=sort.value,
                                   where=where, include_duplicates=keep_duplicates)
     render(table, format)
@@ -483,7 +490,7 @@ def check(
     """
     from policylex.check import check_corpus, check_table, passed
 
-    with _open(corpus, readonly=True) as store:
+    with _open(corpus, readonly=True) as store:  # check_corpus reads one snapshot
         checks = check_corpus(store, quick=quick)
     render(check_table(checks), format)
     if not passed(checks):
@@ -504,7 +511,7 @@ def log(
     """
     from policylex.overview import log_table
 
-    with _open(corpus) as store:
+    with _reading(corpus) as store:
         render(log_table(store, level="skipped" if skipped else None, limit=limit), format)
 
 

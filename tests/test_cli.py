@@ -208,3 +208,18 @@ def test_analysis_option_errors(seeded, args, message):
     result = run(*args, "--corpus", seeded)
     assert result.exit_code == 2 and message in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_analyses_warn_when_documents_are_not_tokenised_as_they_are(seeded, tmp_path):
+    result = run("freq", "--corpus", seeded, "-f", "csv")
+    assert result.exit_code == 0 and result.stderr == ""
+    (tmp_path / "new.txt").write_text("丹东市检察院召开会议\n会议强调，要依法能动履职。", encoding="utf-8")
+    assert run("ingest", tmp_path / "new.txt", "--corpus", seeded).exit_code == 0
+    for command in (["freq"], ["tfidf"], ["collocations"], ["keyness", "--target", "province=辽宁省"]):
+        result = run(*command, "--corpus", seeded, "-f", "csv")
+        assert result.exit_code == 0 and result.stdout.startswith(("rank,", "group,", "collocation,"))
+        assert result.stderr.startswith("policylex: warning: documents not tokenised as they are now (new, changed, "
+                                        "or other settings): 1;")
+        assert len(result.stderr.splitlines()) == 1
+    run("tokenise", "--corpus", seeded, "--workers", "1")
+    assert run("freq", "--corpus", seeded, "-f", "csv").stderr == ""

@@ -142,6 +142,17 @@ def _reading(corpus: Path) -> Iterator:
         yield store
 
 
+def _warn_if_not_tokenised(store) -> None:
+    """Counts from tokens miss the documents tokenise has not (re)done: say so, never silently."""
+    from policylex.overview import not_tokenised
+
+    pending = not_tokenised(store)
+    if pending:
+        _stderr().print(f"policylex: warning: documents not tokenised as they are now (new, changed, or other "
+                        f"settings): {pending}; these counts miss them or count their old tokens: "
+                        "run `policylex tokenise`", markup=False, soft_wrap=True)
+
+
 def _summary(rows, title: str) -> None:
     render(Table(("", ""), rows, title=title, show_header=False), Format.table, sys.stderr)
 
@@ -333,6 +344,7 @@ def freq(
     from policylex.measures import term_frequencies
 
     with _reading(corpus) as store:
+        _warn_if_not_tokenised(store)
         table = term_frequencies(store, top=top or None, min_count=min_count, terms=terms, by=by and by.value,
                                  where=where, pos=pos.split(",") if pos else None,
                                  include_duplicates=keep_duplicates)
@@ -370,6 +382,7 @@ def tfidf(
     from policylex.measures import tfidf as tfidf_table
 
     with _reading(corpus) as store:
+        _warn_if_not_tokenised(store)
         table = tfidf_table(store, top=top or 10**9, by=by and by.value, where=where, sublinear_tf=sublinear_tf,
                             norm=None if norm is Norm.none else norm.value, smooth_idf=smooth_idf,
                             include_duplicates=keep_duplicates)
@@ -411,6 +424,7 @@ def keyness(
     from policylex.measures import keyness as keyness_table
 
     with _reading(corpus) as store:
+        _warn_if_not_tokenised(store)
         table = keyness_table(store, target, reference=reference, where=where, top=top or None, min_count=min_count,
                               correction=correction.value, include_duplicates=keep_duplicates)
     render(table, format)
@@ -469,6 +483,7 @@ def collocations(
     from policylex.measures import collocations as collocation_table
 
     with _reading(corpus) as store:
+        _warn_if_not_tokenised(store)
         table = collocation_table(store, size=size, min_count=min_count, top=top or None, sort=sort.value,
                                   where=where, include_duplicates=keep_duplicates)
     render(table, format)

@@ -357,6 +357,8 @@ def _damaged(path: Path, seeded_db: Path) -> Path:
         (["freq", "--where", "colour=red"], None, "--where 'colour': no such field"),
         (["keyness", "--target", "colour=red"], None, "--where 'colour': no such field"),
         (["freq"], _empty_corpus, "has no documents: run `policylex ingest PATH...` first"),
+        (["kwic", "公益诉讼"], _empty_corpus, "has no documents: run `policylex ingest PATH...` first"),
+        (["collocations"], _empty_corpus, "has no documents: run `policylex ingest PATH...` first"),
         (["freq"], _other_schema, "has schema version 2; this policylex reads version 1"),
         (["info"], lambda p: p.write_text("not a corpus") and p, "is not a policylex corpus (not an SQLite file)"),
         (["info"], lambda p: p.mkdir() or p, "is a folder, not a corpus file"),

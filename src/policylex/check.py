@@ -52,6 +52,12 @@ def _examples(ids: list[str]) -> str:
     return shown + (f" … ({len(ids)} in all)" if len(ids) > EXAMPLES else "")
 
 
+def _verdict(name: str, found: list[tuple[str, list[str]]], ok: str) -> Check:
+    """Failed, naming each kind of problem with a few examples; else ok with ``ok``."""
+    problems = [f"{what}: {_examples(ids)}" for what, ids in found if ids]
+    return Check(name, FAILED, "; ".join(problems)) if problems else Check(name, OK, ok)
+
+
 def _sha(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
@@ -100,15 +106,12 @@ def _normalised(corpus: Corpus) -> Check:
             bad_chars.append(row["id"])
         if expected is not None and row["norm_settings"] != expected:
             other_settings.append(row["id"])
-    problems = [f"{what}: {_examples(ids)}" for what, ids in (
+    no_variant = [f"{total} documents"] if total and variant is None else []
+    return _verdict("normalised text", [
         ("norm_hash is not the hash of norm_text", bad_hash), ("chars is not the text's length", bad_chars),
         ("empty normalised text", empty),
-        (f"normalised with other settings than the corpus's ({variant})", other_settings)) if ids]
-    if total and variant is None:
-        problems.append("documents but no normalise.variant in meta")
-    if problems:
-        return Check("normalised text", FAILED, "; ".join(problems))
-    return Check("normalised text", OK, f"{total} documents, variant {variant or '(none yet)'}")
+        (f"normalised with other settings than the corpus's ({variant})", other_settings),
+        ("no normalise.variant in meta for", no_variant)], f"{total} documents, variant {variant or '(none yet)'}")
 
 
 def _tokens(corpus: Corpus) -> Check:
@@ -146,15 +149,9 @@ def _sources(corpus: Corpus) -> Check:
         "SELECT id FROM documents d WHERE NOT EXISTS (SELECT 1 FROM sources s WHERE s.doc_id = d.id) ORDER BY seq")]
     dangling = [f"{r[0]} {r[1]}".strip() for r in db.execute(
         "SELECT path, record FROM sources s WHERE NOT EXISTS (SELECT 1 FROM documents d WHERE d.id = s.doc_id)")]
-    problems = []
-    if orphans:
-        problems.append(f"documents without a source: {_examples(orphans)}")
-    if dangling:
-        problems.append(f"sources naming no document: {_examples(dangling)}")
-    if problems:
-        return Check("sources", FAILED, "; ".join(problems))
     n = db.execute("SELECT count(*) FROM sources").fetchone()[0]
-    return Check("sources", OK, f"{n} files and rows, each naming a document; every document has one")
+    return _verdict("sources", [("documents without a source", orphans), ("sources naming no document", dangling)],
+                    f"{n} files and rows, each naming a document; every document has one")
 
 
 def _duplicates(corpus: Corpus) -> Check:
@@ -168,19 +165,13 @@ def _duplicates(corpus: Corpus) -> Check:
     near = [r[0] for r in db.execute(
         "SELECT d.id FROM documents d LEFT JOIN documents o ON o.id = d.near_duplicate_of "
         "WHERE d.near_duplicate_of IS NOT NULL AND (o.id IS NULL OR o.id = d.id) ORDER BY d.seq")]
-    problems = []
-    if wrong:
-        problems.append(f"duplicate_of names no earlier document with the same text: {_examples(wrong)}")
-    if twins:
-        problems.append(f"the same text counted twice (norm_hash {_examples(twins)})")
-    if near:
-        problems.append(f"near_duplicate_of names no other document: {_examples(near)}")
-    if problems:
-        return Check("duplicates", FAILED, "; ".join(problems))
     exact = db.execute("SELECT count(*) FROM documents WHERE duplicate_of IS NOT NULL").fetchone()[0]
     flagged = db.execute("SELECT count(*) FROM documents WHERE near_duplicate_of IS NOT NULL").fetchone()[0]
     counted = db.execute(f"SELECT count(*) FROM documents WHERE {COUNTED}").fetchone()[0]
-    return Check("duplicates", OK, f"{exact} exact and {flagged} near-duplicates flagged; {counted} documents counted")
+    return _verdict("duplicates", [
+        ("duplicate_of names no earlier document with the same text", wrong),
+        ("the same text counted twice, norm_hash", twins), ("near_duplicate_of names no other document", near)],
+        f"{exact} exact and {flagged} near-duplicates flagged; {counted} documents counted")
 
 
 def _near_duplicate_index(corpus: Corpus) -> Check:
@@ -192,14 +183,9 @@ def _near_duplicate_index(corpus: Corpus) -> Check:
         "ON l.doc_id = d.id WHERE d.minhash IS NULL OR coalesce(l.n, 0) != ? ORDER BY d.seq", (BANDS,))]
     stale = [r[0] for r in db.execute(
         "SELECT DISTINCT doc_id FROM lsh WHERE doc_id NOT IN (SELECT id FROM documents)")]
-    problems = []
-    if unindexed:
-        problems.append(f"documents without their {BANDS} index entries: {_examples(unindexed)}")
-    if stale:
-        problems.append(f"index entries for removed documents: {_examples(stale)}")
-    if problems:
-        return Check("near-duplicate index", FAILED, "; ".join(problems))
-    return Check("near-duplicate index", OK, f"{BANDS} MinHash bands per document")
+    return _verdict("near-duplicate index", [(f"documents without their {BANDS} index entries", unindexed),
+                                             ("index entries for removed documents", stale)],
+                    f"{BANDS} MinHash bands per document")
 
 
 def _matrix_cache(corpus: Corpus) -> Check:

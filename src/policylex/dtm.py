@@ -188,6 +188,12 @@ def load(path: Path, generation: int, settings: str) -> DocumentTermMatrix | Non
         return None  # a damaged or foreign file is no cache: the matrix is rebuilt
 
 
+def require_documents(corpus: Corpus) -> None:
+    """An empty corpus is a usage error that says so (not 'run tokenise', nor an empty table)."""
+    if corpus.db.execute("SELECT 1 FROM documents LIMIT 1").fetchone() is None:
+        raise UsageError(f"the corpus {corpus.path} has no documents: run `policylex ingest PATH...` first")
+
+
 def cache_key(corpus: Corpus) -> str:
     """What the cache must have been built for, besides the generation.
 
@@ -200,8 +206,7 @@ def cache_key(corpus: Corpus) -> str:
 def document_term_matrix(corpus: Corpus, *, use_cache: bool = True) -> DocumentTermMatrix:
     """The corpus's document-term matrix, from the cache when the corpus has not changed."""
     if corpus.db.execute("SELECT 1 FROM documents WHERE tokens IS NOT NULL LIMIT 1").fetchone() is None:
-        if corpus.db.execute("SELECT 1 FROM documents LIMIT 1").fetchone() is None:
-            raise UsageError(f"the corpus {corpus.path} has no documents: run `policylex ingest PATH...` first")
+        require_documents(corpus)
         raise UsageError("no tokenised documents: run `policylex tokenise` first")
     settings = cache_key(corpus)
     path = cache_path(corpus)

@@ -15,7 +15,7 @@ from collections import Counter
 
 import numpy as np
 
-from policylex.dtm import DocumentTermMatrix, document_term_matrix
+from policylex.dtm import DocumentTermMatrix, document_term_matrix, require_documents
 from policylex.errors import UsageError
 from policylex.output import Table
 from policylex.store import COUNTED, Corpus
@@ -253,6 +253,7 @@ def kwic(
     needle = clean(term).strip()
     if not needle:
         raise UsageError("kwic needs a term, not white space")
+    require_documents(corpus)
     conditions = [] if include_duplicates else [COUNTED]
     query = f"SELECT id, name, norm_text FROM documents {'WHERE ' + ' AND '.join(conditions) if conditions else ''} ORDER BY seq"
     allowed = None
@@ -326,6 +327,7 @@ def collocations(
         unigrams.update(tokens)
         sequences.update(zip(*(tokens[i:] for i in range(size))))
     if not sequences:
+        require_documents(corpus)
         raise UsageError("no tokenised documents to find collocations in: run `policylex tokenise` first")
     n_tokens = sum(unigrams.values())
     n_sequences = sum(sequences.values())

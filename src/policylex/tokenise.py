@@ -15,6 +15,7 @@ import multiprocessing
 import os
 import signal
 import unicodedata
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
@@ -152,8 +153,28 @@ def tokenise_texts(texts: Iterable[str], settings: TokeniserSettings,
         yield from map(_tokenise_one, texts)
         return
     context = multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn")
-    with context.Pool(workers, initializer=_init_pool_worker, initargs=(settings,)) as pool:
+    with _ctrl_c_held():
+        pool = context.Pool(workers, initializer=_init_pool_worker, initargs=(settings,))
+    with pool:
         yield from pool.imap(_tokenise_one, texts, chunksize=8)
+
+
+@contextmanager
+def _ctrl_c_held():
+    """Hold Ctrl-C back while the pool forks: it is delivered, as KeyboardInterrupt, right after.
+
+    A Ctrl-C that lands in a fork's after-fork callbacks (logging's _releaseLock)
+    is printed as 'Exception ignored' and lost: tokenise went on to the end.
+    Threads the pool starts meanwhile inherit the mask, so it reaches the main thread.
+    """
+    if not hasattr(signal, "pthread_sigmask"):
+        yield
+        return
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
 
 
 def describe_settings(fingerprint: str | None) -> str:

@@ -148,3 +148,23 @@ def test_check_leaves_the_file_as_it_was(seeds_corpus):
     before = seeds_corpus.path.read_bytes()
     assert runner.invoke(app, ["check", "--corpus", str(seeds_corpus.path)]).exit_code == 0
     assert seeds_corpus.path.read_bytes() == before
+
+
+def test_a_cache_that_cannot_be_written_leaves_no_partial_file(seeds_corpus, monkeypatch):
+    """A full disk while the cache is written: the analysis goes on without it, and no .part file stays."""
+    import errno
+
+    def full_disk(handle, **arrays):
+        handle.write(b"PK\x03\x04 the first bytes")
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(dtm.np, "savez", full_disk)
+    assert sum(r["count"] for r in term_frequencies(seeds_corpus, top=None).records()) > 0
+    assert list(seeds_corpus.path.parent.glob("*.dtm.npz*")) == []
+
+
+def test_quick_check_command(seeds_corpus):
+    result = runner.invoke(app, ["check", "--quick", "--corpus", str(seeds_corpus.path), "--format", "jsonl"])
+    assert result.exit_code == 0
+    assert json.loads(result.stdout.splitlines()[0]) == {
+        "check": "sqlite integrity", "status": "ok", "detail": "quick_check and foreign_key_check: ok"}

@@ -53,8 +53,12 @@ def batch(seeds_corpus, tmp_path):
     return ingest
 
 
+def skipped_like(items) -> list[tuple[str, int | None, str]]:
+    return [(Path(s.path).name, s.line, s.reason) for s in items]
+
+
 def skipped(report) -> list[tuple[str, int | None, str]]:
-    return [(Path(s.path).name, s.line, s.reason) for s in report.skipped]
+    return skipped_like(report.skipped)
 
 
 def added_names(corpus) -> list[str]:
@@ -85,6 +89,35 @@ def test_truncated_utf8_at_the_end_is_read_as_utf8(batch):
     row = batch.corpus.db.execute("SELECT norm_text, province, city FROM documents WHERE name = 'truncated_utf8'").fetchone()
     assert row["norm_text"].endswith("参加了会") and "\ufffd" not in row["norm_text"]
     assert (row["province"], row["city"]) == ("陕西省", "西安市")
+
+
+def test_a_character_cut_in_two_mid_file_loses_one_character_not_the_article(batch):
+    report = batch(FIXTURES / "bad" / "cut_character.txt")
+    assert report.skipped == []
+    assert skipped_like(report.repaired) == [
+        ("cut_character.txt", None, "1 undecodable byte sequences read as U+FFFD (utf-8)")]
+    row = batch.corpus.db.execute(
+        "SELECT d.norm_text, d.date, d.city, s.encoding FROM documents d JOIN sources s ON s.doc_id = d.id "
+        "WHERE d.name = 'cut_character'").fetchone()
+    assert "总结去年工作，\ufffd署今年任务。" in row["norm_text"]
+    assert (row["date"], row["city"], row["encoding"]) == ("2023-04-03", "西宁市", "utf-8")
+    logged = batch.corpus.db.execute("SELECT message FROM log WHERE level = 'repaired'").fetchall()
+    assert [r[0] for r in logged] == ["1 undecodable byte sequences read as U+FFFD (utf-8)"]
+
+
+def test_a_character_cut_in_two_is_named_by_the_command(tmp_path):
+    result = CliRunner().invoke(app, ["ingest", str(FIXTURES / "bad" / "cut_character.txt"),
+                                      "--corpus", str(tmp_path / "c.db")])
+    assert result.exit_code == 0
+    assert (f"repaired {FIXTURES / 'bad' / 'cut_character.txt'}: 1 undecodable byte sequences read as U+FFFD "
+            "(utf-8)") in result.stderr.splitlines()
+
+
+def test_a_control_character_in_an_html_page(batch):
+    """A BEL before a <script>: lxml refused it when the script was dropped, and the whole ingest died."""
+    report = batch(FIXTURES / "bad" / "control_char.html", FIXTURES / "html" / "article.html")
+    assert report.skipped == [] and report.duplicates == 1  # the same article as html/article.html
+    assert added_names(batch.corpus) == ["control_char", "good"]
 
 
 def test_mixed_encodings_in_one_folder(batch):

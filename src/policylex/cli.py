@@ -183,8 +183,10 @@ def ingest(
     with _open(corpus, create=True) as store, progress_bar("ingest") as update:
         report = store.ingest(paths, read_options=options, meta=meta, progress=update)
     _summary(report.summary(), f"Ingested into {corpus}")
+    err = _stderr()
+    for repaired in report.repaired:
+        err.print(f"repaired {repaired}", markup=False, soft_wrap=True)
     if report.skipped:
-        err = _stderr()
         for skipped in report.skipped:
             err.print(f"skipped {skipped}", markup=False, soft_wrap=True)
         raise typer.Exit(1)

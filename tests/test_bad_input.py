@@ -416,3 +416,37 @@ def test_a_damaged_corpus_file_is_one_line_not_a_traceback(seeded_db, tmp_path):
         result = CliRunner().invoke(app, command + ["--corpus", str(path)])
         assert result.exit_code == 2 and len(result.stderr.splitlines()) == 1, (command, result.output)
         assert "cannot read corpus" in result.stderr or "cannot read the corpus" in result.stderr
+
+
+@pytest.mark.parametrize("limit, message", [
+    ("readonly", "attempt to write a readonly database; nothing of this batch was written"),
+    ("full", "database or disk is full; nothing of this batch was written"),
+])
+def test_a_read_only_or_full_corpus_is_one_line_and_no_partial_write(seeded_db, tmp_path, monkeypatch, limit, message):
+    """CI runs as root, which writes any file whatever its mode: SQLite is told instead (mode=ro, or a page
+    limit, which fails writes with SQLITE_FULL as a full disk does)."""
+    from policylex.store import Corpus
+
+    db = tmp_path / "c.db"
+    db.write_bytes(seeded_db.read_bytes())
+    before = db.read_bytes()
+    real_open = Corpus.open.__func__
+
+    def limited_open(cls, path=None, *, create=False, readonly=False):
+        corpus = real_open(cls, path, create=create, readonly=readonly or limit == "readonly")
+        if limit == "full":
+            pages = corpus.db.execute("PRAGMA page_count").fetchone()[0]
+            corpus.db.execute(f"PRAGMA max_page_count = {pages}")
+        return corpus
+
+    monkeypatch.setattr(Corpus, "open", classmethod(limited_open))
+    # an article long enough to need pages the file does not have free
+    (tmp_path / "new.txt").write_text(GOOD + "\n" + "会议要求，持续提升法律监督质效。" * 5000, encoding="utf-8")
+    result = CliRunner().invoke(app, ["ingest", str(tmp_path / "new.txt"), "--corpus", str(db)])
+    assert result.exit_code == 2 and result.stdout == ""
+    assert result.stderr.splitlines() == [f"policylex: error: cannot write to corpus {db}: {message}"]
+    monkeypatch.undo()
+    with Corpus.open(db) as corpus:
+        corpus.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        assert corpus.count() == 5 and passed(check_corpus(corpus))
+    assert db.read_bytes() == before

@@ -19,12 +19,10 @@ import numpy as np
 import scipy.sparse as sp
 
 from policylex.errors import UsageError
+from policylex.selection import FIELDS, DocumentSet
 from policylex.store import COUNTED, Corpus
 
 CACHE_FORMAT = 2
-FIELDS = ("id", "name", "date", "year", "province", "city", "source")
-GROUP_FIELDS = ("year", "province", "city", "source", "doc")
-UNKNOWN = "unknown"
 
 
 @dataclass
@@ -50,62 +48,20 @@ class DocumentTermMatrix:
     def term_index(self) -> dict[str, int]:
         return {term: i for i, term in enumerate(self.vocabulary.tolist())}
 
+    @property
+    def documents(self) -> DocumentSet:
+        return DocumentSet(self.meta, self.counted)
+
     def rows(self, *, include_duplicates: bool = False, where: list[str] | None = None) -> np.ndarray:
         """Row indices of the documents selected by ``where`` (and not duplicates, unless asked)."""
-        mask = np.ones(self.n_docs, dtype=bool) if include_duplicates else self.counted.copy()
-        for condition in where or []:
-            mask &= self.condition_mask(condition)
-        return np.flatnonzero(mask)
-
-    def condition_mask(self, condition: str) -> np.ndarray:
-        """``field=value`` or ``field!=value``; several values with commas: ``year=2020,2021``."""
-        negate = "!=" in condition
-        field, sep, value = condition.partition("!=" if negate else "=")
-        field = field.strip()
-        if not sep or not field:
-            raise UsageError(f"--where {condition!r}: write field=value, e.g. year=2021 or province=辽宁省")
-        if field not in FIELDS and field != "doc":
-            raise UsageError(f"--where {field!r}: no such field; choose from {', '.join(GROUP_FIELDS + ('date',))}")
-        wanted = {canonical_value(field, v) for v in value.split(",")}
-        values = self.group_labels(field)
-        mask = np.isin(values, list(wanted))
-        return ~mask if negate else mask
-
-    def group_labels(self, field: str) -> np.ndarray:
-        """Each document's value of ``field`` as a label, ``unknown`` where it has none."""
-        if field == "doc":
-            return self.meta["name"]
-        if field not in FIELDS:
-            raise UsageError(f"--by {field!r}: no such field; choose from {', '.join(GROUP_FIELDS)}")
-        values = self.meta[field]
-        if field == "year":
-            return np.array([str(y) if y else UNKNOWN for y in values.tolist()], dtype=object)
-        return np.array([v if v else UNKNOWN for v in values.tolist()], dtype=object)
+        return self.documents.rows(include_duplicates=include_duplicates, where=where)
 
     def grouped(self, rows: np.ndarray, by: str | None) -> tuple[list[str], sp.csr_matrix, list[np.ndarray]]:
         """(group labels, group × term counts, the row indices in each group), groups sorted."""
-        if by is None:
-            return ["all"], sp.csr_matrix(self.counts[rows].sum(axis=0)), [rows]
-        labels = self.group_labels(by)[rows]
-        names = sorted(set(labels.tolist()), key=lambda g: (g == UNKNOWN, g))
-        members = [rows[labels == name] for name in names]
-        position = {name: i for i, name in enumerate(names)}
-        group_of_row = np.fromiter((position[label] for label in labels.tolist()), dtype=np.int64, count=rows.size)
+        names, members, group_of_row = self.documents.groups(rows, by)
         indicator = sp.csr_matrix((np.ones(rows.size), (group_of_row, np.arange(rows.size))),
                                   shape=(len(names), rows.size))
         return names, sp.csr_matrix(indicator @ self.counts[rows]), members
-
-
-def canonical_value(field: str, value: str) -> str:
-    """A --where value as stored: 辽宁 / 遼寧 → 辽宁省 for regions."""
-    value = value.strip()
-    if field in ("province", "city") and value and value != UNKNOWN:
-        from policylex.places import resolve_name
-
-        place = resolve_name(value)
-        if place is not None:
-            return (place.province if field == "province" else place.city) or value
-    return value
 
 
 def cache_path(corpus: Corpus) -> Path:

@@ -5,6 +5,8 @@ import pytest
 from policylex import Corpus, CorpusError
 from policylex.store import SCHEMA_VERSION
 
+from conftest import FIXTURES
+
 
 def test_missing_corpus_is_a_clear_error(tmp_path):
     with pytest.raises(CorpusError, match="no corpus at .*run `policylex ingest"):
@@ -65,3 +67,16 @@ def test_schema_is_plain_sqlite(seeds_corpus):
     con = sqlite3.connect(seeds_corpus.path)
     rows = con.execute("SELECT name, date, province FROM documents ORDER BY seq").fetchall()
     assert len(rows) == 5 and rows[0][1:] == ("2023-08-08", "山东省")
+
+
+def test_version_1_corpus_is_upgraded_in_place(tmp_path):
+    path = tmp_path / "old.db"
+    with Corpus.open(path, create=True) as store:
+        store.ingest([str(FIXTURES / "encodings" / "utf8.txt")])
+        for table in ("slogan_hits", "slogan_scans", "slogan_lexicon"):
+            store.db.execute(f"DROP TABLE {table}")
+        store.db.execute("UPDATE meta SET value = '1' WHERE key = 'schema_version'")
+    with Corpus.open(path) as store:
+        assert store.get_meta("schema_version") == str(SCHEMA_VERSION) == "2"
+        assert store.count() == 1
+        assert store.db.execute("SELECT count(*) FROM slogan_hits").fetchone()[0] == 0

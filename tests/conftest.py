@@ -40,3 +40,12 @@ def seeds_corpus(_seeds_db, tmp_path) -> Corpus:
 
 def seed_doc(corpus: Corpus, number: str):
     return corpus.db.execute("SELECT * FROM documents WHERE name LIKE ?", (f"{number}_%",)).fetchone()
+
+
+def ingest_texts(corpus: Corpus, folder: Path, texts: dict[str, str]) -> Corpus:
+    """Write each text to ``folder/name`` and ingest them all, in order."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, text in texts.items():
+        (folder / name).write_text(text, encoding="utf-8")
+    corpus.ingest([str(folder / name) for name in texts])
+    return corpus

@@ -58,3 +58,29 @@ def test_plot_from_the_cli(seeds_corpus, tmp_path):
     assert result.exit_code == 0 and path.exists()
     assert result.stdout.startswith("rank,term,count")
     assert f"plot written to {path}" in result.stderr
+
+
+@pytest.mark.parametrize("suffix", [".png", ".svg", ".pdf"])
+@pytest.mark.parametrize("kind", ["network", "heatmap", "timeline", "slogans"])
+def test_slogan_charts_with_chinese_labels_have_no_missing_glyphs(seeds_corpus, tmp_path, caplog, kind, suffix):
+    from policylex.plots import heatmap_chart, network_chart, timeline_chart
+    from policylex.slogans import cooccurrence, count_slogans, timeline
+
+    path = tmp_path / f"chart{suffix}"
+    draw = {
+        "network": lambda: network_chart(cooccurrence(seeds_corpus, top=30), path, measure="npmi"),
+        "heatmap": lambda: heatmap_chart(cooccurrence(seeds_corpus, window="paragraph"), path, measure="pmi"),
+        "timeline": lambda: timeline_chart(timeline(seeds_corpus, ["四大检察", "公益诉讼", "習近平法治思想"]), path),
+        "slogans": lambda: bar_chart(count_slogans(seeds_corpus, by="province", top=4), path, kind="slogans"),
+    }[kind]
+    assert draw_capturing_warnings(draw, caplog) == []
+    assert path.stat().st_size > 5_000
+
+
+def test_nothing_to_plot_is_a_clear_error(seeds_corpus, tmp_path):
+    from policylex.errors import UsageError
+    from policylex.plots import timeline_chart
+    from policylex.slogans import timeline
+
+    with pytest.raises(UsageError, match="no dated document"):
+        timeline_chart(timeline(seeds_corpus, ["双赢多赢共赢"]), tmp_path / "t.png")  # only in 004, which has no year

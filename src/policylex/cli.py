@@ -434,6 +434,218 @@ def collocations(
     render(table, format)
 
 
+# --- formulations (slogans) ------------------------------------------------------------
+
+slogans_app = typer.Typer(
+    help="Formulations (提法) from the lexicon: counts (the default), list, discover, cooccur, timeline.\n\n"
+    "Example: policylex slogans --by year;  policylex slogans cooccur --window sentence",
+    no_args_is_help=False, rich_markup_mode=None,
+)
+app.add_typer(slogans_app, name="slogans")
+
+LexiconOption = Annotated[Optional[Path], typer.Option(
+    "--lexicon", "-l", help="A CSV/TSV of formulations (columns slogan, category, year, variants, not_before, "
+    "not_after, note) that adds to the bundled lexicon or replaces its entries of the same slogan.")]
+NoBundledOption = Annotated[bool, typer.Option("--no-bundled", help="Use only --lexicon's entries.")]
+
+
+def _lexicon(path: Optional[Path], no_bundled: bool):
+    from policylex.lexicon import load_lexicon
+
+    return load_lexicon(path, bundled=not no_bundled)
+
+
+class Window(str, Enum):
+    doc = "doc"
+    paragraph = "paragraph"
+    sentence = "sentence"
+
+
+class AssociationSort(str, Enum):
+    ll = "ll"
+    npmi = "npmi"
+    pmi = "pmi"
+    jaccard = "jaccard"
+    joint = "joint"
+
+
+@slogans_app.command("count")
+@handles_errors
+def slogans_count(
+    slogans: Annotated[Optional[list[str]], typer.Argument(help="Only these formulations.")] = None,
+    corpus: CorpusOption = DEFAULT_CORPUS,
+    format: FormatOption = Format.table,
+    top: TopOption = 0,
+    by: Annotated[Optional[GroupBy], typer.Option(help="One table per group.")] = None,
+    where: WhereOption = None,
+    lexicon: LexiconOption = None,
+    no_bundled: NoBundledOption = False,
+    absent: Annotated[bool, typer.Option("--absent", help="List formulations not found too (count 0).")] = False,
+    keep_duplicates: KeepDuplicatesOption = False,
+    plot: PlotOption = None,
+) -> None:
+    """Formulations found: documents, occurrences, rate per 10,000 characters, share of documents.
+
+    Matched on the normalised text (traditional script, quotation marks and enumerations
+    written with or without 、 all count). Columns: [group] rank slogan category
+    documents occurrences per_10k_chars doc_share.
+
+    Example: policylex slogans count --by province --top 5;  policylex slogans count 四大检察 两个维护
+    """
+    from policylex.slogans import count_slogans
+
+    with _open(corpus) as store, progress_bar("slogans") as update:
+        table = count_slogans(store, lexicon=_lexicon(lexicon, no_bundled), slogans=slogans, by=by and by.value,
+                              where=where, include_duplicates=keep_duplicates, include_absent=absent,
+                              top=top or None, progress=update)
+    render(table, format)
+    _plot(table, plot, "slogans")
+
+
+@slogans_app.callback(invoke_without_command=True)
+def slogans_default(
+    ctx: typer.Context,
+    corpus: CorpusOption = DEFAULT_CORPUS,
+    format: FormatOption = Format.table,
+    top: TopOption = 0,
+    by: Annotated[Optional[GroupBy], typer.Option(help="One table per group.")] = None,
+    where: WhereOption = None,
+    lexicon: LexiconOption = None,
+    no_bundled: NoBundledOption = False,
+    keep_duplicates: KeepDuplicatesOption = False,
+    plot: PlotOption = None,
+) -> None:
+    """Without a subcommand: `slogans count` with these options."""
+    if ctx.invoked_subcommand is None:
+        slogans_count(None, corpus, format, top, by, where, lexicon, no_bundled, False, keep_duplicates, plot)
+
+
+@slogans_app.command("list")
+@handles_errors
+def slogans_list(
+    format: FormatOption = Format.table,
+    lexicon: LexiconOption = None,
+    no_bundled: NoBundledOption = False,
+) -> None:
+    """The lexicon: slogan, category, year first put forward, variants, trap guards, note.
+
+    Example: policylex slogans list --format csv > lexicon.csv
+    """
+    render(_lexicon(lexicon, no_bundled).table(), format)
+
+
+@slogans_app.command("discover")
+@handles_errors
+def slogans_discover(
+    corpus: CorpusOption = DEFAULT_CORPUS,
+    format: FormatOption = Format.table,
+    top: TopOption = 50,
+    min_count: Annotated[int, typer.Option(min=1, help="At least this many occurrences.")] = 1,
+    min_docs: Annotated[int, typer.Option(min=1, help="In at least this many documents.")] = 1,
+    where: WhereOption = None,
+    lexicon: LexiconOption = None,
+    no_bundled: NoBundledOption = False,
+    keep_duplicates: KeepDuplicatesOption = False,
+) -> None:
+    """Candidate formulations the lexicon lacks: numbered (三大工程, 1+4+5), recurring quoted, verb + quoted.
+
+    Columns: rank candidate kinds count documents quoted verbs example.
+
+    Example: policylex slogans discover --min-docs 3 --format csv > candidates.csv
+    """
+    from policylex.discovery import discover
+
+    with _open(corpus) as store:
+        table = discover(store, lexicon=_lexicon(lexicon, no_bundled), where=where,
+                         include_duplicates=keep_duplicates, min_count=min_count, min_docs=min_docs, top=top or None)
+    render(table, format)
+
+
+@slogans_app.command("cooccur")
+@handles_errors
+def slogans_cooccur(
+    corpus: CorpusOption = DEFAULT_CORPUS,
+    format: FormatOption = Format.table,
+    window: Annotated[Window, typer.Option(help="Formulations co-occur in the same document, paragraph or sentence.")]
+    = Window.doc,
+    sort: Annotated[AssociationSort, typer.Option(help="Sort by this measure.")] = AssociationSort.ll,
+    min_count: Annotated[int, typer.Option(min=1, help="Leave out pairs sharing fewer units.")] = 1,
+    top: TopOption = 20,
+    where: WhereOption = None,
+    lexicon: LexiconOption = None,
+    no_bundled: NoBundledOption = False,
+    keep_duplicates: KeepDuplicatesOption = False,
+    plot: Annotated[Optional[Path], typer.Option(help="Draw the network (edges weighted by --sort) to this file.")]
+    = None,
+    heatmap: Annotated[Optional[Path], typer.Option(help="Draw the matrix as a heatmap to this file.")] = None,
+) -> None:
+    """Pairs of formulations in the same unit: joint count, each one's count, PMI, NPMI, Jaccard, LL.
+
+    With N units (documents, paragraphs or sentences), joint = units holding both,
+    count_a / count_b = units holding each: PMI = log2(joint*N / (count_a*count_b));
+    NPMI = PMI / -log2(joint/N); Jaccard = joint / (count_a + count_b - joint);
+    LL = G2 of the 2x2 table, negative when the pair is rarer than chance.
+
+    Example: policylex slogans cooccur --window sentence --sort npmi --plot network.png
+    """
+    from policylex.slogans import cooccurrence
+
+    with _open(corpus) as store, progress_bar("slogans") as update:
+        table = cooccurrence(store, lexicon=_lexicon(lexicon, no_bundled), window=window.value, where=where,
+                             include_duplicates=keep_duplicates, min_count=min_count, sort=sort.value,
+                             top=top or None, progress=update)
+    render(table, format)
+    measure = "npmi" if sort is AssociationSort.joint else sort.value
+    if plot is not None:
+        from policylex.plots import network_chart
+
+        network_chart(table, plot, measure=measure)
+        _stderr().print(f"plot written to {plot}", markup=False)
+    if heatmap is not None:
+        from policylex.plots import heatmap_chart
+
+        heatmap_chart(table, heatmap, measure=measure)
+        _stderr().print(f"plot written to {heatmap}", markup=False)
+
+
+@slogans_app.command("timeline")
+@handles_errors
+def slogans_timeline(
+    slogans: Annotated[Optional[list[str]], typer.Argument(help="The formulations (default: every one found).")]
+    = None,
+    corpus: CorpusOption = DEFAULT_CORPUS,
+    format: FormatOption = Format.table,
+    per_year: Annotated[bool, typer.Option("--per-year", help="Counts per year instead of first/last per province.")]
+    = False,
+    where: WhereOption = None,
+    lexicon: LexiconOption = None,
+    no_bundled: NoBundledOption = False,
+    keep_duplicates: KeepDuplicatesOption = False,
+    plot: Annotated[Optional[Path], typer.Option(help="Draw when each province first used it, to this file.")]
+    = None,
+) -> None:
+    """How formulations travel: per province, the first and last dated document using each.
+
+    Columns: slogan province province_code first_date first_doc last_date last_doc
+    documents occurrences undated. With --per-year: slogan year documents occurrences provinces.
+
+    Example: policylex slogans timeline 四大检察 少捕慎诉慎押 --plot diffusion.png
+    """
+    from policylex.slogans import timeline
+
+    with _open(corpus) as store, progress_bar("slogans") as update:
+        options = dict(lexicon=_lexicon(lexicon, no_bundled), where=where, include_duplicates=keep_duplicates,
+                       progress=update)
+        table = timeline(store, slogans, per_year=per_year, **options)
+        chart_table = timeline(store, slogans, **options) if per_year and plot is not None else table
+    render(table, format)
+    if plot is not None:
+        from policylex.plots import timeline_chart
+
+        timeline_chart(chart_table, plot)
+        _stderr().print(f"plot written to {plot}", markup=False)
+
+
 @app.command()
 @handles_errors
 def log(

@@ -70,7 +70,22 @@ _KINDS = {
     "freq": ("per_10k", "term", "每万词出现次数 (per 10,000 tokens)"),
     "tfidf": ("tfidf", "term", "TF-IDF"),
     "keyness": ("G2", "term", "G² (对数似然 log-likelihood)"),
+    "slogans": ("per_10k_chars", "slogan", "每万字出现次数 (per 10,000 characters)"),
 }
+LABEL_CHARS = 14  # longer formulations are cut with … so a panel keeps its width
+
+
+def short_label(text: str, limit: int = LABEL_CHARS) -> str:
+    text = str(text)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _save(fig, path: Path) -> Path:
+    import matplotlib.pyplot as plt
+
+    fig.savefig(path, dpi=200)
+    plt.close(fig)
+    return path
 
 
 def bar_chart(table: Table, path: Path, *, kind: str, title: str | None = None) -> Path:
@@ -96,7 +111,7 @@ def bar_chart(table: Table, path: Path, *, kind: str, title: str | None = None) 
         values = [float(r[value_column]) for r in items]
         colours = ["#4C72B0" if v >= 0 else "#C44E52" for v in values]
         ax.barh(range(len(items)), values, color=colours)
-        ax.set_yticks(range(len(items)), [str(r[label_column]) for r in items])
+        ax.set_yticks(range(len(items)), [short_label(r[label_column]) for r in items])
         ax.set_xlabel(axis_label, fontsize=8)
         if group:
             ax.set_title(group, fontsize=10)
@@ -106,6 +121,123 @@ def bar_chart(table: Table, path: Path, *, kind: str, title: str | None = None) 
         ax.set_visible(False)
     fig.suptitle(title or table.title or "", fontsize=11)
     fig.tight_layout()
-    fig.savefig(path, dpi=200)
-    plt.close(fig)
-    return path
+    return _save(fig, path)
+
+
+def _pairs(table: Table, measure: str) -> tuple[list[str], dict[str, int], list[tuple[str, str, float]]]:
+    """Nodes (by frequency), each node's unit count, and the edges with their measure, from a co-occurrence table."""
+    records = list(table.records())
+    if not records:
+        raise UsageError("nothing to plot: no pair of formulations co-occurs")
+    counts: dict[str, int] = {}
+    edges = []
+    for r in records:
+        counts[r["slogan_a"]] = r["count_a"]
+        counts[r["slogan_b"]] = r["count_b"]
+        edges.append((r["slogan_a"], r["slogan_b"], float(r[measure])))
+    nodes = sorted(counts, key=lambda n: (-counts[n], n))
+    return nodes, counts, edges
+
+
+def network_chart(table: Table, path: Path, *, measure: str = "npmi", title: str | None = None) -> Path:
+    """A co-occurrence network: nodes sized by how many units hold the formulation, edges by ``measure``.
+
+    Only pairs with a positive measure are drawn (a negative one means the two
+    avoid each other).  The layout is networkx's spring layout with a fixed
+    seed, so the same table always gives the same picture.
+    """
+    path = _check_path(path)
+    nodes, counts, edges = _pairs(table, measure)
+    positive = [(a, b, w) for a, b, w in edges if w > 0]
+    use_cjk_font()
+    import matplotlib.pyplot as plt
+    import networkx as nx
+
+    graph = nx.Graph()
+    graph.add_nodes_from(nodes)
+    graph.add_weighted_edges_from(positive)
+    layout = nx.spring_layout(graph, seed=7, weight="weight", k=1.5 / max(1, len(nodes)) ** 0.5)
+    top_weight = max((w for _, _, w in positive), default=1.0)
+    top_count = max(counts.values())
+    fig, ax = plt.subplots(figsize=(WIDTH_IN, WIDTH_IN * 0.8))
+    for a, b, w in positive:
+        (xa, ya), (xb, yb) = layout[a], layout[b]
+        ax.plot([xa, xb], [ya, yb], color="#8C8C8C", linewidth=0.4 + 3.0 * w / top_weight, alpha=0.6, zorder=1)
+    xs = [layout[n][0] for n in nodes]
+    ys = [layout[n][1] for n in nodes]
+    sizes = [40 + 600 * counts[n] / top_count for n in nodes]
+    ax.scatter(xs, ys, s=sizes, color="#4C72B0", alpha=0.85, zorder=2)
+    for n, x, y in zip(nodes, xs, ys):
+        ax.annotate(short_label(n), (x, y), fontsize=7, ha="center", va="bottom", xytext=(0, 6),
+                    textcoords="offset points", zorder=3)
+    ax.set_axis_off()
+    ax.set_title(title or f"{table.title or '共现网络'} (边: {measure})", fontsize=10)
+    fig.tight_layout()
+    return _save(fig, path)
+
+
+def heatmap_chart(table: Table, path: Path, *, measure: str = "npmi", title: str | None = None,
+                  limit: int = 30) -> Path:
+    """The co-occurrence matrix of the ``limit`` most frequent formulations, coloured by ``measure``."""
+    path = _check_path(path)
+    nodes, _, edges = _pairs(table, measure)
+    nodes = nodes[:limit]
+    index = {n: i for i, n in enumerate(nodes)}
+    use_cjk_font()
+    import matplotlib.pyplot as plt
+    import numpy as np
+
+    grid = np.full((len(nodes), len(nodes)), np.nan)
+    for a, b, w in edges:
+        if a in index and b in index:
+            grid[index[a], index[b]] = grid[index[b], index[a]] = w
+    side = min(WIDTH_IN, 2.0 + 0.22 * len(nodes))
+    fig, ax = plt.subplots(figsize=(side + 1.0, side))
+    image = ax.imshow(grid, cmap="viridis")
+    labels = [short_label(n, 10) for n in nodes]
+    ax.set_xticks(range(len(nodes)), labels, rotation=90, fontsize=6)
+    ax.set_yticks(range(len(nodes)), labels, fontsize=6)
+    fig.colorbar(image, ax=ax, shrink=0.8, label=measure)
+    ax.set_title(title or f"{table.title or '共现矩阵'} ({measure}; 空白: 未共现)", fontsize=10)
+    fig.tight_layout()
+    return _save(fig, path)
+
+
+def _date_value(iso: str):
+    """A partial ISO date (2021, 2021-02, 2021-02-25) as a date, at the start of what it names."""
+    from datetime import date
+
+    parts = [int(p) for p in iso.split("-")]
+    return date(parts[0], parts[1] if len(parts) > 1 else 1, parts[2] if len(parts) > 2 else 1)
+
+
+def timeline_chart(table: Table, path: Path, *, title: str | None = None) -> Path:
+    """When each province first (dot) and last (line end) used each formulation: one panel per formulation."""
+    path = _check_path(path)
+    panels: dict[str, list[dict]] = {}
+    for r in table.records():
+        if r["first_date"]:
+            panels.setdefault(r["slogan"], []).append(r)
+    if not panels:
+        raise UsageError("nothing to plot: no dated document uses these formulations")
+    use_cjk_font()
+    import matplotlib.pyplot as plt
+
+    longest = max(len(rows) for rows in panels.values())
+    fig, axes = plt.subplots(len(panels), 1, squeeze=False, sharex=True,
+                             figsize=(WIDTH_IN, max(2.0, len(panels) * (0.9 + longest * BAR_HEIGHT_IN))))
+    for ax, (slogan, rows) in zip(axes.flat, panels.items()):
+        rows = sorted(rows, key=lambda r: (r["first_date"], r["province"]))[::-1]
+        for y, r in enumerate(rows):
+            first, last = _date_value(r["first_date"]), _date_value(r["last_date"])
+            ax.plot([first, last], [y, y], color="#4C72B0", linewidth=2, alpha=0.5)
+            ax.scatter([first], [y], color="#4C72B0", s=25, zorder=3)
+        ax.set_yticks(range(len(rows)), [r["province"] for r in rows], fontsize=8)
+        ax.set_title(short_label(slogan, 30), fontsize=10)
+        ax.spines[["top", "right"]].set_visible(False)
+        ax.set_ylim(-0.7, len(rows) - 0.3)
+    axes.flat[-1].set_xlabel("首次使用 (点) 至最近一次 (线)  first use (dot) to latest (line)", fontsize=8)
+    fig.autofmt_xdate()
+    fig.suptitle(title or table.title or "", fontsize=11)
+    fig.tight_layout()
+    return _save(fig, path)

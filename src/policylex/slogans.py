@@ -31,6 +31,7 @@ Progress = Callable[[int, int], None]
 PER = 10_000
 BATCH_DOCUMENTS = 500
 WINDOWS = ("doc", "paragraph", "sentence")
+_LINE_BREAK = re.compile("\n")
 _SENTENCE_END = re.compile(r"[。！？；!?;]+\n?|\n")  # "。\n" ends one sentence, not two
 
 
@@ -39,7 +40,7 @@ _SENTENCE_END = re.compile(r"[。！？；!?;]+\n?|\n")  # "。\n" ends one sent
 
 def unit_starts(text: str) -> tuple[list[int], list[int]]:
     """Offsets where each paragraph and each sentence of a normalised text starts."""
-    paragraphs = [0] + [i + 1 for i, c in enumerate(text) if c == "\n"]
+    paragraphs = [0] + [m.end() for m in _LINE_BREAK.finditer(text)]
     sentences = [0]
     for match in _SENTENCE_END.finditer(text):
         end = match.end()

@@ -43,8 +43,9 @@ def test_counts_rates_and_document_frequency(small):
 def test_min_count_top_and_terms(small):
     assert [r[1] for r in term_frequencies(small, min_count=2).rows] == ["会议", "公益诉讼", "检察机关"]
     assert [r[1] for r in term_frequencies(small, top=1).rows] == ["会议"]
-    assert list(term_frequencies(small, terms=["扫黑除恶", "不存在"]).rows) == [
-        (4, "扫黑除恶", 1, 1000.0, 1), (None, "不存在", 0, 0.0, 0)]
+    assert list(term_frequencies(small, terms=["扫黑除恶"]).rows) == [(4, "扫黑除恶", 1, 1000.0, 1)]
+    with pytest.raises(UsageError, match="no token in the corpus is 不存在"):  # unknown: an error, not a silent 0
+        term_frequencies(small, terms=["扫黑除恶", "不存在"])
 
 
 def test_duplicates_are_left_out_unless_asked(small, tmp_path):

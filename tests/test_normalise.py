@@ -109,3 +109,18 @@ def test_normalise_is_idempotent_on_chinese_like_text(text):
 def test_normalise_variants_never_raise(text):
     for variant in ("t2s", "tw2s", "hk2s", "none"):
         assert isinstance(normalise(text, variant), str)
+
+
+def _is_repeat_by_scanning(line: str, seen: set[str]) -> bool:
+    """The definition: the line again, or an earlier line written k times in a row."""
+    return line in seen or any(len(line) % len(e) == 0 and line == e * (len(line) // len(e)) for e in seen)
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(st.text(alphabet="标题ab", min_size=1, max_size=8), max_size=6), st.text(alphabet="标题ab", min_size=1,
+                                                                                      max_size=24))
+def test_repeat_lookup_agrees_with_its_definition(seen, line):
+    from policylex.normalise import _is_repeat
+
+    seen = set(seen) | {line[: len(line) // 2] or line}
+    assert _is_repeat(line, seen) == _is_repeat_by_scanning(line, seen)

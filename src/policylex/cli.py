@@ -8,6 +8,7 @@ errors go to stderr.  Errors the user can fix are one line and exit status 2;
 from __future__ import annotations
 
 import functools
+import sqlite3
 import sys
 from contextlib import contextmanager
 from enum import Enum
@@ -15,11 +16,41 @@ from pathlib import Path
 from typing import Annotated, Callable, Iterator, Optional
 
 import typer
+from typer.core import TyperGroup
 
 from policylex.errors import PolicylexError
 from policylex.output import Format, Table, render
 
+def _one_line(error: BaseException) -> None:
+    """Make a usage error (bad option value, unknown option or command) print one line, like ours.
+
+    click prints the usage, a hint and the message on four lines; ``--help`` has the usage.
+    """
+    names = [cls.__name__ for cls in type(error).__mro__]
+    if "UsageError" in names and "NoArgsIsHelpError" not in names:
+        command = error.ctx.command_path if getattr(error, "ctx", None) is not None else "policylex"
+        message = f"policylex: error: {error.format_message()} (see `{command} --help`)"
+        error.show = lambda file=None: _stderr().print(message, markup=False, soft_wrap=True)
+
+
+class OneLineErrors(TyperGroup):
+    def make_context(self, *args, **kwargs):
+        try:
+            return super().make_context(*args, **kwargs)
+        except Exception as error:
+            _one_line(error)
+            raise
+
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except Exception as error:
+            _one_line(error)
+            raise
+
+
 app = typer.Typer(
+    cls=OneLineErrors,
     name="policylex",
     help="A corpus toolkit for policy-discourse analysis of Chinese official texts.\n\n"
     "Example: policylex ingest seeds/ && policylex tokenise && policylex freq --top 20",
@@ -71,6 +102,8 @@ def handles_errors(command: Callable) -> Callable:
             return command(*args, **kwargs)
         except PolicylexError as error:
             raise fail(str(error), error.exit_code) from None
+        except sqlite3.DatabaseError as error:  # a damaged file, or a lock held longer than the busy timeout
+            raise fail(f"cannot read the corpus: {error}; `policylex check` tells what is wrong") from None
         except KeyboardInterrupt:
             raise fail("interrupted; the corpus keeps every batch finished before Ctrl-C, re-run to complete", 130) from None
         except BrokenPipeError:
@@ -96,10 +129,28 @@ def progress_bar(description: str) -> Iterator[Callable[[int, int], None]]:
         yield update
 
 
-def _open(corpus: Path, *, create: bool = False):
+def _open(corpus: Path, *, create: bool = False, readonly: bool = False):
     from policylex.store import Corpus
 
-    return Corpus.open(corpus, create=create)
+    return Corpus.open(corpus, create=create, readonly=readonly)
+
+
+@contextmanager
+def _reading(corpus: Path) -> Iterator:
+    """The corpus opened read-only, read as of one moment: a concurrent ingest goes on, unseen."""
+    with _open(corpus, readonly=True) as store, store.snapshot():
+        yield store
+
+
+def _warn_if_not_tokenised(store) -> None:
+    """Counts from tokens miss the documents tokenise has not (re)done: say so, never silently."""
+    from policylex.overview import not_tokenised
+
+    pending = not_tokenised(store)
+    if pending:
+        _stderr().print(f"policylex: warning: documents not tokenised as they are now (new, changed, or other "
+                        f"settings): {pending}; these counts miss them or count their old tokens: "
+                        "run `policylex tokenise`", markup=False, soft_wrap=True)
 
 
 def _summary(rows, title: str) -> None:
@@ -188,7 +239,7 @@ def info(corpus: CorpusOption = DEFAULT_CORPUS, format: FormatOption = Format.ta
     """
     from policylex.overview import corpus_info
 
-    with _open(corpus) as store:
+    with _reading(corpus) as store:
         render(corpus_info(store), format)
 
 
@@ -205,7 +256,7 @@ def docs(
     """
     from policylex.overview import document_table
 
-    with _open(corpus) as store:
+    with _reading(corpus) as store:
         render(document_table(store, include_duplicates=not no_duplicates), format)
 
 
@@ -226,7 +277,7 @@ def export(
     """
     from policylex.overview import export_table
 
-    with _open(corpus) as store:
+    with _reading(corpus) as store:
         table = export_table(store, include_duplicates=not no_duplicates)
         if output is None:
             render(table, format.value)
@@ -292,7 +343,8 @@ def freq(
     """
     from policylex.measures import term_frequencies
 
-    with _open(corpus) as store:
+    with _reading(corpus) as store:
+        _warn_if_not_tokenised(store)
         table = term_frequencies(store, top=top or None, min_count=min_count, terms=terms, by=by and by.value,
                                  where=where, pos=pos.split(",") if pos else None,
                                  include_duplicates=keep_duplicates)
@@ -329,7 +381,8 @@ def tfidf(
     """
     from policylex.measures import tfidf as tfidf_table
 
-    with _open(corpus) as store:
+    with _reading(corpus) as store:
+        _warn_if_not_tokenised(store)
         table = tfidf_table(store, top=top or 10**9, by=by and by.value, where=where, sublinear_tf=sublinear_tf,
                             norm=None if norm is Norm.none else norm.value, smooth_idf=smooth_idf,
                             include_duplicates=keep_duplicates)
@@ -370,7 +423,8 @@ def keyness(
     """
     from policylex.measures import keyness as keyness_table
 
-    with _open(corpus) as store:
+    with _reading(corpus) as store:
+        _warn_if_not_tokenised(store)
         table = keyness_table(store, target, reference=reference, where=where, top=top or None, min_count=min_count,
                               correction=correction.value, include_duplicates=keep_duplicates)
     render(table, format)
@@ -396,7 +450,7 @@ def kwic(
     """
     from policylex.measures import kwic as kwic_table
 
-    with _open(corpus) as store:
+    with _reading(corpus) as store:
         table = kwic_table(store, term, window=window, where=where, include_duplicates=keep_duplicates, limit=limit)
     render(table, format)
 
@@ -428,7 +482,8 @@ def collocations(
     """
     from policylex.measures import collocations as collocation_table
 
-    with _open(corpus) as store:
+    with _reading(corpus) as store:
+        _warn_if_not_tokenised(store)
         table = collocation_table(store, size=size, min_count=min_count, top=top or None, sort=sort.value,
                                   where=where, include_duplicates=keep_duplicates)
     render(table, format)
@@ -648,6 +703,29 @@ def slogans_timeline(
 
 @app.command()
 @handles_errors
+def check(
+    corpus: CorpusOption = DEFAULT_CORPUS,
+    format: FormatOption = Format.table,
+    quick: Annotated[bool, typer.Option("--quick", help="SQLite's quick_check instead of the full integrity_check.")] = False,
+) -> None:
+    """Verify the corpus file: SQLite integrity, each document's stages, sources, duplicates, the matrix cache.
+
+    Status per check: ok, pending (re-run a command to finish the work) or failed.
+    Exits 1 when a check failed.
+
+    Example: policylex check --format csv
+    """
+    from policylex.check import check_corpus, check_table, passed
+
+    with _open(corpus, readonly=True) as store:  # check_corpus reads one snapshot
+        checks = check_corpus(store, quick=quick)
+    render(check_table(checks), format)
+    if not passed(checks):
+        raise typer.Exit(1)
+
+
+@app.command()
+@handles_errors
 def log(
     corpus: CorpusOption = DEFAULT_CORPUS,
     format: FormatOption = Format.table,
@@ -660,7 +738,7 @@ def log(
     """
     from policylex.overview import log_table
 
-    with _open(corpus) as store:
+    with _reading(corpus) as store:
         render(log_table(store, level="skipped" if skipped else None, limit=limit), format)
 
 

@@ -12,6 +12,7 @@ Selection (``--where``) and grouping (``--by``) work on the matrix's metadata.
 from __future__ import annotations
 
 import os
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -114,16 +115,19 @@ def build(corpus: Corpus) -> DocumentTermMatrix:
 def save(dtm: DocumentTermMatrix, path: Path, settings: str) -> None:
     """Write the cache atomically: a reader never sees half a file."""
     partial = path.with_name(path.name + f".{os.getpid()}.part")
-    with partial.open("wb") as handle:
-        np.savez(
+    try:
+        with partial.open("wb") as handle:
+            np.savez(
             handle,
-            format=np.array(CACHE_FORMAT), generation=np.array(dtm.generation), settings=np.array(settings),
-            data=dtm.counts.data, indices=dtm.counts.indices, indptr=dtm.counts.indptr,
-            shape=np.array(dtm.counts.shape), vocabulary=dtm.vocabulary, counted=dtm.counted,
-            term_pos=dtm.term_pos if dtm.term_pos is not None else np.zeros(0, dtype="<U1"),
-            **{f"meta_{f}": v for f, v in dtm.meta.items()},
-        )
-    os.replace(partial, path)
+                format=np.array(CACHE_FORMAT), generation=np.array(dtm.generation), settings=np.array(settings),
+                data=dtm.counts.data, indices=dtm.counts.indices, indptr=dtm.counts.indptr,
+                shape=np.array(dtm.counts.shape), vocabulary=dtm.vocabulary, counted=dtm.counted,
+                term_pos=dtm.term_pos if dtm.term_pos is not None else np.zeros(0, dtype="<U1"),
+                **{f"meta_{f}": v for f, v in dtm.meta.items()},
+            )
+        os.replace(partial, path)
+    finally:
+        partial.unlink(missing_ok=True)  # a full disk or Ctrl-C leaves no half-written file behind
 
 
 def load(path: Path, generation: int, settings: str) -> DocumentTermMatrix | None:
@@ -136,15 +140,31 @@ def load(path: Path, generation: int, settings: str) -> DocumentTermMatrix | Non
             counts = sp.csr_matrix((cache["data"], cache["indices"], cache["indptr"]), shape=tuple(cache["shape"]))
             meta = {f: cache[f"meta_{f}"] for f in FIELDS}
             return DocumentTermMatrix(counts, cache["vocabulary"], meta, cache["counted"], generation, cache["term_pos"])
-    except (OSError, ValueError, KeyError):
-        return None
+    except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile):
+        return None  # a damaged or foreign file is no cache: the matrix is rebuilt
+
+
+def require_documents(corpus: Corpus) -> None:
+    """An empty corpus is a usage error that says so (not 'run tokenise', nor an empty table)."""
+    if corpus.db.execute("SELECT 1 FROM documents LIMIT 1").fetchone() is None:
+        raise UsageError(f"the corpus {corpus.path} has no documents: run `policylex ingest PATH...` first")
+
+
+def cache_key(corpus: Corpus) -> str:
+    """What the cache must have been built for, besides the generation.
+
+    The corpus's identity belongs in it: a new corpus made at the same path can
+    reach the same generation with other documents.
+    """
+    return f"{corpus.identity()} {corpus.get_meta('tokenise.settings', '')}"
 
 
 def document_term_matrix(corpus: Corpus, *, use_cache: bool = True) -> DocumentTermMatrix:
     """The corpus's document-term matrix, from the cache when the corpus has not changed."""
     if corpus.db.execute("SELECT 1 FROM documents WHERE tokens IS NOT NULL LIMIT 1").fetchone() is None:
+        require_documents(corpus)
         raise UsageError("no tokenised documents: run `policylex tokenise` first")
-    settings = corpus.get_meta("tokenise.settings", "")
+    settings = cache_key(corpus)
     path = cache_path(corpus)
     generation = corpus.generation()
     if use_cache:

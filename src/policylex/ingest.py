@@ -119,7 +119,8 @@ class _Writer:
     def store(self, source: SourceText, sidecar: dict[str, str], variant: str) -> None:
         fields_hash = _sha(json_dumps([source.fields, sidecar]))
         existing = self.db.execute(
-            "SELECT doc_id, raw_sha256, fields_hash FROM sources WHERE path = ? AND record = ?",
+            "SELECT s.doc_id, s.raw_sha256, s.fields_hash, d.norm_hash FROM sources s JOIN documents d "
+            "ON d.id = s.doc_id WHERE s.path = ? AND s.record = ?",
             (source.path, source.record),
         ).fetchone()
         if existing and existing["raw_sha256"] == source.raw_sha256 and existing["fields_hash"] == fields_hash:
@@ -133,15 +134,21 @@ class _Writer:
         meta = document_metadata(source, sidecar, cleaned=simplified)
         norm_hash = _sha(norm)
         old_doc = existing["doc_id"] if existing else None
-        twin = self.db.execute(
+        # Same text, new metadata: the same document, even when other files share it
+        # (a new document would count the text twice).
+        same_text = existing is not None and existing["norm_hash"] == norm_hash
+        twin = None if same_text else self.db.execute(
             "SELECT id FROM documents WHERE norm_hash = ? AND id IS NOT ? ORDER BY seq LIMIT 1", (norm_hash, old_doc)
         ).fetchone()
         if twin is not None:
             doc_id = twin["id"]
             self.report.duplicates += 1
-        elif old_doc and self._only_source(old_doc, source):
+        elif old_doc and (same_text or self._only_source(old_doc, source)):
             doc_id = old_doc
             self._write_document(doc_id, source, meta, norm, norm_hash, variant, update=True)
+            if not same_text:  # no other document has this text (no twin): not a duplicate, nor original of one
+                self.db.execute("UPDATE documents SET duplicate_of = NULL WHERE id = ?", (doc_id,))
+                self._release_duplicates(doc_id)
             self.report.updated += 1
         else:
             doc_id = self.new_id(source.raw_text)
@@ -192,12 +199,23 @@ class _Writer:
             "SELECT id FROM documents WHERE near_duplicate_of = ? OR duplicate_of = ?", (doc_id, doc_id))]
         self.db.execute("UPDATE documents SET near_duplicate_of = NULL, near_duplicate_score = NULL "
                         "WHERE near_duplicate_of = ?", (doc_id,))
-        self.db.execute("UPDATE documents SET duplicate_of = NULL WHERE duplicate_of = ?", (doc_id,))
+        self._release_duplicates(doc_id)
         self.db.execute("DELETE FROM lsh WHERE doc_id = ?", (doc_id,))
         self.db.execute("DELETE FROM documents WHERE id = ?", (doc_id,))
         for dependant in dependants:
             row = self.corpus.document(dependant)
             self.index_near_duplicates(dependant, row["norm_text"])
+
+    def _release_duplicates(self, doc_id: str) -> None:
+        """The exact duplicates of a document that is gone or has another text now: the earliest is their original.
+
+        Setting them all free would count their one text several times.
+        """
+        dependants = [r[0] for r in self.db.execute(
+            "SELECT id FROM documents WHERE duplicate_of = ? ORDER BY seq", (doc_id,))]
+        if dependants:
+            self.db.execute("UPDATE documents SET duplicate_of = NULL WHERE id = ?", (dependants[0],))
+            self.db.execute("UPDATE documents SET duplicate_of = ? WHERE duplicate_of = ?", (dependants[0], doc_id))
 
     def index_near_duplicates(self, doc_id: str, norm: str) -> None:
         """Store the document's MinHash buckets and flag it (or a later twin) as a near-duplicate."""
@@ -306,7 +324,7 @@ class NormaliseReport:
 
 def renormalise(corpus: Corpus, *, variant: str | None = None, progress: Progress | None = None,
                 batch_size: int = 500) -> NormaliseReport:
-    """Rewrite every document's normalised text (script variant, pinyin, boilerplate).
+    """Rewrite every document's normalised text (script variant, pinyin, boilerplate), all or nothing.
 
     Documents whose normalised text becomes identical are marked exact duplicates
     of the earliest one; near-duplicates are re-checked for changed documents.
@@ -315,12 +333,15 @@ def renormalise(corpus: Corpus, *, variant: str | None = None, progress: Progres
     if variant not in VARIANTS:
         raise UsageError(f"unknown variant {variant!r}; choose one of {', '.join(VARIANTS)}")
     report = NormaliseReport(variant=variant)
-    ids = [row[0] for row in corpus.db.execute("SELECT id FROM documents ORDER BY seq")]
-    writer = _Writer(corpus, IngestReport())
-    settings = json_dumps({"variant": variant})
-    for start in range(0, len(ids), batch_size):
-        chunk = ids[start : start + batch_size]
-        with corpus.transaction():
+    # One transaction for the whole run: a corpus half in one script variant and half
+    # in another, with duplicate flags from before, would be counted wrongly by every
+    # analysis. Killed or interrupted, the run leaves the corpus as it was.
+    with corpus.transaction():
+        ids = [row[0] for row in corpus.db.execute("SELECT id FROM documents ORDER BY seq")]
+        writer = _Writer(corpus, IngestReport())
+        settings = json_dumps({"variant": variant})
+        for start in range(0, len(ids), batch_size):
+            chunk = ids[start : start + batch_size]
             for doc_id in chunk:
                 row = corpus.document(doc_id)
                 source_text = row["text"] if row["text"] is not None else normalise_newlines(row["raw_text"])
@@ -337,7 +358,6 @@ def renormalise(corpus: Corpus, *, variant: str | None = None, progress: Progres
                     writer.index_near_duplicates(doc_id, norm)
             if progress:
                 progress(min(start + batch_size, len(ids)), len(ids))
-    with corpus.transaction():
         corpus.db.execute("UPDATE documents SET duplicate_of = NULL")
         corpus.db.execute(
             "UPDATE documents SET duplicate_of = (SELECT f.id FROM documents f WHERE f.norm_hash = documents.norm_hash "

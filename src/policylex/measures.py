@@ -15,7 +15,7 @@ from collections import Counter
 
 import numpy as np
 
-from policylex.dtm import DocumentTermMatrix, document_term_matrix
+from policylex.dtm import DocumentTermMatrix, document_term_matrix, require_documents
 from policylex.errors import UsageError
 from policylex.output import Table
 from policylex.store import COUNTED, Corpus
@@ -57,6 +57,12 @@ def term_frequencies(
     keep = set(dtm.terms_with_pos(pos).tolist()) if pos else None
     names, grouped, members = dtm.grouped(rows, by)
     index = dtm.term_index()
+    if terms:
+        unknown = [t for t in terms if t not in index]
+        if unknown:
+            raise UsageError(
+                f"no token in the corpus is {', '.join(unknown)}: a term is counted as the segmenter cut it "
+                "(`policylex kwic TERM` searches the text; a --userdict keeps a formulation whole)")
     vocabulary = dtm.vocabulary.tolist()
     out = []
     notes = []
@@ -245,6 +251,9 @@ def kwic(
     from policylex.normalise import clean
 
     needle = clean(term).strip()
+    if not needle:
+        raise UsageError("kwic needs a term, not white space")
+    require_documents(corpus)
     conditions = [] if include_duplicates else [COUNTED]
     query = f"SELECT id, name, norm_text FROM documents {'WHERE ' + ' AND '.join(conditions) if conditions else ''} ORDER BY seq"
     allowed = None
@@ -263,6 +272,8 @@ def kwic(
             out.append((row["name"], match.start(), left, match.group(), right))
             if limit and len(out) >= limit:
                 return Table(("doc", "position", "left", "term", "right"), out, title=f"KWIC {needle}")
+    if not out:
+        raise UsageError(f"{needle} occurs in none of the {'selected ' if where else ''}documents")
     return Table(("doc", "position", "left", "term", "right"), out, title=f"KWIC {needle}")
 
 
@@ -316,6 +327,7 @@ def collocations(
         unigrams.update(tokens)
         sequences.update(zip(*(tokens[i:] for i in range(size))))
     if not sequences:
+        require_documents(corpus)
         raise UsageError("no tokenised documents to find collocations in: run `policylex tokenise` first")
     n_tokens = sum(unigrams.values())
     n_sequences = sum(sequences.values())

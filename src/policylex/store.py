@@ -29,6 +29,7 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
+import uuid
 from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
@@ -42,8 +43,8 @@ DEFAULT_PATH = "policylex.db"
 ENV_VAR = "POLICYLEX_CORPUS"
 
 SCHEMA = """
-CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-CREATE TABLE documents (
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS documents (
     id TEXT PRIMARY KEY,
     name TEXT NOT NULL,
     title TEXT,
@@ -75,9 +76,9 @@ CREATE TABLE documents (
     updated_at TEXT NOT NULL,
     seq INTEGER NOT NULL
 );
-CREATE INDEX documents_norm_hash ON documents(norm_hash);
-CREATE UNIQUE INDEX documents_seq ON documents(seq);
-CREATE TABLE sources (
+CREATE INDEX IF NOT EXISTS documents_norm_hash ON documents(norm_hash);
+CREATE UNIQUE INDEX IF NOT EXISTS documents_seq ON documents(seq);
+CREATE TABLE IF NOT EXISTS sources (
     path TEXT NOT NULL,
     record TEXT NOT NULL DEFAULT '',
     doc_id TEXT NOT NULL REFERENCES documents(id),
@@ -88,23 +89,23 @@ CREATE TABLE sources (
     ingested_at TEXT NOT NULL,
     PRIMARY KEY (path, record)
 );
-CREATE INDEX sources_doc ON sources(doc_id);
-CREATE TABLE lsh (
+CREATE INDEX IF NOT EXISTS sources_doc ON sources(doc_id);
+CREATE TABLE IF NOT EXISTS lsh (
     band INTEGER NOT NULL,
     bucket INTEGER NOT NULL,
     doc_id TEXT NOT NULL,
     PRIMARY KEY (band, bucket, doc_id)
 ) WITHOUT ROWID;
-CREATE INDEX lsh_doc ON lsh(doc_id);
-CREATE TRIGGER documents_inserted AFTER INSERT ON documents
+CREATE INDEX IF NOT EXISTS lsh_doc ON lsh(doc_id);
+CREATE TRIGGER IF NOT EXISTS documents_inserted AFTER INSERT ON documents
 BEGIN UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'generation'; END;
-CREATE TRIGGER documents_deleted AFTER DELETE ON documents
+CREATE TRIGGER IF NOT EXISTS documents_deleted AFTER DELETE ON documents
 BEGIN UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'generation'; END;
-CREATE TRIGGER documents_changed AFTER UPDATE OF
+CREATE TRIGGER IF NOT EXISTS documents_changed AFTER UPDATE OF
     tokens, pos, tokens_settings, duplicate_of, near_duplicate_of, title, date, year, province, province_code,
     city, city_code, source, url, name, norm_text ON documents
 BEGIN UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'generation'; END;
-CREATE TABLE log (
+CREATE TABLE IF NOT EXISTS log (
     id INTEGER PRIMARY KEY,
     time TEXT NOT NULL,
     command TEXT NOT NULL,
@@ -162,38 +163,49 @@ def default_path() -> Path:
 class Corpus:
     """A corpus file.  Open with :meth:`open`; use as a context manager to close it."""
 
-    def __init__(self, path: Path, connection: sqlite3.Connection):
+    def __init__(self, path: Path, connection: sqlite3.Connection, *, readonly: bool = False):
         self.path = path
         self.db = connection
+        self.readonly = readonly
 
     # --- opening ------------------------------------------------------------
 
     @classmethod
-    def open(cls, path: str | os.PathLike | None = None, *, create: bool = False) -> "Corpus":
-        """Open a corpus; with ``create=True`` make a new one if the file does not exist."""
+    def open(cls, path: str | os.PathLike | None = None, *, create: bool = False,
+             readonly: bool = False) -> "Corpus":
+        """Open a corpus; with ``create=True`` make a new one if the file does not exist.
+
+        ``readonly=True`` opens the file read-only (SQLite's ``mode=ro``): every
+        write then fails with a :class:`CorpusError`, as on a read-only file.
+        """
         path = Path(path) if path is not None else default_path()
         exists = path.exists()
-        if not exists and not create:
+        if not exists and (not create or readonly):
             raise CorpusError(f"no corpus at {path}: run `policylex ingest PATH...` first")
         if exists:
             _check_is_sqlite(path)
         try:
-            db = sqlite3.connect(path, isolation_level=None, timeout=60)
+            if readonly:
+                db = sqlite3.connect(path.resolve().as_uri() + "?mode=ro", uri=True, isolation_level=None, timeout=60)
+            else:
+                db = sqlite3.connect(path, isolation_level=None, timeout=60)
         except sqlite3.Error as error:
             raise CorpusError(f"cannot open corpus {path}: {error}") from None
         db.row_factory = sqlite3.Row
-        corpus = cls(path, db)
+        corpus = cls(path, db, readonly=readonly)
         try:
             db.execute("PRAGMA busy_timeout = 60000")
             db.execute("PRAGMA foreign_keys = ON")
-            if not exists or not corpus._has_table("meta"):
-                if exists and corpus._has_any_table():
+            if not corpus._has_table("meta"):
+                if corpus._has_any_table():
                     raise CorpusError(f"{path} is an SQLite file but not a policylex corpus")
+                if readonly:
+                    raise CorpusError(f"{path} is not a policylex corpus (an empty file)")
                 corpus._create()
             corpus._check_schema()
-        except sqlite3.DatabaseError as error:
+        except sqlite3.DatabaseError as error:  # damaged pages, or not a database after all
             db.close()
-            raise CorpusError(f"{path} is not a policylex corpus ({error})") from None
+            raise CorpusError(f"cannot read corpus {path}: {error}") from None
         except CorpusError:
             db.close()
             raise
@@ -210,10 +222,14 @@ class Corpus:
         # a property of the file, so it is set once, here.
         self.db.execute("PRAGMA journal_mode = WAL")
         # One script in one transaction: a new file holds the whole schema or none.
+        # Every statement is conditional, so two processes creating the same new
+        # corpus at once both succeed: the second, waiting for the first's lock,
+        # finds everything there and adds nothing.
         self.db.executescript(
             f"BEGIN IMMEDIATE;\n{SCHEMA}\n{SLOGAN_TABLES}\n"
-            f"INSERT INTO meta(key, value) VALUES ('application', '{APPLICATION}'), "
-            f"('schema_version', '{SCHEMA_VERSION}'), ('created_at', '{now()}'), ('generation', '0');\n"
+            f"INSERT OR IGNORE INTO meta(key, value) VALUES ('application', '{APPLICATION}'), "
+            f"('schema_version', '{SCHEMA_VERSION}'), ('created_at', '{now()}'), ('generation', '0'), "
+            f"('corpus_id', '{uuid.uuid4().hex}');\n"
             "COMMIT;"
         )
 
@@ -223,6 +239,9 @@ class Corpus:
             raise CorpusError(f"{self.path} is not a policylex corpus")
         version = self.get_meta("schema_version")
         if version in {str(v) for v in MIGRATIONS}:
+            if self.readonly:
+                raise CorpusError(f"corpus {self.path} has schema version {version}: run a command that writes "
+                                  f"(`policylex tokenise`) once to upgrade it to version {SCHEMA_VERSION}")
             self._migrate(int(version))
             version = self.get_meta("schema_version")
         if version != str(SCHEMA_VERSION):
@@ -264,16 +283,46 @@ class Corpus:
         try:
             yield self.db
         except sqlite3.OperationalError as error:  # read-only file, full disk, lock timeout
-            self.db.execute("ROLLBACK")
-            raise CorpusError(f"cannot write to corpus {self.path}: {error}") from None
+            self._rollback()
+            raise CorpusError(f"cannot write to corpus {self.path}: {error}; nothing of this batch was written") from None
         except BaseException:
-            self.db.execute("ROLLBACK")
+            self._rollback()
             raise
         try:
             self.db.execute("COMMIT")
         except sqlite3.OperationalError as error:
+            self._rollback()
+            raise CorpusError(f"cannot write to corpus {self.path}: {error}; nothing of this batch was written") from None
+
+    def _rollback(self) -> None:
+        # SQLite rolls a transaction back by itself after some errors (a full disk,
+        # an I/O error); a second ROLLBACK would then fail and hide the first error.
+        if self.db.in_transaction:
             self.db.execute("ROLLBACK")
-            raise CorpusError(f"cannot write to corpus {self.path}: {error}") from None
+
+    @contextmanager
+    def snapshot(self) -> Iterator["Corpus"]:
+        """Read the corpus as of one moment: every query inside sees the same state.
+
+        In WAL mode a concurrent ingest or tokenise goes on writing meanwhile; its
+        commits become visible only to the next snapshot.
+        """
+        if self.db.in_transaction:
+            yield self
+            return
+        self.db.execute("BEGIN")
+        self.db.execute("SELECT count(*) FROM meta").fetchone()  # the snapshot starts at the first read
+        try:
+            yield self
+        finally:
+            try:
+                self.db.execute("COMMIT")
+            except sqlite3.Error:
+                self._rollback()
+
+    def identity(self) -> str:
+        """What tells this corpus from another one later made at the same path (caches key on it)."""
+        return self.get_meta("corpus_id") or self.get_meta("created_at", "")
 
     def get_meta(self, key: str, default: str | None = None) -> str | None:
         row = self.db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()

@@ -13,6 +13,7 @@ import hashlib
 import logging
 import multiprocessing
 import os
+import signal
 import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
@@ -129,6 +130,13 @@ def _init_worker(settings: TokeniserSettings) -> None:
     _worker = _cached_tokeniser(settings, settings.fingerprint())
 
 
+def _init_pool_worker(settings: TokeniserSettings) -> None:
+    # Ctrl-C reaches every process of the terminal's group: the parent stops the
+    # pool and reports it in one line; workers dying of it would print tracebacks.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _init_worker(settings)
+
+
 def _tokenise_one(text: str) -> tuple[str, str | None]:
     assert _worker is not None
     pairs = _worker.tagged(text)
@@ -144,7 +152,7 @@ def tokenise_texts(texts: Iterable[str], settings: TokeniserSettings,
         yield from map(_tokenise_one, texts)
         return
     context = multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn")
-    with context.Pool(workers, initializer=_init_worker, initargs=(settings,)) as pool:
+    with context.Pool(workers, initializer=_init_pool_worker, initargs=(settings,)) as pool:
         yield from pool.imap(_tokenise_one, texts, chunksize=8)
 
 

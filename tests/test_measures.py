@@ -68,22 +68,7 @@ def test_untokenised_corpus(corpus, tmp_path):
 # --- grouping, selection and the cached matrix ---------------------------------------
 
 
-@pytest.fixture
-def regional(corpus, tmp_path):
-    """Four short articles from two provinces and two years, tokens known exactly."""
-    texts = {
-        "ln2020.txt": "沈阳市检察院召开会议\n发布时间：2020-05-01\n检察机关、公益诉讼、公益诉讼。",
-        "ln2021.txt": "大连市检察院召开会议\n发布时间：2021-05-01\n公益诉讼、扫黑除恶。",
-        "gd2021.txt": "广州市检察院召开会议\n发布时间：2021-06-01\n扫黑除恶、扫黑除恶、检察机关。",
-        "nodate.txt": "湛江市检察院召开会议\n检察机关。",
-    }
-    folder = tmp_path / "regional"
-    folder.mkdir()
-    for name, text in texts.items():
-        (folder / name).write_text(text, encoding="utf-8")
-    corpus.ingest([str(folder)])
-    corpus.tokenise(workers=1)
-    return corpus
+# ``regional``: four short articles from two provinces and two years (conftest.py)
 
 
 def test_freq_by_year_has_an_unknown_group(regional):

@@ -84,3 +84,32 @@ def test_nothing_to_plot_is_a_clear_error(seeds_corpus, tmp_path):
 
     with pytest.raises(UsageError, match="no dated document"):
         timeline_chart(timeline(seeds_corpus, ["双赢多赢共赢"]), tmp_path / "t.png")  # only in 004, which has no year
+
+
+@pytest.mark.parametrize("suffix", [".png", ".svg", ".pdf"])
+@pytest.mark.parametrize("by", ["year", "province,year", "province", None])
+def test_trend_charts_with_chinese_labels_have_no_missing_glyphs(seeds_corpus, tmp_path, caplog, by, suffix):
+    # by year: lines with bands and the unknown year apart; by province and year: a heatmap;
+    # by province: sorted bars with whiskers; no groups: a bar per formulation
+    from policylex.plots import trend_chart
+    from policylex.trends import trends
+
+    table = trends(seeds_corpus, ["四大检察", "公益诉讼", "習近平法治思想"], slogans=True, by=by)
+    path = tmp_path / f"trend{suffix}"
+    problems = draw_capturing_warnings(lambda: trend_chart(table, path, title="提法趋势「四大檢察」"), caplog)
+    assert problems == []
+    assert path.stat().st_size > 5_000
+    assert path.read_bytes()[:8].startswith({".png": b"\x89PNG", ".svg": b"<?xml", ".pdf": b"%PDF"}[suffix])
+
+
+def test_trend_chart_kind_follows_the_groups(seeds_corpus, tmp_path, monkeypatch):
+    import policylex.plots as plots
+    from policylex.trends import trends
+
+    drawn = []
+    for kind in ("_trend_lines", "_trend_heatmap", "_trend_bars"):
+        real = getattr(plots, kind)
+        monkeypatch.setattr(plots, kind, lambda *a, real=real, kind=kind: drawn.append(kind) or real(*a))
+    for by in ("year", "city,year", "year,province", "city", "province,city"):
+        plots.trend_chart(trends(seeds_corpus, ["工作"], by=by), tmp_path / "t.png")
+    assert drawn == ["_trend_lines", "_trend_heatmap", "_trend_heatmap", "_trend_bars", "_trend_bars"]

@@ -701,6 +701,79 @@ def slogans_timeline(
         _stderr().print(f"plot written to {plot}", markup=False)
 
 
+# --- trends and the report --------------------------------------------------------------
+
+
+class Per(str, Enum):
+    tokens = "tokens"
+    chars = "chars"
+    docs = "docs"
+
+
+@app.command()
+@handles_errors
+def trends(
+    terms: Annotated[Optional[list[str]], typer.Argument(
+        help="Terms (counted on the tokens), or formulations with --slogans; default: the --top most frequent.")]
+    = None,
+    corpus: CorpusOption = DEFAULT_CORPUS,
+    format: FormatOption = Format.table,
+    slogans: Annotated[bool, typer.Option("--slogans", help="Lexicon formulations counted on the text, not terms "
+                                          "on the tokens.")] = False,
+    by: Annotated[str, typer.Option(help="year, province, city, source, doc, or several joined by commas: "
+                                    "province,year.")] = "year",
+    per: Annotated[Optional[Per], typer.Option(help="The rate's denominator: 10,000 tokens, 10,000 characters, or "
+                                               "one document [default: tokens; chars with --slogans].",
+                                               show_default=False)] = None,
+    top: Annotated[int, typer.Option(min=0, help="Without TERM: how many of the most frequent; 0 for all.")] = 10,
+    where: WhereOption = None,
+    drop_unknown: Annotated[bool, typer.Option("--drop-unknown", help="Leave out documents whose year or region "
+                                               "(the --by fields) is unknown.")] = False,
+    wide: Annotated[bool, typer.Option("--wide", help="One row per group, one rate column per term, for "
+                                       "reading.")] = False,
+    level: Annotated[float, typer.Option(min=0.5, max=0.999, help="Confidence level of the intervals.")] = 0.95,
+    lexicon: LexiconOption = None,
+    no_bundled: NoBundledOption = False,
+    keep_duplicates: KeepDuplicatesOption = False,
+    plot: Annotated[Optional[Path], typer.Option(help="Also draw to this file (.png, .svg, .pdf): lines with "
+                                                 "interval bands by year, a heatmap by region and year, sorted "
+                                                 "bars by region.")] = None,
+) -> None:
+    """Rates and shares of terms or formulations per year and region, with 95% intervals: a tidy panel.
+
+    Columns: term kind [year] [province province_code] [city city_code] documents tokens
+    chars occurrences docs_with rate rate_low rate_high per share share_low share_high.
+    A TERM is counted on the tokens (as freq counts it); with --slogans, each TERM names a
+    lexicon formulation counted on the normalised text (as slogans count does).
+    rate = occurrences / denominator x scale: per 10,000 tokens (10k_tokens), 10,000
+    characters (10k_chars) or per document (doc: the mean count); its interval is exact
+    Poisson (Garwood): chi2(a/2; 2k)/2 and chi2(1-a/2; 2k+2)/2 over the denominator.
+    share = docs_with / documents, with the Wilson score interval. Documents of unknown
+    year or region form the unknown group unless --drop-unknown.
+
+    Example: policylex trends 公益诉讼 检察建议 --by province,year --format csv > panel.csv;
+    policylex trends 四大检察 --slogans --plot trend.png
+    """
+    from policylex.trends import readable
+    from policylex.trends import trends as trends_table
+    from policylex.trends import wide as wide_table
+
+    with _open(corpus) as store, progress_bar("slogans") as update:
+        table = trends_table(store, terms, slogans=slogans, by=by, per=per and per.value, where=where,
+                             include_duplicates=keep_duplicates, drop_unknown=drop_unknown, top=top or None,
+                             level=level, lexicon=_lexicon(lexicon, no_bundled) if slogans else None,
+                             progress=update)
+    if wide:
+        render(wide_table(table), format)
+    else:  # the terminal gets a compact view; every other format the tidy table
+        render(readable(table) if format is Format.table else table, format)
+    if plot is not None:
+        from policylex.plots import trend_chart
+
+        trend_chart(table, plot)
+        _stderr().print(f"plot written to {plot}", markup=False)
+
+
 @app.command()
 @handles_errors
 def check(

@@ -20,17 +20,20 @@ import numpy as np
 import scipy.sparse as sp
 
 from policylex.errors import UsageError
-from policylex.selection import FIELDS, DocumentSet
+from policylex.selection import CODE_FIELDS, FIELDS, SIZE_FIELDS, DocumentSet, numeric_field
 from policylex.store import COUNTED, Corpus
 
-CACHE_FORMAT = 2
+CACHE_FORMAT = 3
+# Besides the selection fields, each row's sizes and codes, so that trends read
+# their denominators from the cache rather than from the documents table.
+META_FIELDS = FIELDS + SIZE_FIELDS + CODE_FIELDS
 
 
 @dataclass
 class DocumentTermMatrix:
     counts: sp.csr_matrix  # documents × terms, int32
     vocabulary: np.ndarray  # term per column
-    meta: dict[str, np.ndarray]  # FIELDS, one value per row ('' for none; year 0 for none)
+    meta: dict[str, np.ndarray]  # META_FIELDS, one value per row ('' for none; 0 for no year, chars, tokens)
     counted: np.ndarray  # bool per row: not an exact or near duplicate
     generation: int
     term_pos: np.ndarray | None = None  # each term's most frequent part of speech, if tokens carry them
@@ -75,11 +78,11 @@ def build(corpus: Corpus) -> DocumentTermMatrix:
     indptr = [0]
     indices: list[int] = []
     data: list[int] = []
-    meta: dict[str, list] = {f: [] for f in FIELDS}
+    meta: dict[str, list] = {f: [] for f in META_FIELDS}
     counted: list[bool] = []
     tag_counts: dict[tuple[int, str], int] = {}
     generation = corpus.generation()
-    query = (f"SELECT id, name, date, year, province, city, source, {COUNTED} AS counted, tokens, pos "
+    query = (f"SELECT {', '.join(META_FIELDS)}, {COUNTED} AS counted, tokens, pos "
              "FROM documents WHERE tokens IS NOT NULL ORDER BY seq")
     for row in corpus.db.execute(query):
         doc: dict[int, int] = {}
@@ -94,8 +97,8 @@ def build(corpus: Corpus) -> DocumentTermMatrix:
         indices.extend(doc)
         data.extend(doc.values())
         indptr.append(len(indices))
-        for f in FIELDS:
-            meta[f].append(row[f] if row[f] is not None else (0 if f == "year" else ""))
+        for f in META_FIELDS:
+            meta[f].append(row[f] if row[f] is not None else (0 if numeric_field(f) else ""))
         counted.append(bool(row["counted"]))
     counts = sp.csr_matrix(
         (np.array(data, dtype=np.int32), np.array(indices, dtype=np.int32), np.array(indptr, dtype=np.int64)),
@@ -103,7 +106,7 @@ def build(corpus: Corpus) -> DocumentTermMatrix:
     )
     counts.sort_indices()
     vocab = np.array(list(vocabulary), dtype=str) if vocabulary else np.zeros(0, dtype="<U1")
-    arrays = {f: np.array(meta[f], dtype=np.int64 if f == "year" else str) for f in FIELDS}
+    arrays = {f: np.array(meta[f], dtype=np.int64 if numeric_field(f) else str) for f in META_FIELDS}
     best: dict[int, tuple[int, str]] = {}
     for (column, tag), n in sorted(tag_counts.items()):
         if column not in best or n > best[column][0]:
@@ -138,7 +141,7 @@ def load(path: Path, generation: int, settings: str) -> DocumentTermMatrix | Non
                     or str(cache["settings"]) != settings):
                 return None
             counts = sp.csr_matrix((cache["data"], cache["indices"], cache["indptr"]), shape=tuple(cache["shape"]))
-            meta = {f: cache[f"meta_{f}"] for f in FIELDS}
+            meta = {f: cache[f"meta_{f}"] for f in META_FIELDS}
             return DocumentTermMatrix(counts, cache["vocabulary"], meta, cache["counted"], generation, cache["term_pos"])
     except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile):
         return None  # a damaged or foreign file is no cache: the matrix is rebuilt

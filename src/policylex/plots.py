@@ -241,3 +241,158 @@ def timeline_chart(table: Table, path: Path, *, title: str | None = None) -> Pat
     fig.suptitle(title or table.title or "", fontsize=11)
     fig.tight_layout()
     return _save(fig, path)
+
+
+# --- trends ------------------------------------------------------------------------
+
+_PER_LABELS = {
+    "10k_tokens": "每万词 (per 10,000 tokens)",
+    "10k_chars": "每万字 (per 10,000 characters)",
+    "doc": "每篇 (per document)",
+}
+_UNKNOWN_LABEL = "未知 unknown"
+_MANY_YEARS = 12  # beyond this, year ticks are rotated and lose their document counts
+
+
+def trend_chart(table: Table, path: Path, *, title: str | None = None) -> Path:
+    """A trends table (see :mod:`policylex.trends`) as a chart; the kind follows its groups.
+
+    By year: one line per term with its interval as a band, the unknown year
+    as a separate point after a dashed rule.  By a region (or source) and year:
+    a heatmap per term, grey where the group has no documents.  By a region
+    alone (or no group): sorted horizontal bars with interval whiskers, one
+    panel per term.  Document counts (n) stand beside the groups they belong to.
+    """
+    path = _check_path(path)
+    records = [r for r in table.records()]
+    if not records:
+        raise UsageError("nothing to plot: the table is empty")
+    columns = list(table.columns)
+    fields = [c for c in columns[columns.index("kind") + 1: columns.index("documents")] if not c.endswith("_code")]
+    use_cjk_font()
+    if fields == ["year"]:
+        fig = _trend_lines(records)
+    elif "year" in fields:
+        fig = _trend_heatmap(records, [f for f in fields if f != "year"])
+    else:
+        fig = _trend_bars(records, fields)
+    fig.suptitle(title or table.title or "", fontsize=10)
+    fig.tight_layout()
+    return _save(fig, path)
+
+
+def _terms(records: list[dict]) -> list[str]:
+    return list(dict.fromkeys(r["term"] for r in records))
+
+
+def _is_unknown(value) -> bool:
+    return value == "unknown"
+
+
+def _trend_lines(records: list[dict]):
+    import matplotlib.pyplot as plt
+
+    known = sorted({r["year"] for r in records if not _is_unknown(r["year"])})
+    unknown_x = (known[-1] + 1.5) if known else 0.0
+    fig, ax = plt.subplots(figsize=(WIDTH_IN, 3.8))
+    for i, term in enumerate(_terms(records)):
+        colour = f"C{i % 10}"
+        rows = [r for r in records if r["term"] == term and r["rate"] is not None]
+        dated = [r for r in rows if not _is_unknown(r["year"])]
+        xs = [r["year"] for r in dated]
+        ax.plot(xs, [r["rate"] for r in dated], marker="o", markersize=3.5, color=colour, label=short_label(term, 20))
+        ax.fill_between(xs, [r["rate_low"] for r in dated], [r["rate_high"] for r in dated], color=colour,
+                        alpha=0.15, linewidth=0)
+        for r in rows:
+            if _is_unknown(r["year"]):
+                ax.errorbar([unknown_x], [r["rate"]], yerr=[[r["rate"] - r["rate_low"]], [r["rate_high"] - r["rate"]]],
+                            fmt="o", markersize=3.5, color=colour, capsize=3)
+    documents = {r["year"]: r["documents"] for r in records}
+    ticks = known + ([unknown_x] if "unknown" in documents else [])
+    names = [str(y) for y in known] + ([_UNKNOWN_LABEL] if "unknown" in documents else [])
+    if len(known) <= _MANY_YEARS:
+        counts = [documents[y] for y in known] + ([documents["unknown"]] if "unknown" in documents else [])
+        ax.set_xticks(ticks, [f"{name}\nn={n}" for name, n in zip(names, counts)], fontsize=7)
+    else:
+        ax.set_xticks(ticks, names, fontsize=7, rotation=90)
+    if known and "unknown" in documents:
+        ax.axvline(known[-1] + 0.75, color="#999999", linestyle="--", linewidth=0.8)
+    ax.set_ylim(bottom=0)
+    ax.set_ylabel(_PER_LABELS[records[0]["per"]], fontsize=8)
+    ax.set_xlabel("年份 (year); n = 文档数 (documents); 阴影: 95% 区间 (shaded: 95% interval)", fontsize=8)
+    ax.tick_params(axis="y", labelsize=7)
+    ax.spines[["top", "right"]].set_visible(False)
+    ax.legend(fontsize=7, frameon=False)
+    return fig
+
+
+def _group_label(record: dict, fields: list[str]) -> str:
+    return " ".join(_UNKNOWN_LABEL if _is_unknown(record[f]) else str(record[f]) for f in fields)
+
+
+def _trend_heatmap(records: list[dict], row_fields: list[str]):
+    import matplotlib.pyplot as plt
+    import numpy as np
+
+    years = sorted({r["year"] for r in records}, key=lambda y: (_is_unknown(y), str(y)))
+    labels = list(dict.fromkeys(_group_label(r, row_fields) for r in records))
+    terms = _terms(records)
+    panel_height = 0.9 + 0.24 * len(labels)
+    fig, axes = plt.subplots(len(terms), 1, squeeze=False, figsize=(WIDTH_IN, max(2.4, len(terms) * panel_height)))
+    annotate = len(labels) * len(years) <= 150
+    for ax, term in zip(axes.flat, terms):
+        grid = np.full((len(labels), len(years)), np.nan)
+        for r in records:
+            if r["term"] == term and r["rate"] is not None:
+                grid[labels.index(_group_label(r, row_fields)), years.index(r["year"])] = r["rate"]
+        colours = plt.get_cmap("viridis").with_extremes(bad="#E6E6E6")
+        image = ax.imshow(grid, aspect="auto", cmap=colours)
+        if annotate:
+            top = np.nanmax(grid) if np.isfinite(grid).any() else 0.0
+            for (i, j), value in np.ndenumerate(grid):
+                if np.isfinite(value):
+                    ax.text(j, i, f"{value:.3g}", ha="center", va="center", fontsize=6,
+                            color="white" if value < 0.6 * top else "black")
+        ax.set_xticks(range(len(years)), [_UNKNOWN_LABEL if _is_unknown(y) else str(y) for y in years], fontsize=7,
+                      rotation=90 if len(years) > _MANY_YEARS else 0)
+        ax.set_yticks(range(len(labels)), [short_label(label, 18) for label in labels], fontsize=7)
+        ax.set_title(f"{short_label(term, 30)} (灰色: 无文档 grey: no documents)", fontsize=9)
+        bar = fig.colorbar(image, ax=ax, shrink=0.9)
+        bar.set_label(_PER_LABELS[records[0]["per"]], fontsize=7)
+        bar.ax.tick_params(labelsize=7)
+    return fig
+
+
+def _trend_bars(records: list[dict], fields: list[str]):
+    import matplotlib.pyplot as plt
+
+    terms = _terms(records)
+    if fields:
+        panels = {term: [r for r in records if r["term"] == term] for term in terms}
+    else:  # no groups: one panel, a bar per term
+        panels = {"": records}
+    longest = max(len(rows) for rows in panels.values())
+    columns = 1 if len(panels) == 1 else 2
+    rows_of_panels = math.ceil(len(panels) / columns)
+    fig, axes = plt.subplots(rows_of_panels, columns, squeeze=False,
+                             figsize=(WIDTH_IN, max(2.0, rows_of_panels * (longest * BAR_HEIGHT_IN + 0.9))))
+    for ax, (term, rows) in zip(axes.flat, panels.items()):
+        rows = [r for r in rows if r["rate"] is not None]
+        group = (lambda r: _group_label(r, fields)) if fields else (lambda r: short_label(r["term"]))
+        def unknown(r: dict) -> bool:
+            return any(_is_unknown(r[f]) for f in fields)
+
+        rows = sorted(rows, key=lambda r: (unknown(r), -r["rate"]))[::-1]  # largest at the top, unknown at the bottom
+        values = [r["rate"] for r in rows]
+        errors = [[r["rate"] - r["rate_low"] for r in rows], [r["rate_high"] - r["rate"] for r in rows]]
+        colours = ["#999999" if unknown(r) else "#4C72B0" for r in rows]
+        ax.barh(range(len(rows)), values, xerr=errors, color=colours, error_kw={"elinewidth": 0.8, "capsize": 2})
+        ax.set_yticks(range(len(rows)), [f"{short_label(group(r))} (n={r['documents']})" for r in rows], fontsize=7)
+        if term:
+            ax.set_title(short_label(term, 30), fontsize=9)
+        ax.tick_params(axis="x", labelsize=7)
+        ax.spines[["top", "right"]].set_visible(False)
+    for ax in list(axes.flat)[len(panels):]:
+        ax.set_visible(False)
+    fig.supxlabel(_PER_LABELS[records[0]["per"]] + "; 须线: 95% 区间 (whiskers: 95% interval)", fontsize=8)
+    return fig

@@ -24,7 +24,7 @@ import scipy.sparse as sp
 from policylex.errors import UsageError
 from policylex.lexicon import Lexicon, load_lexicon
 from policylex.output import Table
-from policylex.selection import UNKNOWN, DocumentSet, load_documents
+from policylex.selection import CODE_FIELDS, SIZE_FIELDS, UNKNOWN, DocumentSet, load_documents
 from policylex.store import Corpus
 
 Progress = Callable[[int, int], None]
@@ -128,7 +128,7 @@ def scan(corpus: Corpus, lexicon: Lexicon | None = None, *, progress: Progress |
 class SloganMatrix:
     """Occurrences of each lexicon formulation in each document (documents × slogans)."""
 
-    documents: DocumentSet  # meta has chars, province_code and city_code besides the selection fields
+    documents: DocumentSet  # meta has chars, token_count, province_code and city_code besides the selection fields
     slogans: list[str]  # column order: the lexicon's
     counts: sp.csr_matrix
     lexicon: Lexicon
@@ -148,7 +148,7 @@ def slogan_matrix(corpus: Corpus, lexicon: Lexicon | None = None, *, progress: P
     """Scan what needs scanning, then count the stored matches per document and slogan."""
     lexicon = lexicon or load_lexicon()
     scan(corpus, lexicon, progress=progress)
-    documents = load_documents(corpus, extra=("chars", "province_code", "city_code"))
+    documents = load_documents(corpus, extra=SIZE_FIELDS + CODE_FIELDS)
     if documents.n_docs == 0:
         raise UsageError("the corpus has no documents: run `policylex ingest PATH...` first")
     row_of = {doc_id: i for i, doc_id in enumerate(documents.meta["id"].tolist())}

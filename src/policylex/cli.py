@@ -180,14 +180,21 @@ def ingest(
     from policylex.readers import ReadOptions
 
     options = ReadOptions(text_column, title_column, date_column, region_column, url_column, source_column)
-    with _open(corpus, create=True) as store, progress_bar("ingest") as update:
-        report = store.ingest(paths, read_options=options, meta=meta, progress=update)
-    _summary(report.summary(), f"Ingested into {corpus}")
+    with _open(corpus, create=True) as store:
+        report = _ingest(store, paths, read_options=options, meta=meta)
     if report.skipped:
-        err = _stderr()
-        for skipped in report.skipped:
-            err.print(f"skipped {skipped}", markup=False, soft_wrap=True)
         raise typer.Exit(1)
+
+
+def _ingest(store, paths: list[str], **options):
+    """Ingest with a progress bar; the summary and every skipped file or row on stderr."""
+    with progress_bar("ingest") as update:
+        report = store.ingest(paths, progress=update, **options)
+    _summary(report.summary(), f"Ingested into {store.path}")
+    err = _stderr()
+    for skipped in report.skipped:
+        err.print(f"skipped {skipped}", markup=False, soft_wrap=True)
+    return report
 
 
 @app.command()
@@ -398,8 +405,10 @@ class Correction(str, Enum):
 @app.command()
 @handles_errors
 def keyness(
-    target: Annotated[list[str], typer.Option("--target", "-t", help="The target documents: field=value (repeatable).")],
+    target: Annotated[Optional[list[str]], typer.Option("--target", "-t", help="The target documents: field=value "
+                                                        "(repeatable).")] = None,
     reference: Annotated[Optional[list[str]], typer.Option("--reference", "-r", help="The reference (default: the rest).")] = None,
+    by: Annotated[Optional[GroupBy], typer.Option(help="Instead of --target: each group against the rest.")] = None,
     corpus: CorpusOption = DEFAULT_CORPUS,
     format: FormatOption = Format.table,
     top: TopOption = 20,
@@ -419,14 +428,25 @@ def keyness(
     expected count (Dunning 1993). Both are negative when a < E; p from chi-squared
     with 1 df. log_ratio = log2((a/(a+c)) / (b/(b+d))), zero counts as 0.5 (Hardie 2014).
 
-    Example: policylex keyness --target province=辽宁省 --reference year=2021
-    """
-    from policylex.measures import keyness as keyness_table
+    With --by, each group is the target in turn and the rest of the documents its reference
+    (a leading group column).
 
+    Example: policylex keyness --target province=辽宁省 --reference year=2021;  policylex keyness --by year --top 5
+    """
+    from policylex.errors import UsageError
+    from policylex.measures import keyness as keyness_table
+    from policylex.measures import keyness_by_group
+
+    if (target is None) == (by is None) or (by is not None and reference):
+        raise UsageError("give --target field=value (and optionally --reference), or --by field")
+    options = dict(where=where, top=top or None, min_count=min_count, correction=correction.value,
+                   include_duplicates=keep_duplicates)
     with _reading(corpus) as store:
         _warn_if_not_tokenised(store)
-        table = keyness_table(store, target, reference=reference, where=where, top=top or None, min_count=min_count,
-                              correction=correction.value, include_duplicates=keep_duplicates)
+        if by is not None:
+            table = keyness_by_group(store, by.value, **options)
+        else:
+            table = keyness_table(store, target, reference=reference, **options)
     render(table, format)
     _plot(table, plot, "keyness")
 
@@ -794,6 +814,47 @@ def check(
         checks = check_corpus(store, quick=quick)
     render(check_table(checks), format)
     if not passed(checks):
+        raise typer.Exit(1)
+
+
+@app.command()
+@handles_errors
+def report(
+    paths: Annotated[Optional[list[str]], typer.Argument(
+        help="Ingest these files and folders first, then tokenise (default settings).")] = None,
+    corpus: CorpusOption = DEFAULT_CORPUS,
+    out: Annotated[Path, typer.Option("--out", "-o", help="The folder for report.html and the CSV tables behind it; "
+                                      "an earlier report there is replaced, any other folder must be empty.")]
+    = Path("report"),
+    top: Annotated[int, typer.Option(min=1, help="How many top terms.")] = 30,
+    lexicon: LexiconOption = None,
+    no_bundled: NoBundledOption = False,
+) -> None:
+    """The whole analysis in one HTML file (charts embedded, opens offline) plus its tables as CSV.
+
+    Sections: the corpus (documents by year and province, skipped files), top terms,
+    distinctive terms per province and per year (keyness of each against the rest),
+    formulations with counts, their co-occurrence network, trends of the top
+    formulations with 95% intervals, and the settings and versions used (OpenCC variant,
+    tokeniser and dictionaries, lexicon fingerprint, corpus hash). The folder is written
+    whole or not at all. With PATH..., exits 1 after writing the report if ingest skipped
+    a file or row, as ingest does.
+
+    Example: policylex report --out report;  policylex report scraped/ --corpus new.db --out new-report
+    """
+    from policylex.report import ReportOptions, build_report
+
+    options = ReportOptions(top_terms=top, lexicon=_lexicon(lexicon, no_bundled))
+    with _open(corpus, create=bool(paths)) as store:
+        skipped = _ingest(store, paths).skipped if paths else []
+        if paths:
+            with progress_bar("tokenise") as update:
+                _summary(store.tokenise(progress=update).summary(), "Tokenised")
+        _warn_if_not_tokenised(store)
+        with progress_bar("report") as update:
+            path = build_report(store, out, options=options, progress=update)
+    _stderr().print(f"report written to {path}", markup=False)
+    if skipped:
         raise typer.Exit(1)
 
 

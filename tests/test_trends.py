@@ -164,7 +164,8 @@ def test_groups_partition_the_documents_and_agree_with_freq(regional, by):
     from policylex.measures import term_frequencies
 
     table = trends(regional, ["检察机关", "扫黑除恶"], by=by)
-    total = {r["term"]: r for r in trends(regional, ["检察机关", "扫黑除恶"], by=None).records()}
+    total = {r["term"]: r for r in trends(regional, ["检察机关", "扫黑除恶"], by="all").records()}
+    assert list(trends(regional, ["检察机关", "扫黑除恶"], by=None).records()) == list(total.values())
     freq = {r["term"]: r for r in term_frequencies(regional, terms=["检察机关", "扫黑除恶"]).records()}
     for term in ("检察机关", "扫黑除恶"):
         rows = [r for r in table.records() if r["term"] == term]

@@ -741,7 +741,7 @@ def trends(
     slogans: Annotated[bool, typer.Option("--slogans", help="Lexicon formulations counted on the text, not terms "
                                           "on the tokens.")] = False,
     by: Annotated[str, typer.Option(help="year, province, city, source, doc, or several joined by commas: "
-                                    "province,year.")] = "year",
+                                    "province,year; all for the selected documents as one group.")] = "year",
     per: Annotated[Optional[Per], typer.Option(help="The rate's denominator: 10,000 tokens, 10,000 characters, or "
                                                "one document [default: tokens; chars with --slogans].",
                                                show_default=False)] = None,

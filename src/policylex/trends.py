@@ -123,8 +123,8 @@ def _top_columns(counts: sp.csr_matrix, rows: np.ndarray, names: list[str], top:
     """The columns with most occurrences in ``rows`` (ties by name), at most ``top``; only those found."""
     chosen = np.zeros(counts.shape[0], dtype=bool)
     chosen[rows] = True
-    # The stored counts of the chosen rows, summed per column: a bincount is some
-    # times faster than a sparse product with a 0/1 vector (0.05 s, not 0.3 s, at 20M entries).
+    # The stored counts of the chosen rows, summed per column: a bincount is several
+    # times faster than a sparse product with a 0/1 vector (0.1 s, not 0.3 s, at 20M entries).
     entries = np.repeat(chosen, np.diff(counts.indptr))
     totals = np.bincount(counts.indices[entries], weights=counts.data[entries], minlength=counts.shape[1])
     order = sorted(np.flatnonzero(totals > 0).tolist(), key=lambda j: (-totals[j], names[j]))
@@ -315,10 +315,11 @@ def trends(
     ``terms`` are counted on the tokens; with ``slogans``, they name lexicon
     formulations counted on the text.  Without ``terms``, the ``top`` most
     frequent ones of the selected documents.  ``by``: one group field or several
-    joined by commas (``province,year``); None for one group.  ``per``:
+    joined by commas (``province,year``); None (or ``all``) for one group.  ``per``:
     ``tokens``, ``chars`` or ``docs`` (default: tokens for terms, chars for
     formulations).  Columns and formulas: see :mod:`policylex.trends`.
     """
+    by = None if by == "all" else by
     group_fields(by)  # a bad --by fails before any work
     per = per or ("chars" if slogans else "tokens")
     if per not in PER:

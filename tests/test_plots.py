@@ -113,3 +113,20 @@ def test_trend_chart_kind_follows_the_groups(seeds_corpus, tmp_path, monkeypatch
     for by in ("year", "city,year", "year,province", "city", "province,city"):
         plots.trend_chart(trends(seeds_corpus, ["工作"], by=by), tmp_path / "t.png")
     assert drawn == ["_trend_lines", "_trend_heatmap", "_trend_heatmap", "_trend_bars", "_trend_bars"]
+
+
+def test_a_trend_chart_with_too_many_groups_is_a_clear_error(corpus, tmp_path):
+    from policylex.errors import UsageError
+    from policylex.plots import MAX_CHART_GROUPS, trend_chart
+    from policylex.trends import trends
+
+    folder = tmp_path / "many"
+    folder.mkdir()
+    for i in range(MAX_CHART_GROUPS + 1):
+        (folder / f"{i}.txt").write_text(f"第{i}号文件\n检察机关{'工作' * (i + 1)}。", encoding="utf-8")
+    corpus.ingest([str(folder)])
+    corpus.tokenise(workers=1)
+    table = trends(corpus, ["工作"], by="doc", include_duplicates=True)  # the texts are alike: near-duplicates
+    with pytest.raises(UsageError, match=f"{MAX_CHART_GROUPS + 1} groups are too many"):
+        trend_chart(table, tmp_path / "t.png")
+    assert not (tmp_path / "t.png").exists()

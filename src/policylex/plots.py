@@ -252,6 +252,7 @@ _PER_LABELS = {
 }
 _UNKNOWN_LABEL = "未知 unknown"
 _MANY_YEARS = 12  # beyond this, year ticks are rotated and lose their document counts
+MAX_CHART_GROUPS = 80  # bars or heatmap rows in one panel: every prefecture of a province, not every document
 
 
 def trend_chart(table: Table, path: Path, *, title: str | None = None) -> Path:
@@ -269,6 +270,10 @@ def trend_chart(table: Table, path: Path, *, title: str | None = None) -> Path:
         raise UsageError("nothing to plot: the table is empty")
     columns = list(table.columns)
     fields = [c for c in columns[columns.index("kind") + 1: columns.index("documents")] if not c.endswith("_code")]
+    rows_per_panel = len({tuple(r[f] for f in fields if f != "year") for r in records})
+    if rows_per_panel > MAX_CHART_GROUPS:
+        raise UsageError(f"--plot: {rows_per_panel} groups are too many to read in one chart (at most "
+                         f"{MAX_CHART_GROUPS}); group by a coarser field or select fewer with --where")
     use_cjk_font()
     if fields == ["year"]:
         fig = _trend_lines(records)

@@ -778,7 +778,9 @@ def trends(
     from policylex.trends import trends as trends_table
     from policylex.trends import wide as wide_table
 
-    with _open(corpus) as store, progress_bar("slogans") as update:
+    # Formulations are found by a scan that stores its matches: that needs a writable corpus.
+    with (_open(corpus) if slogans else _reading(corpus)) as store, progress_bar("slogans") as update:
+        _warn_if_not_tokenised(store)  # every row has the tokens denominator
         table = trends_table(store, terms, slogans=slogans, by=by, per=per and per.value, where=where,
                              include_duplicates=keep_duplicates, drop_unknown=drop_unknown, top=top or None,
                              level=level, lexicon=_lexicon(lexicon, no_bundled) if slogans else None,

@@ -21,4 +21,4 @@ test: $(STAMP)
 	$(BIN)/python -m pytest -q
 
 clean:
-	rm -rf $(VENV) policylex.db policylex.db-wal policylex.db-shm policylex.db.dtm.npz
+	rm -rf $(VENV) policylex.db policylex.db-wal policylex.db-shm policylex.db.dtm.npz report

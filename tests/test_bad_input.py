@@ -358,7 +358,7 @@ def _other_schema(path: Path) -> Path:
 
     Corpus.open(path, create=True).close()
     con = sqlite3.connect(path)
-    con.execute("UPDATE meta SET value = '2' WHERE key = 'schema_version'")
+    con.execute("UPDATE meta SET value = '99' WHERE key = 'schema_version'")
     con.commit()
     con.close()
     return path
@@ -392,7 +392,7 @@ def _damaged(path: Path, seeded_db: Path) -> Path:
         (["freq"], _empty_corpus, "has no documents: run `policylex ingest PATH...` first"),
         (["kwic", "公益诉讼"], _empty_corpus, "has no documents: run `policylex ingest PATH...` first"),
         (["collocations"], _empty_corpus, "has no documents: run `policylex ingest PATH...` first"),
-        (["freq"], _other_schema, "has schema version 2; this policylex reads version 1"),
+        (["freq"], _other_schema, "has schema version 99; this policylex reads version 2"),
         (["info"], lambda p: p.write_text("not a corpus") and p, "is not a policylex corpus (not an SQLite file)"),
         (["info"], lambda p: p.mkdir() or p, "is a folder, not a corpus file"),
         (["check"], lambda p: p, "no corpus at"),

@@ -68,22 +68,7 @@ def test_untokenised_corpus(corpus, tmp_path):
 # --- grouping, selection and the cached matrix ---------------------------------------
 
 
-@pytest.fixture
-def regional(corpus, tmp_path):
-    """Four short articles from two provinces and two years, tokens known exactly."""
-    texts = {
-        "ln2020.txt": "沈阳市检察院召开会议\n发布时间：2020-05-01\n检察机关、公益诉讼、公益诉讼。",
-        "ln2021.txt": "大连市检察院召开会议\n发布时间：2021-05-01\n公益诉讼、扫黑除恶。",
-        "gd2021.txt": "广州市检察院召开会议\n发布时间：2021-06-01\n扫黑除恶、扫黑除恶、检察机关。",
-        "nodate.txt": "湛江市检察院召开会议\n检察机关。",
-    }
-    folder = tmp_path / "regional"
-    folder.mkdir()
-    for name, text in texts.items():
-        (folder / name).write_text(text, encoding="utf-8")
-    corpus.ingest([str(folder)])
-    corpus.tokenise(workers=1)
-    return corpus
+# ``regional``: four short articles from two provinces and two years (conftest.py)
 
 
 def test_freq_by_year_has_an_unknown_group(regional):
@@ -251,3 +236,32 @@ def test_collocations_by_hand(corpus, tmp_path):
     assert row[2] == pytest.approx(round(math.log2(0.5 / 0.16), 4))
     # 2x2 over the 4 bigrams: a = 2, b = 0 (服务 then not 保障), c = 0, d = 2 → G² = 2(2 ln 2 + 2 ln 2)
     assert row[3] == pytest.approx(round(8 * math.log(2), 4))
+
+
+def test_keyness_by_group_is_keyness_of_each_group_against_the_rest(seeds_corpus):
+    from policylex.measures import keyness, keyness_by_group
+
+    table = keyness_by_group(seeds_corpus, "province", top=5)
+    groups = list(dict.fromkeys(r["group"] for r in table.records()))
+    assert groups == ["全国", "山东省", "广东省", "辽宁省"]
+    for group in groups:
+        alone = [row for row in table.rows if row[0] == group]
+        assert [row[1:] for row in alone] == list(keyness(seeds_corpus, [f"province={group}"], top=5).rows)
+    with pytest.raises(UsageError, match="one group only"):
+        keyness_by_group(seeds_corpus, "province", where=["province=辽宁省"])
+
+
+def test_keyness_by_from_the_cli(seeds_corpus):
+    from typer.testing import CliRunner
+
+    from policylex.cli import app
+
+    runner = CliRunner()
+    result = runner.invoke(app, ["keyness", "--by", "year", "--top", "1", "--format", "csv", "--corpus",
+                                 str(seeds_corpus.path)])
+    assert result.exit_code == 0, result.output
+    assert [line.split(",")[:3] for line in result.stdout.splitlines()] == [
+        ["group", "rank", "term"], ["2021", "1", "湛江"], ["2022", "1", "高质量发展"], ["2023", "1", "海洋"],
+        ["unknown", "1", "公益诉讼"]]
+    both = runner.invoke(app, ["keyness", "--by", "year", "--target", "year=2021", "--corpus", str(seeds_corpus.path)])
+    assert both.exit_code == 2 and "give --target field=value" in both.stderr

@@ -5,6 +5,8 @@ import pytest
 from policylex import Corpus, CorpusError
 from policylex.store import SCHEMA_VERSION
 
+from conftest import FIXTURES
+
 
 def test_missing_corpus_is_a_clear_error(tmp_path):
     with pytest.raises(CorpusError, match="no corpus at .*run `policylex ingest"):
@@ -67,6 +69,19 @@ def test_schema_is_plain_sqlite(seeds_corpus):
     assert len(rows) == 5 and rows[0][1:] == ("2023-08-08", "山东省")
 
 
+def test_version_1_corpus_is_upgraded_in_place(tmp_path):
+    path = tmp_path / "old.db"
+    with Corpus.open(path, create=True) as store:
+        store.ingest([str(FIXTURES / "encodings" / "utf8.txt")])
+        for table in ("slogan_hits", "slogan_scans", "slogan_lexicon"):
+            store.db.execute(f"DROP TABLE {table}")
+        store.db.execute("UPDATE meta SET value = '1' WHERE key = 'schema_version'")
+    with Corpus.open(path) as store:
+        assert store.get_meta("schema_version") == str(SCHEMA_VERSION) == "2"
+        assert store.count() == 1
+        assert store.db.execute("SELECT count(*) FROM slogan_hits").fetchone()[0] == 0
+
+
 def test_a_snapshot_does_not_see_a_concurrent_commit(seeds_corpus):
     with Corpus.open(seeds_corpus.path) as writer:
         with seeds_corpus.snapshot():
@@ -111,3 +126,13 @@ def test_a_full_disk_is_a_clear_error_and_no_partial_batch(corpus, tmp_path, mon
     corpus.db.execute("PRAGMA max_page_count = 1073741823")
     report = corpus.ingest([str(SEEDS)])
     assert report.added == 5 - done and corpus.count() == 5
+
+
+def test_a_version_1_corpus_opened_read_only_says_how_to_upgrade(tmp_path):
+    path = tmp_path / "old.db"
+    with Corpus.open(path, create=True) as store:
+        store.db.execute("UPDATE meta SET value = '1' WHERE key = 'schema_version'")
+    with pytest.raises(CorpusError, match="schema version 1: run a command that writes"):
+        Corpus.open(path, readonly=True)
+    with Corpus.open(path) as store:
+        assert store.get_meta("schema_version") == "2"

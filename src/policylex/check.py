@@ -34,7 +34,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from policylex.output import Table
-from policylex.store import APPLICATION, COUNTED, SCHEMA, SCHEMA_VERSION, Corpus, json_dumps
+from policylex.store import APPLICATION, COUNTED, SCHEMA, SCHEMA_VERSION, SLOGAN_TABLES, Corpus, json_dumps
 
 OK, PENDING, FAILED = "ok", "pending", "failed"
 EXAMPLES = 3  # ids named in a failure's detail
@@ -77,7 +77,7 @@ def _schema_objects() -> set[tuple[str, str]]:
     import re
 
     return {(kind.lower().replace("unique ", ""), name) for kind, name in
-            re.findall(r"CREATE (TABLE|INDEX|UNIQUE INDEX|TRIGGER) IF NOT EXISTS (\w+)", SCHEMA)}
+            re.findall(r"CREATE (TABLE|INDEX|UNIQUE INDEX|TRIGGER) IF NOT EXISTS (\w+)", SCHEMA + SLOGAN_TABLES)}
 
 
 def _schema(corpus: Corpus) -> Check:
@@ -203,7 +203,7 @@ def _matrix_cache(corpus: Corpus) -> Check:
     fresh = dtm.build(corpus)
     same = (cached.counts.shape == fresh.counts.shape and (cached.counts != fresh.counts).nnz == 0
             and np.array_equal(cached.vocabulary, fresh.vocabulary) and np.array_equal(cached.counted, fresh.counted)
-            and all(np.array_equal(cached.meta[f], fresh.meta[f]) for f in dtm.FIELDS))
+            and all(np.array_equal(cached.meta[f], fresh.meta[f]) for f in dtm.META_FIELDS))
     if not same:
         return Check("matrix cache", FAILED, f"{path.name} claims generation {generation} but differs from the "
                      "corpus: delete it")

@@ -20,19 +20,20 @@ import numpy as np
 import scipy.sparse as sp
 
 from policylex.errors import UsageError
+from policylex.selection import CODE_FIELDS, FIELDS, SIZE_FIELDS, DocumentSet, numeric_field
 from policylex.store import COUNTED, Corpus
 
-CACHE_FORMAT = 2
-FIELDS = ("id", "name", "date", "year", "province", "city", "source")
-GROUP_FIELDS = ("year", "province", "city", "source", "doc")
-UNKNOWN = "unknown"
+CACHE_FORMAT = 3
+# Besides the selection fields, each row's sizes and codes, so that trends read
+# their denominators from the cache rather than from the documents table.
+META_FIELDS = FIELDS + SIZE_FIELDS + CODE_FIELDS
 
 
 @dataclass
 class DocumentTermMatrix:
     counts: sp.csr_matrix  # documents × terms, int32
     vocabulary: np.ndarray  # term per column
-    meta: dict[str, np.ndarray]  # FIELDS, one value per row ('' for none; year 0 for none)
+    meta: dict[str, np.ndarray]  # META_FIELDS, one value per row ('' for none; 0 for no year, chars, tokens)
     counted: np.ndarray  # bool per row: not an exact or near duplicate
     generation: int
     term_pos: np.ndarray | None = None  # each term's most frequent part of speech, if tokens carry them
@@ -51,62 +52,20 @@ class DocumentTermMatrix:
     def term_index(self) -> dict[str, int]:
         return {term: i for i, term in enumerate(self.vocabulary.tolist())}
 
+    @property
+    def documents(self) -> DocumentSet:
+        return DocumentSet(self.meta, self.counted)
+
     def rows(self, *, include_duplicates: bool = False, where: list[str] | None = None) -> np.ndarray:
         """Row indices of the documents selected by ``where`` (and not duplicates, unless asked)."""
-        mask = np.ones(self.n_docs, dtype=bool) if include_duplicates else self.counted.copy()
-        for condition in where or []:
-            mask &= self.condition_mask(condition)
-        return np.flatnonzero(mask)
-
-    def condition_mask(self, condition: str) -> np.ndarray:
-        """``field=value`` or ``field!=value``; several values with commas: ``year=2020,2021``."""
-        negate = "!=" in condition
-        field, sep, value = condition.partition("!=" if negate else "=")
-        field = field.strip()
-        if not sep or not field:
-            raise UsageError(f"--where {condition!r}: write field=value, e.g. year=2021 or province=辽宁省")
-        if field not in FIELDS and field != "doc":
-            raise UsageError(f"--where {field!r}: no such field; choose from {', '.join(GROUP_FIELDS + ('date',))}")
-        wanted = {canonical_value(field, v) for v in value.split(",")}
-        values = self.group_labels(field)
-        mask = np.isin(values, list(wanted))
-        return ~mask if negate else mask
-
-    def group_labels(self, field: str) -> np.ndarray:
-        """Each document's value of ``field`` as a label, ``unknown`` where it has none."""
-        if field == "doc":
-            return self.meta["name"]
-        if field not in FIELDS:
-            raise UsageError(f"--by {field!r}: no such field; choose from {', '.join(GROUP_FIELDS)}")
-        values = self.meta[field]
-        if field == "year":
-            return np.array([str(y) if y else UNKNOWN for y in values.tolist()], dtype=object)
-        return np.array([v if v else UNKNOWN for v in values.tolist()], dtype=object)
+        return self.documents.rows(include_duplicates=include_duplicates, where=where)
 
     def grouped(self, rows: np.ndarray, by: str | None) -> tuple[list[str], sp.csr_matrix, list[np.ndarray]]:
         """(group labels, group × term counts, the row indices in each group), groups sorted."""
-        if by is None:
-            return ["all"], sp.csr_matrix(self.counts[rows].sum(axis=0)), [rows]
-        labels = self.group_labels(by)[rows]
-        names = sorted(set(labels.tolist()), key=lambda g: (g == UNKNOWN, g))
-        members = [rows[labels == name] for name in names]
-        position = {name: i for i, name in enumerate(names)}
-        group_of_row = np.fromiter((position[label] for label in labels.tolist()), dtype=np.int64, count=rows.size)
+        names, members, group_of_row = self.documents.groups(rows, by)
         indicator = sp.csr_matrix((np.ones(rows.size), (group_of_row, np.arange(rows.size))),
                                   shape=(len(names), rows.size))
         return names, sp.csr_matrix(indicator @ self.counts[rows]), members
-
-
-def canonical_value(field: str, value: str) -> str:
-    """A --where value as stored: 辽宁 / 遼寧 → 辽宁省 for regions."""
-    value = value.strip()
-    if field in ("province", "city") and value and value != UNKNOWN:
-        from policylex.places import resolve_name
-
-        place = resolve_name(value)
-        if place is not None:
-            return (place.province if field == "province" else place.city) or value
-    return value
 
 
 def cache_path(corpus: Corpus) -> Path:
@@ -119,11 +78,11 @@ def build(corpus: Corpus) -> DocumentTermMatrix:
     indptr = [0]
     indices: list[int] = []
     data: list[int] = []
-    meta: dict[str, list] = {f: [] for f in FIELDS}
+    meta: dict[str, list] = {f: [] for f in META_FIELDS}
     counted: list[bool] = []
     tag_counts: dict[tuple[int, str], int] = {}
     generation = corpus.generation()
-    query = (f"SELECT id, name, date, year, province, city, source, {COUNTED} AS counted, tokens, pos "
+    query = (f"SELECT {', '.join(META_FIELDS)}, {COUNTED} AS counted, tokens, pos "
              "FROM documents WHERE tokens IS NOT NULL ORDER BY seq")
     for row in corpus.db.execute(query):
         doc: dict[int, int] = {}
@@ -138,8 +97,8 @@ def build(corpus: Corpus) -> DocumentTermMatrix:
         indices.extend(doc)
         data.extend(doc.values())
         indptr.append(len(indices))
-        for f in FIELDS:
-            meta[f].append(row[f] if row[f] is not None else (0 if f == "year" else ""))
+        for f in META_FIELDS:
+            meta[f].append(row[f] if row[f] is not None else (0 if numeric_field(f) else ""))
         counted.append(bool(row["counted"]))
     counts = sp.csr_matrix(
         (np.array(data, dtype=np.int32), np.array(indices, dtype=np.int32), np.array(indptr, dtype=np.int64)),
@@ -147,7 +106,7 @@ def build(corpus: Corpus) -> DocumentTermMatrix:
     )
     counts.sort_indices()
     vocab = np.array(list(vocabulary), dtype=str) if vocabulary else np.zeros(0, dtype="<U1")
-    arrays = {f: np.array(meta[f], dtype=np.int64 if f == "year" else str) for f in FIELDS}
+    arrays = {f: np.array(meta[f], dtype=np.int64 if numeric_field(f) else str) for f in META_FIELDS}
     best: dict[int, tuple[int, str]] = {}
     for (column, tag), n in sorted(tag_counts.items()):
         if column not in best or n > best[column][0]:
@@ -182,7 +141,7 @@ def load(path: Path, generation: int, settings: str) -> DocumentTermMatrix | Non
                     or str(cache["settings"]) != settings):
                 return None
             counts = sp.csr_matrix((cache["data"], cache["indices"], cache["indptr"]), shape=tuple(cache["shape"]))
-            meta = {f: cache[f"meta_{f}"] for f in FIELDS}
+            meta = {f: cache[f"meta_{f}"] for f in META_FIELDS}
             return DocumentTermMatrix(counts, cache["vocabulary"], meta, cache["counted"], generation, cache["term_pos"])
     except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile):
         return None  # a damaged or foreign file is no cache: the matrix is rebuilt

@@ -214,18 +214,55 @@ def keyness(
         raise UsageError("no documents left for the reference")
     a = np.asarray(dtm.counts[in_target].sum(axis=0)).ravel()
     b = np.asarray(dtm.counts[in_reference].sum(axis=0)).ravel()
+    out = _keyness_rows(a, b, dtm.vocabulary.tolist(), min_count=min_count, top=top, correction=correction)
+    notes = [f"target: {in_target.size} documents, {int(a.sum())} tokens; "
+             f"reference: {in_reference.size} documents, {int(b.sum())} tokens"]
+    return Table(KEYNESS_COLUMNS, out, title="Keyness", notes=notes)
+
+
+def _keyness_rows(a: np.ndarray, b: np.ndarray, vocabulary: list[str], *, min_count: int, top: int | None,
+                  correction: str) -> list[tuple]:
+    """KEYNESS_COLUMNS rows of the terms with ``a + b >= min_count``, by G² (ties by term)."""
     present = np.flatnonzero((a + b) >= max(min_count, 1))
     g2, p_g2, chi2, p_chi2, log_ratio = keyness_statistics(a[present], b[present], a.sum(), b.sum(), correction)
-    vocabulary = dtm.vocabulary.tolist()
     order = sorted(range(present.size), key=lambda k: (-g2[k], vocabulary[present[k]]))[: top or None]
-    out = [
+    return [
         (rank, vocabulary[present[k]], int(a[present[k]]), int(b[present[k]]), round(float(g2[k]), 4),
          float(p_g2[k]), round(float(chi2[k]), 4), float(p_chi2[k]), round(float(log_ratio[k]), 4))
         for rank, k in enumerate(order, start=1)
     ]
-    notes = [f"target: {in_target.size} documents, {int(a.sum())} tokens; "
-             f"reference: {in_reference.size} documents, {int(b.sum())} tokens"]
-    return Table(KEYNESS_COLUMNS, out, title="Keyness", notes=notes)
+
+
+def keyness_by_group(
+    corpus: Corpus,
+    by: str,
+    *,
+    where: list[str] | None = None,
+    top: int | None = 10,
+    min_count: int = 1,
+    correction: str = "default",
+    include_duplicates: bool = False,
+) -> Table:
+    """Each group's terms against the rest of the selected documents: ``group`` then :data:`KEYNESS_COLUMNS`.
+
+    The same statistics as :func:`keyness` with the group as target and every
+    other selected document as reference, for all groups at once; ``unknown``
+    is a group like any other.
+    """
+    dtm, rows = _selected(corpus, where, include_duplicates)
+    names, grouped, members = dtm.grouped(rows, by)
+    if len(names) < 2:
+        raise UsageError(f"--by {by}: the documents form one group only ({names[0]}); nothing to compare")
+    total = np.asarray(grouped.sum(axis=0)).ravel()
+    vocabulary = dtm.vocabulary.tolist()
+    out, notes = [], []
+    for g, name in enumerate(names):
+        a = grouped[g].toarray().ravel()
+        out.extend((name,) + row for row in _keyness_rows(a, total - a, vocabulary, min_count=min_count, top=top,
+                                                          correction=correction))
+        notes.append(f"{name}: {members[g].size} documents, {int(a.sum())} tokens")
+    notes.append(f"each group against the rest of the {rows.size} selected documents")
+    return Table(("group",) + KEYNESS_COLUMNS, out, title=f"Keyness of each {by} against the rest", notes=notes)
 
 
 # --- concordance -----------------------------------------------------------------------

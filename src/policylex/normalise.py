@@ -37,6 +37,11 @@ def convert_script(text: str, variant: str = DEFAULT_VARIANT) -> str:
     return _converter(variant).convert(text)
 
 
+def to_traditional(text: str) -> str:
+    """Simplified to traditional script (OpenCC s2t): lexicon forms for corpora kept in their script."""
+    return _converter("s2t").convert(text) if text else text
+
+
 def opencc_backend() -> str:
     """Name and version of the OpenCC implementation, recorded with the corpus."""
     from importlib.metadata import PackageNotFoundError, version

@@ -71,6 +71,24 @@ def corpus_info(corpus: Corpus) -> Table:
     return Table(("field", "value"), rows, title="Corpus")
 
 
+HASHED_COLUMNS = ("id", "norm_hash", "date", "year", "province", "city", "source", "duplicate_of",
+                  "near_duplicate_of")
+
+
+def corpus_hash(corpus: Corpus) -> str:
+    """A fingerprint of what the analyses read: sha256 over every document's HASHED_COLUMNS, in corpus order.
+
+    The normalised text enters through its hash; the tokens follow from it and
+    the tokeniser settings, which a report lists beside this hash.
+    """
+    import hashlib
+
+    digest = hashlib.sha256()
+    for row in corpus.db.execute(f"SELECT {', '.join(HASHED_COLUMNS)} FROM documents ORDER BY seq"):
+        digest.update(("\t".join("" if v is None else str(v) for v in row) + "\n").encode("utf-8"))
+    return digest.hexdigest()
+
+
 def document_table(corpus: Corpus, *, include_duplicates: bool = True) -> Table:
     """One row per document with its metadata and first source path."""
     where = "" if include_duplicates else f"WHERE {COUNTED}"

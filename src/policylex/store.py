@@ -1,6 +1,6 @@
 """The corpus store: one SQLite file, no server.
 
-Tables (schema version 1; see README for how to open them with sqlite3 or pandas):
+Tables (schema version 2; see README for how to open them with sqlite3 or pandas):
 
 ``documents``
     one row per distinct article: stable ``id``, metadata, the decoded raw text
@@ -12,6 +12,10 @@ Tables (schema version 1; see README for how to open them with sqlite3 or pandas
     with the same normalised text are two sources of one document.
 ``log``
     every skipped file or row, with path, line and reason, and every run.
+``slogan_lexicon``, ``slogan_scans``, ``slogan_hits``
+    the lexicon of formulations last detected, which documents were scanned
+    with it (and their paragraph and sentence counts), and every match with its
+    character offsets, paragraph and sentence (see :mod:`policylex.slogans`).
 ``meta``
     schema version, the settings the texts were made with, and ``generation``,
     a counter that triggers raise whenever documents change (caches key on it).
@@ -33,7 +37,7 @@ from typing import Iterator
 
 from policylex.errors import CorpusError
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 APPLICATION = "policylex"
 DEFAULT_PATH = "policylex.db"
 ENV_VAR = "POLICYLEX_CORPUS"
@@ -112,6 +116,41 @@ CREATE TABLE IF NOT EXISTS log (
 );
 """
 
+# Version 2: slogan detection results (see policylex.slogans), reused by every
+# slogan and trend analysis until the document's text or the lexicon changes.
+SLOGAN_TABLES = """
+CREATE TABLE IF NOT EXISTS slogan_lexicon (
+    slogan TEXT PRIMARY KEY,
+    category TEXT NOT NULL,
+    year INTEGER,
+    variants TEXT NOT NULL,
+    not_before TEXT NOT NULL,
+    not_after TEXT NOT NULL,
+    note TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS slogan_scans (
+    doc_id TEXT PRIMARY KEY REFERENCES documents(id) ON DELETE CASCADE,
+    norm_hash TEXT NOT NULL,
+    lexicon TEXT NOT NULL,
+    paragraphs INTEGER NOT NULL,
+    sentences INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS slogan_hits (
+    doc_id TEXT NOT NULL REFERENCES documents(id) ON DELETE CASCADE,
+    start INTEGER NOT NULL,
+    stop INTEGER NOT NULL,
+    slogan TEXT NOT NULL,
+    matched TEXT NOT NULL,
+    paragraph INTEGER NOT NULL,
+    sentence INTEGER NOT NULL,
+    PRIMARY KEY (doc_id, start)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS slogan_hits_slogan ON slogan_hits(slogan);
+"""
+
+# How to bring a corpus of an older schema version up to date: version -> SQL.
+MIGRATIONS = {1: SLOGAN_TABLES}
+
 
 def now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="seconds")
@@ -124,9 +163,10 @@ def default_path() -> Path:
 class Corpus:
     """A corpus file.  Open with :meth:`open`; use as a context manager to close it."""
 
-    def __init__(self, path: Path, connection: sqlite3.Connection):
+    def __init__(self, path: Path, connection: sqlite3.Connection, *, readonly: bool = False):
         self.path = path
         self.db = connection
+        self.readonly = readonly
 
     # --- opening ------------------------------------------------------------
 
@@ -152,7 +192,7 @@ class Corpus:
         except sqlite3.Error as error:
             raise CorpusError(f"cannot open corpus {path}: {error}") from None
         db.row_factory = sqlite3.Row
-        corpus = cls(path, db)
+        corpus = cls(path, db, readonly=readonly)
         try:
             db.execute("PRAGMA busy_timeout = 60000")
             db.execute("PRAGMA foreign_keys = ON")
@@ -186,7 +226,7 @@ class Corpus:
         # corpus at once both succeed: the second, waiting for the first's lock,
         # finds everything there and adds nothing.
         self.db.executescript(
-            f"BEGIN IMMEDIATE;\n{SCHEMA}\n"
+            f"BEGIN IMMEDIATE;\n{SCHEMA}\n{SLOGAN_TABLES}\n"
             f"INSERT OR IGNORE INTO meta(key, value) VALUES ('application', '{APPLICATION}'), "
             f"('schema_version', '{SCHEMA_VERSION}'), ('created_at', '{now()}'), ('generation', '0'), "
             f"('corpus_id', '{uuid.uuid4().hex}');\n"
@@ -198,10 +238,26 @@ class Corpus:
         if application != APPLICATION:
             raise CorpusError(f"{self.path} is not a policylex corpus")
         version = self.get_meta("schema_version")
+        if version in {str(v) for v in MIGRATIONS}:
+            if self.readonly:
+                raise CorpusError(f"corpus {self.path} has schema version {version}: run a command that writes "
+                                  f"(`policylex tokenise`) once to upgrade it to version {SCHEMA_VERSION}")
+            self._migrate(int(version))
+            version = self.get_meta("schema_version")
         if version != str(SCHEMA_VERSION):
             raise CorpusError(
                 f"corpus {self.path} has schema version {version}; this policylex reads version {SCHEMA_VERSION}"
             )
+
+    def _migrate(self, version: int) -> None:
+        """Add what later versions added; one transaction, so the file is upgraded wholly or not at all."""
+        with self.transaction():
+            while version in MIGRATIONS:
+                for statement in MIGRATIONS[version].split(";"):
+                    if statement.strip():
+                        self.db.execute(statement)
+                version += 1
+                self.set_meta("schema_version", str(version))
 
     def close(self) -> None:
         self.db.close()

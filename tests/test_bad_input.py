@@ -113,9 +113,13 @@ def test_a_character_cut_in_two_is_named_by_the_command(tmp_path):
             "(utf-8)") in result.stderr.splitlines()
 
 
-def test_a_control_character_in_an_html_page(batch):
+def test_a_control_character_in_an_html_page(batch, tmp_path):
     """A BEL before a <script>: lxml refused it when the script was dropped, and the whole ingest died."""
-    report = batch(FIXTURES / "bad" / "control_char.html", FIXTURES / "html" / "article.html")
+    page = (FIXTURES / "html" / "article.html").read_text(encoding="utf-8")
+    path = tmp_path / "control_char.html"
+    path.write_text(page.replace("<script>var _hmt", "\x07<script>var _hmt"), encoding="utf-8")
+    assert "\x07" in path.read_text(encoding="utf-8")
+    report = batch(path, FIXTURES / "html" / "article.html")
     assert report.skipped == [] and report.duplicates == 1  # the same article as html/article.html
     assert added_names(batch.corpus) == ["control_char", "good"]
 

@@ -53,8 +53,12 @@ def batch(seeds_corpus, tmp_path):
     return ingest
 
 
+def skipped_like(items) -> list[tuple[str, int | None, str]]:
+    return [(Path(s.path).name, s.line, s.reason) for s in items]
+
+
 def skipped(report) -> list[tuple[str, int | None, str]]:
-    return [(Path(s.path).name, s.line, s.reason) for s in report.skipped]
+    return skipped_like(report.skipped)
 
 
 def added_names(corpus) -> list[str]:
@@ -85,6 +89,39 @@ def test_truncated_utf8_at_the_end_is_read_as_utf8(batch):
     row = batch.corpus.db.execute("SELECT norm_text, province, city FROM documents WHERE name = 'truncated_utf8'").fetchone()
     assert row["norm_text"].endswith("参加了会") and "\ufffd" not in row["norm_text"]
     assert (row["province"], row["city"]) == ("陕西省", "西安市")
+
+
+def test_a_character_cut_in_two_mid_file_loses_one_character_not_the_article(batch):
+    report = batch(FIXTURES / "bad" / "cut_character.txt")
+    assert report.skipped == []
+    assert skipped_like(report.repaired) == [
+        ("cut_character.txt", None, "1 undecodable byte sequences read as U+FFFD (utf-8)")]
+    row = batch.corpus.db.execute(
+        "SELECT d.norm_text, d.date, d.city, s.encoding FROM documents d JOIN sources s ON s.doc_id = d.id "
+        "WHERE d.name = 'cut_character'").fetchone()
+    assert "总结去年工作，\ufffd署今年任务。" in row["norm_text"]
+    assert (row["date"], row["city"], row["encoding"]) == ("2023-04-03", "西宁市", "utf-8")
+    logged = batch.corpus.db.execute("SELECT message FROM log WHERE level = 'repaired'").fetchall()
+    assert [r[0] for r in logged] == ["1 undecodable byte sequences read as U+FFFD (utf-8)"]
+
+
+def test_a_character_cut_in_two_is_named_by_the_command(tmp_path):
+    result = CliRunner().invoke(app, ["ingest", str(FIXTURES / "bad" / "cut_character.txt"),
+                                      "--corpus", str(tmp_path / "c.db")])
+    assert result.exit_code == 0
+    assert (f"repaired {FIXTURES / 'bad' / 'cut_character.txt'}: 1 undecodable byte sequences read as U+FFFD "
+            "(utf-8)") in result.stderr.splitlines()
+
+
+def test_a_control_character_in_an_html_page(batch, tmp_path):
+    """A BEL before a <script>: lxml refused it when the script was dropped, and the whole ingest died."""
+    page = (FIXTURES / "html" / "article.html").read_text(encoding="utf-8")
+    path = tmp_path / "control_char.html"
+    path.write_text(page.replace("<script>var _hmt", "\x07<script>var _hmt"), encoding="utf-8")
+    assert "\x07" in path.read_text(encoding="utf-8")
+    report = batch(path, FIXTURES / "html" / "article.html")
+    assert report.skipped == [] and report.duplicates == 1  # the same article as html/article.html
+    assert added_names(batch.corpus) == ["control_char", "good"]
 
 
 def test_mixed_encodings_in_one_folder(batch):
@@ -383,3 +420,37 @@ def test_a_damaged_corpus_file_is_one_line_not_a_traceback(seeded_db, tmp_path):
         result = CliRunner().invoke(app, command + ["--corpus", str(path)])
         assert result.exit_code == 2 and len(result.stderr.splitlines()) == 1, (command, result.output)
         assert "cannot read corpus" in result.stderr or "cannot read the corpus" in result.stderr
+
+
+@pytest.mark.parametrize("limit, message", [
+    ("readonly", "attempt to write a readonly database; nothing of this batch was written"),
+    ("full", "database or disk is full; nothing of this batch was written"),
+])
+def test_a_read_only_or_full_corpus_is_one_line_and_no_partial_write(seeded_db, tmp_path, monkeypatch, limit, message):
+    """CI runs as root, which writes any file whatever its mode: SQLite is told instead (mode=ro, or a page
+    limit, which fails writes with SQLITE_FULL as a full disk does)."""
+    from policylex.store import Corpus
+
+    db = tmp_path / "c.db"
+    db.write_bytes(seeded_db.read_bytes())
+    before = db.read_bytes()
+    real_open = Corpus.open.__func__
+
+    def limited_open(cls, path=None, *, create=False, readonly=False):
+        corpus = real_open(cls, path, create=create, readonly=readonly or limit == "readonly")
+        if limit == "full":
+            pages = corpus.db.execute("PRAGMA page_count").fetchone()[0]
+            corpus.db.execute(f"PRAGMA max_page_count = {pages}")
+        return corpus
+
+    monkeypatch.setattr(Corpus, "open", classmethod(limited_open))
+    # an article long enough to need pages the file does not have free
+    (tmp_path / "new.txt").write_text(GOOD + "\n" + "会议要求，持续提升法律监督质效。" * 5000, encoding="utf-8")
+    result = CliRunner().invoke(app, ["ingest", str(tmp_path / "new.txt"), "--corpus", str(db)])
+    assert result.exit_code == 2 and result.stdout == ""
+    assert result.stderr.splitlines() == [f"policylex: error: cannot write to corpus {db}: {message}"]
+    monkeypatch.undo()
+    with Corpus.open(db) as corpus:
+        corpus.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        assert corpus.count() == 5 and passed(check_corpus(corpus))
+    assert db.read_bytes() == before

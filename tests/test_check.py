@@ -33,7 +33,7 @@ def test_a_sound_corpus_passes_every_check(seeds_corpus):
     result = statuses(seeds_corpus)
     assert {name: status for name, (status, _) in result.items()} == {
         "sqlite integrity": "ok", "schema": "ok", "normalised text": "ok", "tokens": "ok", "sources": "ok",
-        "duplicates": "ok", "near-duplicate index": "ok", "matrix cache": "ok"}
+        "duplicates": "ok", "near-duplicate index": "ok", "slogans": "ok", "matrix cache": "ok"}
     assert "5 documents ×" in result["matrix cache"][1]
 
 
@@ -148,3 +148,45 @@ def test_check_leaves_the_file_as_it_was(seeds_corpus):
     before = seeds_corpus.path.read_bytes()
     assert runner.invoke(app, ["check", "--corpus", str(seeds_corpus.path)]).exit_code == 0
     assert seeds_corpus.path.read_bytes() == before
+
+
+def test_a_cache_that_cannot_be_written_leaves_no_partial_file(seeds_corpus, monkeypatch):
+    """A full disk while the cache is written: the analysis goes on without it, and no .part file stays."""
+    import errno
+
+    def full_disk(handle, **arrays):
+        handle.write(b"PK\x03\x04 the first bytes")
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(dtm.np, "savez", full_disk)
+    assert sum(r["count"] for r in term_frequencies(seeds_corpus, top=None).records()) > 0
+    assert list(seeds_corpus.path.parent.glob("*.dtm.npz*")) == []
+
+
+def test_quick_check_command(seeds_corpus):
+    result = runner.invoke(app, ["check", "--quick", "--corpus", str(seeds_corpus.path), "--format", "jsonl"])
+    assert result.exit_code == 0
+    assert json.loads(result.stdout.splitlines()[0]) == {
+        "check": "sqlite integrity", "status": "ok", "detail": "quick_check and foreign_key_check: ok"}
+
+
+def test_slogan_matches_are_checked_against_the_text(seeds_corpus, tmp_path):
+    from policylex.slogans import scan
+
+    assert statuses(seeds_corpus)["slogans"] == ("ok", "never scanned")
+    scan(seeds_corpus)
+    status, detail = statuses(seeds_corpus)["slogans"]
+    assert status == "ok" and detail.endswith("in 5 scanned documents")
+    (tmp_path / "new.txt").write_text("丹东市检察院召开会议\n会议强调，要做优四大检察。", encoding="utf-8")
+    seeds_corpus.ingest([str(tmp_path / "new.txt")])
+    assert statuses(seeds_corpus)["slogans"][0] == "pending"
+    scan(seeds_corpus)
+    assert statuses(seeds_corpus)["slogans"][0] == "ok"
+    first = seeds_corpus.db.execute("SELECT doc_id, start FROM slogan_hits ORDER BY doc_id, start LIMIT 1").fetchone()
+    damage(seeds_corpus, "UPDATE slogan_hits SET start = start + 1, stop = stop + 1 WHERE doc_id = ? AND start = ?",
+           *first)
+    status, detail = statuses(seeds_corpus)["slogans"]
+    assert status == "failed" and "matches that are not the text at their offsets" in detail
+    damage(seeds_corpus, "DELETE FROM slogan_scans")
+    status, detail = statuses(seeds_corpus)["slogans"]
+    assert status == "failed" and "matches without a scan of their document" in detail

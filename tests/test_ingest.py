@@ -133,8 +133,10 @@ def test_bad_files_leave_the_corpus_unchanged_and_are_logged(corpus):
     corpus.ingest([str(SEEDS)])
     before = corpus.db.execute("SELECT id, norm_hash FROM documents ORDER BY seq").fetchall()
     report = corpus.ingest([str(FIXTURES / "bad")])
-    # truncated_utf8.txt is readable, and so are two rows of ragged_row.csv and two records of mixed_records.json
-    assert (report.added, report.near_duplicates) == (5, 0)
+    # truncated_utf8.txt and cut_character.txt are readable, and so are two rows of ragged_row.csv and two
+    # records of mixed_records.json
+    assert (report.added, report.near_duplicates) == (6, 0)
+    assert [r.path.rsplit("/", 1)[-1] for r in report.repaired] == ["cut_character.txt"]
     assert len(report.skipped) == 8
     assert corpus.db.execute("SELECT id, norm_hash FROM documents ORDER BY seq LIMIT 5").fetchall() == before
     logged = corpus.db.execute("SELECT path, message FROM log WHERE level = 'skipped' ORDER BY path").fetchall()

@@ -195,3 +195,44 @@ def test_minhash_in_blocks_equals_minhash_at_once(text, block):
         assert np.array_equal(dedup.signature(text), at_once)
     finally:
         dedup.SIGNATURE_BLOCK = saved
+
+
+# --- readers ---------------------------------------------------------------------------------
+
+FIXTURE_FILES = sorted(p for p in (Path(__file__).parent / "fixtures").rglob("*") if p.is_file() and p.suffix != ".md")
+
+
+@st.composite
+def damaged_files(draw):
+    """A fixture with bytes changed, inserted, deleted or cut off, under its own suffix."""
+    path = draw(st.sampled_from(FIXTURE_FILES))
+    data = bytearray(path.read_bytes())
+    for _ in range(draw(st.integers(0, 12))):
+        at = draw(st.integers(0, len(data)))
+        kind = draw(st.sampled_from(["set", "insert", "delete", "cut"]))
+        if kind == "set" and at < len(data):
+            data[at] = draw(st.integers(0, 255))
+        elif kind == "insert":
+            data[at:at] = draw(st.binary(min_size=1, max_size=8))
+        elif kind == "delete":
+            del data[at : at + draw(st.integers(1, 40))]
+        elif kind == "cut":
+            del data[at:]
+    return path.suffix, bytes(data)
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(damaged_files())
+def test_readers_never_raise_on_damaged_files(damaged):
+    """Whatever the bytes, a reader yields articles or reasons: one bad file never sinks a batch."""
+    from policylex.readers import Skipped, SourceText, read_path
+
+    suffix, data = damaged
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder, "damaged" + suffix)
+        path.write_bytes(data)
+        for item in read_path(path):
+            assert isinstance(item, (SourceText, Skipped))
+            if isinstance(item, SourceText):
+                item.text.encode("utf-8")  # storable
+                assert item.text.strip()

@@ -21,6 +21,9 @@ What is verified, and what is not:
   text that is not itself a duplicate, and no two counted documents share a
   text; a near-duplicate points at another document; every document is in the
   near-duplicate index, and the index names no other;
+* slogan matches: each from a recorded scan of its document, and, where that
+  scan is of the current text, the characters at its offsets; documents not
+  scanned with the current text and lexicon are ``pending``;
 * the cached document-term matrix: absent, stale (built for an older state of
   the corpus, so the next analysis rebuilds it), or equal to a fresh build.
 """
@@ -188,6 +191,34 @@ def _near_duplicate_index(corpus: Corpus) -> Check:
                     f"{BANDS} MinHash bands per document")
 
 
+def _slogans(corpus: Corpus) -> Check:
+    """Slogan matches (see policylex.slogans): each from a recorded scan, and where the scan is of the
+    current text, the matched characters are the text's at those offsets."""
+    db = corpus.db
+    unscanned = [r[0] for r in db.execute(
+        "SELECT DISTINCT doc_id FROM slogan_hits WHERE doc_id NOT IN (SELECT doc_id FROM slogan_scans)")]
+    wrong = [r[0] for r in db.execute(
+        "SELECT DISTINCT h.doc_id FROM slogan_hits h JOIN documents d ON d.id = h.doc_id "
+        "JOIN slogan_scans s ON s.doc_id = h.doc_id WHERE s.norm_hash = d.norm_hash AND ("
+        "substr(d.norm_text, h.start + 1, h.stop - h.start) IS NOT h.matched "
+        "OR h.paragraph NOT BETWEEN 0 AND s.paragraphs - 1 OR h.sentence NOT BETWEEN 0 AND s.sentences - 1)")]
+    lexicon = corpus.get_meta("slogans.lexicon")
+    scanned = db.execute("SELECT count(*) FROM slogan_scans").fetchone()[0]
+    hits = db.execute("SELECT count(*) FROM slogan_hits").fetchone()[0]
+    verdict = _verdict("slogans", [("matches without a scan of their document", unscanned),
+                                   ("matches that are not the text at their offsets", wrong)],
+                       f"{hits} matches in {scanned} scanned documents")
+    if verdict.status == FAILED or lexicon is None:
+        return verdict if lexicon or scanned or hits else Check("slogans", OK, "never scanned")
+    stale = db.execute(
+        "SELECT count(*) FROM documents d LEFT JOIN slogan_scans s ON s.doc_id = d.id "
+        "WHERE s.doc_id IS NULL OR s.norm_hash IS NOT d.norm_hash OR s.lexicon IS NOT ?", (lexicon,)).fetchone()[0]
+    if stale:
+        return Check("slogans", PENDING, f"{stale} documents to scan (new, changed, or another lexicon): "
+                     "the next `policylex slogans` does it")
+    return verdict
+
+
 def _matrix_cache(corpus: Corpus) -> Check:
     from policylex import dtm
 
@@ -213,7 +244,7 @@ def _matrix_cache(corpus: Corpus) -> Check:
 
 CHECKS = (("sqlite integrity", _integrity), ("schema", _schema), ("normalised text", _normalised), ("tokens", _tokens),
           ("sources", _sources), ("duplicates", _duplicates), ("near-duplicate index", _near_duplicate_index),
-          ("matrix cache", _matrix_cache))
+          ("slogans", _slogans), ("matrix cache", _matrix_cache))
 
 
 def check_corpus(corpus: Corpus, *, quick: bool = False) -> list[Check]:

@@ -105,7 +105,8 @@ def handles_errors(command: Callable) -> Callable:
         except sqlite3.DatabaseError as error:  # a damaged file, or a lock held longer than the busy timeout
             raise fail(f"cannot read the corpus: {error}; `policylex check` tells what is wrong") from None
         except KeyboardInterrupt:
-            raise fail("interrupted; the corpus keeps every batch finished before Ctrl-C, re-run to complete", 130) from None
+            raise fail("interrupted; the corpus keeps the batches finished before Ctrl-C (normalise keeps none): "
+                       "re-run to complete", 130) from None
         except BrokenPipeError:
             sys.stderr.close()
             raise typer.Exit(0) from None
@@ -192,6 +193,8 @@ def _ingest(store, paths: list[str], **options):
         report = store.ingest(paths, progress=update, **options)
     _summary(report.summary(), f"Ingested into {store.path}")
     err = _stderr()
+    for repaired in report.repaired:
+        err.print(f"repaired {repaired}", markup=False, soft_wrap=True)
     for skipped in report.skipped:
         err.print(f"skipped {skipped}", markup=False, soft_wrap=True)
     return report

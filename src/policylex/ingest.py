@@ -34,6 +34,7 @@ class IngestReport:
     duplicates: int = 0
     near_duplicates: int = 0
     skipped: list[Skipped] = field(default_factory=list)
+    repaired: list[Skipped] = field(default_factory=list)  # read, with undecodable bytes as U+FFFD
 
     def summary(self) -> list[tuple[str, int]]:
         return [
@@ -43,6 +44,7 @@ class IngestReport:
             ("documents unchanged", self.unchanged),
             ("exact duplicates (recorded once)", self.duplicates),
             ("near-duplicates flagged", self.near_duplicates),
+            ("read with undecodable bytes replaced", len(self.repaired)),
             ("skipped", len(self.skipped)),
         ]
 
@@ -296,8 +298,13 @@ def ingest(
                 for item in read_path(path, read_options):
                     if isinstance(item, Skipped):
                         report.skipped.append(item)
-                    else:
-                        writer.store(item, _sidecar_for(sidecar, item), variant)
+                        continue
+                    if item.replaced and (not report.repaired or report.repaired[-1].path != item.path):
+                        repaired = Skipped(item.path, f"{item.replaced} undecodable byte sequences read as U+FFFD "
+                                           f"({item.encoding})")
+                        report.repaired.append(repaired)
+                        corpus.log("ingest", "repaired", repaired.reason, repaired.path)
+                    writer.store(item, _sidecar_for(sidecar, item), variant)
                 if progress:
                     progress(report.files, len(paths))
             for skipped in report.skipped[logged:]:

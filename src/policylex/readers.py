@@ -19,7 +19,7 @@ import stat
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable, Iterator
+from typing import Iterable, Iterator, NamedTuple
 
 from policylex.errors import InputError
 from policylex.normalise import normalise_newlines
@@ -79,6 +79,7 @@ class SourceText:
     text: str  # the article text the reader extracted, LF line endings
     fields: dict[str, str] = field(default_factory=dict)  # metadata the source states
     page_text: str | None = None  # HTML: the whole visible page, for page-date and source lines
+    replaced: int = 0  # undecodable byte sequences in the file, each read as U+FFFD (see decode_bytes)
 
     @property
     def name(self) -> str:
@@ -225,12 +226,26 @@ def _strict_utf8(data: bytes) -> str | None:
         return None
 
 
-def decode_bytes(data: bytes, path: str, declared: str | None = None) -> tuple[str, str]:
-    """Decode a file's bytes, returning (text, encoding); InputError when it is not text.
+class Decoded(NamedTuple):
+    text: str
+    encoding: str
+    replaced: int = 0  # undecodable byte sequences read as U+FFFD
+
+
+# A UTF-8 file may have this share of bytes in broken sequences (a scraper that cut
+# a character in two) and still be read, each broken sequence as U+FFFD: skipping
+# the whole article for one bad byte would lose it. Binary data breaks far more.
+MAX_REPLACED_SHARE = 0.01
+
+
+def decode_bytes(data: bytes, path: str, declared: str | None = None) -> Decoded:
+    """Decode a file's bytes, returning (text, encoding, replaced); InputError when it is not text.
 
     UTF-8 (with or without BOM) and UTF-16 with BOM are recognised exactly; else a
     charset declared by the file (HTML ``<meta charset>``) is tried; else
-    charset-normalizer chooses among GB18030, Big5 and UTF-16 by language model.
+    charset-normalizer chooses among GB18030, Big5 and UTF-16 by language model;
+    else UTF-8 with a few broken sequences is read with each one as U+FFFD, and
+    ``replaced`` says how many.
     """
     if not data:
         raise InputError(path, "empty file")
@@ -240,15 +255,15 @@ def decode_bytes(data: bytes, path: str, declared: str | None = None) -> tuple[s
     if data.startswith(codecs.BOM_UTF8):
         text = _strict_utf8(data[3:])
         if text is not None:
-            return text, "utf-8-sig"
+            return Decoded(text, "utf-8-sig")
     if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         try:
-            return data.decode("utf-16"), "utf-16"
+            return Decoded(data.decode("utf-16"), "utf-16")
         except UnicodeDecodeError:
             pass
     text = _strict_utf8(data)
     if text is not None and _control_ratio(text) < 0.01:
-        return text, "utf-8"
+        return Decoded(text, "utf-8")
     if declared:
         try:
             codec = codecs.lookup(declared).name
@@ -256,7 +271,7 @@ def decode_bytes(data: bytes, path: str, declared: str | None = None) -> tuple[s
                 codec = "gb18030"
             text = data.decode(codec)
             if _control_ratio(text) < 0.01:
-                return text, codec
+                return Decoded(text, codec)
         except (LookupError, UnicodeDecodeError):
             pass
     if data.count(b"\x00") > len(data) // 50 and not _looks_utf16(data):
@@ -271,7 +286,12 @@ def decode_bytes(data: bytes, path: str, declared: str | None = None) -> tuple[s
         except UnicodeDecodeError:
             text = None
         if text and _control_ratio(text) < 0.01:
-            return text, encoding.replace("_", "-")
+            return Decoded(text, encoding.replace("_", "-"))
+    body = data[3:] if data.startswith(codecs.BOM_UTF8) else data
+    text = body.decode("utf-8", errors="replace")
+    replaced = text.count("\ufffd") - body.count("\ufffd".encode("utf-8"))
+    if replaced <= max(1, len(body) * MAX_REPLACED_SHARE) and _control_ratio(text.replace("\ufffd", "")) < 0.01:
+        return Decoded(text, "utf-8", replaced)
     raise InputError(path, "undecodable bytes: not UTF-8, UTF-16, GB18030 or Big5 text")
 
 
@@ -322,12 +342,12 @@ def read_path(path: Path, options: ReadOptions | None = None) -> Iterator[Source
 
 
 def _read_text(path: Path, data: bytes) -> SourceText:
-    raw, encoding = decode_bytes(data, path_text(path))
+    raw, encoding, replaced = decode_bytes(data, path_text(path))
     text = normalise_newlines(raw)
     if not text.strip():
         raise InputError(path_text(path), "no text (only white space)")
     _check_length(path, text)
-    return SourceText(path_text(path), "", "text", encoding, sha256_hex(data), raw, text)
+    return SourceText(path_text(path), "", "text", encoding, sha256_hex(data), raw, text, replaced=replaced)
 
 
 def _check_length(path: Path, text: str, line: int | None = None) -> None:
@@ -336,6 +356,7 @@ def _check_length(path: Path, text: str, line: int | None = None) -> None:
                          f"{MAX_TEXT_CHARS:,}): split it into articles", line)
 
 
+_XML_INCOMPATIBLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 _META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_\-]+)""", re.I)
 _DATE_META = ("pubdate", "publishdate", "publish_date", "article:published_time", "og:published_time",
               "dc.date.issued", "dc.date", "dcterms.created", "date", "firstpublishedtime", "published")
@@ -345,16 +366,20 @@ _TITLE_SUFFIX = re.compile(r"\s*(?:[_|｜—–-]+\s*[^_|｜—–-]{2,30})+$")
 
 def _read_html(path: Path, data: bytes) -> SourceText:
     declared = _META_CHARSET.search(data[:4096])
-    raw, encoding = decode_bytes(data, path_text(path), declared.group(1).decode("ascii", "ignore") if declared else None)
+    raw, encoding, replaced = decode_bytes(data, path_text(path),
+                                           declared.group(1).decode("ascii", "ignore") if declared else None)
     import lxml.html  # deferred with trafilatura: only HTML needs them
     import trafilatura
 
+    # Control characters (a stray \x07 in a scraped page) are no text, and lxml refuses
+    # them wherever trafilatura moves them: it raised ValueError and sank the batch.
+    markup = _XML_INCOMPATIBLE.sub("", raw)
     try:
-        tree = lxml.html.fromstring(raw.encode("utf-8"), parser=lxml.html.HTMLParser(encoding="utf-8"))
-    except (ValueError, lxml.etree.ParserError) as error:
+        tree = lxml.html.fromstring(markup.encode("utf-8"), parser=lxml.html.HTMLParser(encoding="utf-8"))
+        fields = _html_fields(tree)
+        text = trafilatura.extract(markup, include_comments=False, include_tables=True, deduplicate=False) or ""
+    except (ValueError, lxml.etree.LxmlError) as error:
         raise InputError(path_text(path), f"not parseable HTML ({error})") from None
-    fields = _html_fields(tree)
-    text = trafilatura.extract(raw, include_comments=False, include_tables=True, deduplicate=False) or ""
     if not _has_prose(text):
         raise InputError(path_text(path), "no article text in HTML page")
     _check_length(path, text)
@@ -365,7 +390,7 @@ def _read_html(path: Path, data: bytes) -> SourceText:
     if title and not text.lstrip().startswith(title):
         text = f"{title}\n{text}"  # as in a plain-text article, the title is part of the text
     return SourceText(path_text(path), "", "html", encoding, sha256_hex(data), raw, normalise_newlines(text),
-                      fields, page_text)
+                      fields, page_text, replaced)
 
 
 _PROSE_LINE = re.compile(r"[。！？!?]|[^\s|]{30,}")
@@ -445,7 +470,7 @@ def _record(path: Path, record: str, reader: str, encoding: str, row: dict, mapp
 
 
 def _read_table(path: Path, data: bytes, kind: str, options: ReadOptions) -> Iterator[SourceText | Skipped]:
-    text, encoding = decode_bytes(data, path_text(path))
+    text, encoding, replaced = decode_bytes(data, path_text(path))
     delimiter = "\t" if kind == "tsv" else ","
     # csv's default field limit (128 KiB) is one long article: past it the reader
     # raised and the rest of the file was lost. Long texts are _check_length's business.
@@ -478,11 +503,13 @@ def _read_table(path: Path, data: bytes, kind: str, options: ReadOptions) -> Ite
         result = _record(path, f"row {row_number}", kind, encoding, dict(zip(header, values)), mapping)
         if isinstance(result, Skipped):
             result.line = line
+        else:
+            result.replaced = replaced
         yield result
 
 
 def _read_jsonl(path: Path, data: bytes, options: ReadOptions) -> Iterator[SourceText | Skipped]:
-    text, encoding = decode_bytes(data, path_text(path))
+    text, encoding, replaced = decode_bytes(data, path_text(path))
     mapping = None
     for number, line in enumerate(text.splitlines(), start=1):
         if not line.strip():
@@ -503,11 +530,13 @@ def _read_jsonl(path: Path, data: bytes, options: ReadOptions) -> Iterator[Sourc
         result = _record(path, f"line {number}", "jsonl", encoding, row, mapping)
         if isinstance(result, Skipped):
             result.line = number
+        else:
+            result.replaced = replaced
         yield result
 
 
 def _read_json(path: Path, data: bytes, options: ReadOptions) -> Iterator[SourceText | Skipped]:
-    text, encoding = decode_bytes(data, path_text(path))
+    text, encoding, replaced = decode_bytes(data, path_text(path))
     try:
         records = json.loads(text)
     except json.JSONDecodeError as error:
@@ -525,4 +554,6 @@ def _read_json(path: Path, data: bytes, options: ReadOptions) -> Iterator[Source
         result = _record(path, f"record {number}", "json", encoding, row, mapping)
         if isinstance(result, Skipped):
             result.reason = f"record {number}: {result.reason}"
+        else:
+            result.replaced = replaced
         yield result

@@ -11,9 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import multiprocessing
 import os
-import signal
 import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
@@ -22,6 +20,7 @@ from pathlib import Path
 from typing import Callable, Iterable
 
 from policylex.errors import UsageError
+from policylex.processes import worker_pool
 from policylex.store import Corpus, json_dumps
 
 Progress = Callable[[int, int], None]
@@ -130,13 +129,6 @@ def _init_worker(settings: TokeniserSettings) -> None:
     _worker = _cached_tokeniser(settings, settings.fingerprint())
 
 
-def _init_pool_worker(settings: TokeniserSettings) -> None:
-    # Ctrl-C reaches every process of the terminal's group: the parent stops the
-    # pool and reports it in one line; workers dying of it would print tracebacks.
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    _init_worker(settings)
-
-
 def _tokenise_one(text: str) -> tuple[str, str | None]:
     assert _worker is not None
     pairs = _worker.tagged(text)
@@ -151,8 +143,7 @@ def tokenise_texts(texts: Iterable[str], settings: TokeniserSettings,
         _init_worker(settings)
         yield from map(_tokenise_one, texts)
         return
-    context = multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn")
-    with context.Pool(workers, initializer=_init_pool_worker, initargs=(settings,)) as pool:
+    with worker_pool(workers, _init_worker, (settings,)) as pool:
         yield from pool.imap(_tokenise_one, texts, chunksize=8)
 
 

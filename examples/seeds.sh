@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# The main job on the bundled seeds: ingest, normalise, tokenise, then the corpus
-# summary and the top terms.  Run through `make demo`, which installs first.
+# The main job on the bundled seeds: ingest (which normalises), tokenise, the corpus
+# summary, then the report.  Run through `make demo`, which installs first.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 policylex() { .venv/bin/policylex "$@"; }
@@ -10,5 +10,6 @@ policylex ingest seeds/
 policylex normalise
 policylex tokenise
 policylex info
-policylex freq --top 20
+policylex report --out report
 echo "corpus: $POLICYLEX_CORPUS (open it with: sqlite3 $POLICYLEX_CORPUS)" >&2
+echo "report: open report/report.html in a browser; its tables are the CSV files beside it" >&2

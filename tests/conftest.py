@@ -38,5 +38,32 @@ def seeds_corpus(_seeds_db, tmp_path) -> Corpus:
         yield store
 
 
+@pytest.fixture
+def regional(corpus, tmp_path):
+    """Four short articles from two provinces and two years, one undated; tokens known exactly (test_trends)."""
+    texts = {
+        "ln2020.txt": "沈阳市检察院召开会议\n发布时间：2020-05-01\n检察机关、公益诉讼、公益诉讼。",
+        "ln2021.txt": "大连市检察院召开会议\n发布时间：2021-05-01\n公益诉讼、扫黑除恶。",
+        "gd2021.txt": "广州市检察院召开会议\n发布时间：2021-06-01\n扫黑除恶、扫黑除恶、检察机关。",
+        "nodate.txt": "湛江市检察院召开会议\n检察机关。",
+    }
+    folder = tmp_path / "regional"
+    folder.mkdir()
+    for name, text in texts.items():
+        (folder / name).write_text(text, encoding="utf-8")
+    corpus.ingest([str(folder)])
+    corpus.tokenise(workers=1)
+    return corpus
+
+
 def seed_doc(corpus: Corpus, number: str):
     return corpus.db.execute("SELECT * FROM documents WHERE name LIKE ?", (f"{number}_%",)).fetchone()
+
+
+def ingest_texts(corpus: Corpus, folder: Path, texts: dict[str, str]) -> Corpus:
+    """Write each text to ``folder/name`` and ingest them all, in order."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, text in texts.items():
+        (folder / name).write_text(text, encoding="utf-8")
+    corpus.ingest([str(folder / name) for name in texts])
+    return corpus

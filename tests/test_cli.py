@@ -93,9 +93,12 @@ def test_freq_counts_sum_to_token_total(seeded):
 
 
 def test_freq_given_terms(seeded):
-    rows = list(csv.DictReader(io.StringIO(run("freq", "公益诉讼", "没有这个词", "--corpus", seeded, "-f", "csv").stdout)))
+    rows = list(csv.DictReader(io.StringIO(run("freq", "公益诉讼", "海洋", "--corpus", seeded, "-f", "csv").stdout)))
     assert rows[0]["term"] == "公益诉讼" and int(rows[0]["count"]) > 10 and rows[0]["docfreq"] == "3"
-    assert rows[1] == {"rank": "", "term": "没有这个词", "count": "0", "per_10k": "0.0", "docfreq": "0"}
+    # a term of the corpus that the selected documents do not use: a real zero
+    rows = list(csv.DictReader(io.StringIO(
+        run("freq", "公益诉讼", "海洋", "--where", "province=辽宁省", "--corpus", seeded, "-f", "csv").stdout)))
+    assert rows[1] == {"rank": "", "term": "海洋", "count": "0", "per_10k": "0.0", "docfreq": "0"}
 
 
 def test_export_jsonl_and_csv_file(seeded, tmp_path):
@@ -217,3 +220,18 @@ def test_tokenise_engine_is_chosen_and_recorded(seeded):
     assert "jieba 0.42" in info and "rjieba" not in info
     assert run("freq", "--corpus", seeded, "--top", "30", "--format", "csv").stdout == before
     assert run("tokenise", "--corpus", seeded, "--engine", "pkuseg").exit_code == 2
+
+
+def test_analyses_warn_when_documents_are_not_tokenised_as_they_are(seeded, tmp_path):
+    result = run("freq", "--corpus", seeded, "-f", "csv")
+    assert result.exit_code == 0 and result.stderr == ""
+    (tmp_path / "new.txt").write_text("丹东市检察院召开会议\n会议强调，要依法能动履职。", encoding="utf-8")
+    assert run("ingest", tmp_path / "new.txt", "--corpus", seeded).exit_code == 0
+    for command in (["freq"], ["tfidf"], ["collocations"], ["keyness", "--target", "province=辽宁省"]):
+        result = run(*command, "--corpus", seeded, "-f", "csv")
+        assert result.exit_code == 0 and result.stdout.startswith(("rank,", "group,", "collocation,"))
+        assert result.stderr.startswith("policylex: warning: documents not tokenised as they are now (new, changed, "
+                                        "or other settings): 1;")
+        assert len(result.stderr.splitlines()) == 1
+    run("tokenise", "--corpus", seeded, "--workers", "1")
+    assert run("freq", "--corpus", seeded, "-f", "csv").stderr == ""

@@ -133,11 +133,15 @@ def test_bad_files_leave_the_corpus_unchanged_and_are_logged(corpus):
     corpus.ingest([str(SEEDS)])
     before = corpus.db.execute("SELECT id, norm_hash FROM documents ORDER BY seq").fetchall()
     report = corpus.ingest([str(FIXTURES / "bad")])
-    assert report.added == 1  # truncated_utf8.txt is readable
-    assert len(report.skipped) == 4
+    # truncated_utf8.txt and cut_character.txt are readable, and so are two rows of ragged_row.csv and two
+    # records of mixed_records.json
+    assert (report.added, report.near_duplicates) == (6, 0)
+    assert [r.path.rsplit("/", 1)[-1] for r in report.repaired] == ["cut_character.txt"]
+    assert len(report.skipped) == 8
     assert corpus.db.execute("SELECT id, norm_hash FROM documents ORDER BY seq LIMIT 5").fetchall() == before
     logged = corpus.db.execute("SELECT path, message FROM log WHERE level = 'skipped' ORDER BY path").fetchall()
-    assert [(r[0].rsplit("/", 1)[-1]) for r in logged] == ["binary.txt", "empty.txt", "image.txt", "undecodable.txt"]
+    assert [(r[0].rsplit("/", 1)[-1]) for r in logged] == ["binary.txt", "empty.txt", "image.txt"] + [
+        "mixed_records.json"] * 3 + ["ragged_row.csv", "undecodable.txt"]
 
 
 def test_interrupted_ingest_keeps_finished_batches_only(corpus, monkeypatch):
@@ -183,3 +187,77 @@ def test_documents_table(corpus):
     rows = list(table.records())
     assert [r["name"][:3] for r in rows] == ["000", "001", "002", "003", "004"]
     assert rows[0]["path"].endswith("seeds/000_3043bcc22da62dc9.txt")
+
+
+def _script_twins(corpus, tmp_path, names=("a", "b")):
+    """Files that differ only in script: distinct documents under --variant none, one text under t2s."""
+    corpus.normalise(variant="none")
+    texts = ["青島市檢察院召開會議\n會議強調，要做優四大檢察。", "青岛市检察院召开会议\n会议强调，要做优四大检察。",
+             "青島市检察院召开會議\n会议强调，要做優四大检察。"]
+    for name, text in zip(names, texts):
+        (tmp_path / f"{name}.txt").write_text(text, encoding="utf-8")
+    corpus.ingest([str(tmp_path)])
+    corpus.normalise(variant="t2s")
+    return {r[0]: r[1] for r in corpus.db.execute("SELECT name, duplicate_of FROM documents")}
+
+
+def test_changing_the_original_of_exact_duplicates_frees_them(corpus, tmp_path):
+    from policylex.check import check_corpus, passed
+
+    flags = _script_twins(corpus, tmp_path, ("a", "b", "c"))
+    assert flags["a"] is None and flags["b"] and flags["b"] == flags["c"]
+    (tmp_path / "a.txt").write_text("青島市檢察院召開會議\n會議強調，要落實少捕慎訴慎押。", encoding="utf-8")
+    report = corpus.ingest([str(tmp_path)])
+    assert report.updated == 1
+    flags = {r[0]: r[1] for r in corpus.db.execute("SELECT name, duplicate_of FROM documents")}
+    b_id = corpus.db.execute("SELECT id FROM documents WHERE name = 'b'").fetchone()[0]
+    # b was a duplicate of a's old text: it is counted now, and c is a duplicate of b
+    assert flags == {"a": None, "b": None, "c": b_id}
+    assert corpus.count(include_duplicates=False) == 2
+    assert passed(check_corpus(corpus))
+
+
+def test_a_duplicate_whose_text_changes_is_no_longer_a_duplicate(corpus, tmp_path):
+    from policylex.check import check_corpus, passed
+
+    flags = _script_twins(corpus, tmp_path)
+    assert flags["b"] is not None
+    (tmp_path / "b.txt").write_text("湛江市检察院召开会议\n会议强调，要落实少捕慎诉慎押。", encoding="utf-8")
+    corpus.ingest([str(tmp_path)])
+    assert corpus.db.execute("SELECT duplicate_of FROM documents WHERE name = 'b'").fetchone()[0] is None
+    assert corpus.count(include_duplicates=False) == 2
+    assert passed(check_corpus(corpus))
+
+
+def test_new_metadata_for_one_of_two_identical_files_keeps_one_document(corpus, tmp_path):
+    from policylex.check import check_corpus, passed
+
+    for name in ("x", "y"):
+        (tmp_path / f"{name}.txt").write_text("湛江市检察院召开会议\n会议强调，要做优四大检察。", encoding="utf-8")
+    meta = tmp_path / "meta.csv"
+    meta.write_text("file,source\nx.txt,湛江检察\n", encoding="utf-8")
+    corpus.ingest([str(tmp_path / "x.txt"), str(tmp_path / "y.txt")], meta=meta)
+    assert corpus.count() == 1
+    meta.write_text("file,source\nx.txt,湛江市人民检察院\n", encoding="utf-8")
+    report = corpus.ingest([str(tmp_path / "x.txt"), str(tmp_path / "y.txt")], meta=meta)
+    assert (report.added, report.updated, report.unchanged) == (0, 1, 1)
+    assert corpus.count() == 1  # one text, one document: it was counted twice
+    assert corpus.db.execute("SELECT source FROM documents").fetchone()[0] == "湛江市人民检察院"
+    assert passed(check_corpus(corpus))
+
+
+def test_interrupted_normalise_leaves_the_corpus_as_it_was(corpus):
+    corpus.ingest([str(SEEDS)])
+    corpus.tokenise(workers=1)
+    before = corpus.db.execute("SELECT id, norm_text, norm_settings, duplicate_of FROM documents ORDER BY seq").fetchall()
+
+    def interrupt(done, total):
+        if done >= 4:  # two batches of two done
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        corpus.normalise(variant="none", batch_size=2, progress=interrupt)
+    after = corpus.db.execute("SELECT id, norm_text, norm_settings, duplicate_of FROM documents ORDER BY seq").fetchall()
+    assert [tuple(r) for r in after] == [tuple(r) for r in before]  # not two documents in one script, three in another
+    assert corpus.get_meta("normalise.variant") == "t2s"
+    assert corpus.normalise(variant="none").changed == 3

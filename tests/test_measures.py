@@ -44,8 +44,9 @@ def test_counts_rates_and_document_frequency(small):
 def test_min_count_top_and_terms(small):
     assert [r[1] for r in term_frequencies(small, min_count=2).rows] == ["会议", "公益诉讼", "检察机关"]
     assert [r[1] for r in term_frequencies(small, top=1).rows] == ["会议"]
-    assert list(term_frequencies(small, terms=["扫黑除恶", "不存在"]).rows) == [
-        (4, "扫黑除恶", 1, 1000.0, 1), (None, "不存在", 0, 0.0, 0)]
+    assert list(term_frequencies(small, terms=["扫黑除恶"]).rows) == [(4, "扫黑除恶", 1, 1000.0, 1)]
+    with pytest.raises(UsageError, match="no token in the corpus is 不存在"):  # unknown: an error, not a silent 0
+        term_frequencies(small, terms=["扫黑除恶", "不存在"])
 
 
 def test_duplicates_are_left_out_unless_asked(small, tmp_path):
@@ -68,22 +69,7 @@ def test_untokenised_corpus(corpus, tmp_path):
 # --- grouping, selection and the cached matrix ---------------------------------------
 
 
-@pytest.fixture
-def regional(corpus, tmp_path):
-    """Four short articles from two provinces and two years, tokens known exactly."""
-    texts = {
-        "ln2020.txt": "沈阳市检察院召开会议\n发布时间：2020-05-01\n检察机关、公益诉讼、公益诉讼。",
-        "ln2021.txt": "大连市检察院召开会议\n发布时间：2021-05-01\n公益诉讼、扫黑除恶。",
-        "gd2021.txt": "广州市检察院召开会议\n发布时间：2021-06-01\n扫黑除恶、扫黑除恶、检察机关。",
-        "nodate.txt": "湛江市检察院召开会议\n检察机关。",
-    }
-    folder = tmp_path / "regional"
-    folder.mkdir()
-    for name, text in texts.items():
-        (folder / name).write_text(text, encoding="utf-8")
-    corpus.ingest([str(folder)])
-    corpus.tokenise(workers=1)
-    return corpus
+# ``regional``: four short articles from two provinces and two years (conftest.py)
 
 
 def test_freq_by_year_has_an_unknown_group(regional):
@@ -271,3 +257,32 @@ def test_tfidf_weights_are_scikit_learns(seeds_corpus, norm, smooth_idf, subline
         theirs = theirs.tocsr()
         assert (ours.indptr == theirs.indptr).all() and (ours.indices == theirs.indices).all()
         np.testing.assert_allclose(ours.data, theirs.data, rtol=1e-13)
+
+
+def test_keyness_by_group_is_keyness_of_each_group_against_the_rest(seeds_corpus):
+    from policylex.measures import keyness, keyness_by_group
+
+    table = keyness_by_group(seeds_corpus, "province", top=5)
+    groups = list(dict.fromkeys(r["group"] for r in table.records()))
+    assert groups == ["全国", "山东省", "广东省", "辽宁省"]
+    for group in groups:
+        alone = [row for row in table.rows if row[0] == group]
+        assert [row[1:] for row in alone] == list(keyness(seeds_corpus, [f"province={group}"], top=5).rows)
+    with pytest.raises(UsageError, match="one group only"):
+        keyness_by_group(seeds_corpus, "province", where=["province=辽宁省"])
+
+
+def test_keyness_by_from_the_cli(seeds_corpus):
+    from typer.testing import CliRunner
+
+    from policylex.cli import app
+
+    runner = CliRunner()
+    result = runner.invoke(app, ["keyness", "--by", "year", "--top", "1", "--format", "csv", "--corpus",
+                                 str(seeds_corpus.path)])
+    assert result.exit_code == 0, result.output
+    assert [line.split(",")[:3] for line in result.stdout.splitlines()] == [
+        ["group", "rank", "term"], ["2021", "1", "湛江"], ["2022", "1", "高质量发展"], ["2023", "1", "海洋"],
+        ["unknown", "1", "公益诉讼"]]
+    both = runner.invoke(app, ["keyness", "--by", "year", "--target", "year=2021", "--corpus", str(seeds_corpus.path)])
+    assert both.exit_code == 2 and "give --target field=value" in both.stderr

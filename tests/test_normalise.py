@@ -124,3 +124,18 @@ def test_script_conversion_of_the_seeds_is_the_same_with_either_opencc_package()
     for name, variants in expected.items():
         for variant, text in variants.items():
             assert convert_script((SEEDS / name).read_text(encoding="utf-8"), variant) == text, (opencc_backend(), name)
+
+
+def _is_repeat_by_scanning(line: str, seen: set[str]) -> bool:
+    """The definition: the line again, or an earlier line written k times in a row."""
+    return line in seen or any(len(line) % len(e) == 0 and line == e * (len(line) // len(e)) for e in seen)
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(st.text(alphabet="标题ab", min_size=1, max_size=8), max_size=6), st.text(alphabet="标题ab", min_size=1,
+                                                                                      max_size=24))
+def test_repeat_lookup_agrees_with_its_definition(seen, line):
+    from policylex.normalise import _is_repeat
+
+    seen = set(seen) | {line[: len(line) // 2] or line}
+    assert _is_repeat(line, seen) == _is_repeat_by_scanning(line, seen)

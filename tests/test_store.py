@@ -5,6 +5,8 @@ import pytest
 from policylex import Corpus, CorpusError
 from policylex.store import SCHEMA_VERSION
 
+from conftest import FIXTURES
+
 
 def test_missing_corpus_is_a_clear_error(tmp_path):
     with pytest.raises(CorpusError, match="no corpus at .*run `policylex ingest"):
@@ -76,19 +78,83 @@ def test_schema_1_corpus_is_upgraded_and_counted_from_its_tokens(seeds_corpus):
     seeds_corpus.db.executescript(
         "ALTER TABLE documents DROP COLUMN term_counts; DROP TABLE terms; DROP INDEX documents_duplicate_of; "
         "DROP INDEX documents_near_duplicate_of; "
-        "UPDATE meta SET value = '1' WHERE key = 'schema_version';")
+        "UPDATE meta SET value = '2' WHERE key = 'schema_version';")
     seeds_corpus.close()
     path.with_name(path.name + ".dtm.npz").unlink(missing_ok=True)
     with Corpus.open(path) as upgraded:
-        assert upgraded.get_meta("schema_version") == "2"
+        assert upgraded.get_meta("schema_version") == "3"
         assert list(term_frequencies(upgraded, top=30).records()) == before
         assert upgraded.tokenise(workers=1).tokenised == 5  # the next tokenise stores the counts
         assert upgraded.db.execute("SELECT count(*) FROM documents WHERE term_counts IS NULL").fetchone()[0] == 0
         assert list(term_frequencies(upgraded, top=30).records()) == before
 
 
-def test_newer_schema_is_refused(seeds_corpus):
-    seeds_corpus.db.execute("UPDATE meta SET value = '99' WHERE key = 'schema_version'")
-    seeds_corpus.close()
-    with pytest.raises(CorpusError, match="schema version 99; this policylex reads version 2"):
-        Corpus.open(seeds_corpus.path)
+def test_version_1_corpus_is_upgraded_in_place(tmp_path):
+    path = tmp_path / "old.db"
+    with Corpus.open(path, create=True) as store:
+        store.ingest([str(FIXTURES / "encodings" / "utf8.txt")])
+        for table in ("slogan_hits", "slogan_scans", "slogan_lexicon", "terms"):
+            store.db.execute(f"DROP TABLE {table}")
+        store.db.executescript("ALTER TABLE documents DROP COLUMN term_counts; DROP INDEX documents_duplicate_of; "
+                               "DROP INDEX documents_near_duplicate_of;")
+        store.db.execute("UPDATE meta SET value = '1' WHERE key = 'schema_version'")
+    with Corpus.open(path) as store:
+        assert store.get_meta("schema_version") == str(SCHEMA_VERSION) == "3"
+        assert store.count() == 1
+        assert store.db.execute("SELECT count(*) FROM slogan_hits").fetchone()[0] == 0
+
+
+def test_a_snapshot_does_not_see_a_concurrent_commit(seeds_corpus):
+    with Corpus.open(seeds_corpus.path) as writer:
+        with seeds_corpus.snapshot():
+            assert seeds_corpus.count() == 5
+            with writer.transaction():
+                writer.db.execute("DELETE FROM lsh")
+                writer.db.execute("UPDATE sources SET doc_id = (SELECT id FROM documents WHERE seq = 1)")
+                writer.db.execute("DELETE FROM documents WHERE seq > 1")
+            assert seeds_corpus.count() == 5  # the same state throughout the snapshot
+        assert seeds_corpus.count() == 1
+
+
+def test_a_readonly_corpus_refuses_writes_with_a_clear_error(seeds_corpus, tmp_path):
+    """What a read-only file does (SQLite opened with mode=ro, as for a file root cannot write either)."""
+    (tmp_path / "new.txt").write_text("丹东市检察院召开会议\n会议强调，要依法能动履职。", encoding="utf-8")
+    with Corpus.open(seeds_corpus.path, readonly=True) as readonly:
+        with pytest.raises(CorpusError, match="cannot write to corpus .*readonly database; nothing of this batch"):
+            readonly.ingest([str(tmp_path / "new.txt")])
+        with pytest.raises(CorpusError, match="readonly"):
+            readonly.tokenise(workers=1, force=True)
+    assert seeds_corpus.count() == 5
+
+
+def test_a_full_disk_is_a_clear_error_and_no_partial_batch(corpus, tmp_path, monkeypatch):
+    """SQLite's page limit fails a write exactly as a full disk does (SQLITE_FULL)."""
+    import policylex.ingest as ingest_module
+
+    from conftest import SEEDS
+
+    monkeypatch.setattr(ingest_module, "BATCH_FILES", 2)
+    corpus.ingest([str(next(SEEDS.glob("000_*.txt")))])
+    pages = corpus.db.execute("PRAGMA page_count").fetchone()[0]
+    corpus.db.execute(f"PRAGMA max_page_count = {pages + 12}")
+    with pytest.raises(CorpusError, match="cannot write to corpus .*database or disk is full; nothing of this batch"):
+        corpus.ingest([str(SEEDS)])
+    done = corpus.count()
+    assert 1 <= done < 5
+    # every batch is whole: each document has its source and index entries
+    from policylex.check import check_corpus, passed
+
+    assert passed(check_corpus(corpus))
+    corpus.db.execute("PRAGMA max_page_count = 1073741823")
+    report = corpus.ingest([str(SEEDS)])
+    assert report.added == 5 - done and corpus.count() == 5
+
+
+def test_a_version_1_corpus_opened_read_only_says_how_to_upgrade(tmp_path):
+    path = tmp_path / "old.db"
+    with Corpus.open(path, create=True) as store:
+        store.db.execute("UPDATE meta SET value = '1' WHERE key = 'schema_version'")
+    with pytest.raises(CorpusError, match="schema version 1: run a command that writes"):
+        Corpus.open(path, readonly=True)
+    with Corpus.open(path) as store:
+        assert store.get_meta("schema_version") == str(SCHEMA_VERSION)

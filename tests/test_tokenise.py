@@ -1,4 +1,3 @@
-from hypothesis import given, settings, strategies as st
 import pytest
 
 from conftest import SEEDS
@@ -74,26 +73,6 @@ def test_corpus_tokens_are_stored_with_counts(seeds_corpus):
     for row in seeds_corpus.db.execute("SELECT tokens, token_count, tokens_norm_hash, norm_hash FROM documents"):
         assert len(row["tokens"].split()) == row["token_count"] > 100
         assert row["tokens_norm_hash"] == row["norm_hash"]
-
-
-def _is_subsequence(tokens, text):
-    position = 0
-    for token in tokens:
-        found = text.find(token, position)
-        if found < 0:
-            return False
-        position = found + len(token)
-    return True
-
-
-@settings(max_examples=150, deadline=None)
-@given(st.text(max_size=120))
-def test_tokens_are_a_subsequence_of_the_text(text):
-    tokeniser = default_tokeniser()
-    norm = normalise(text)
-    tokens = tokeniser.tokens(norm)
-    assert all(t and not t.isspace() and " " not in t for t in tokens)
-    assert _is_subsequence(tokens, norm)
 
 
 def test_pos_tags_are_stored_and_filter_freq(corpus, tmp_path):

@@ -8,6 +8,7 @@ errors go to stderr.  Errors the user can fix are one line and exit status 2;
 from __future__ import annotations
 
 import functools
+import sqlite3
 import sys
 from contextlib import contextmanager
 from enum import Enum
@@ -15,11 +16,41 @@ from pathlib import Path
 from typing import Annotated, Callable, Iterator, Optional
 
 import typer
+from typer.core import TyperGroup
 
 from policylex.errors import PolicylexError
 from policylex.output import Format, Table, render
 
+def _one_line(error: BaseException) -> None:
+    """Make a usage error (bad option value, unknown option or command) print one line, like ours.
+
+    click prints the usage, a hint and the message on four lines; ``--help`` has the usage.
+    """
+    names = [cls.__name__ for cls in type(error).__mro__]
+    if "UsageError" in names and "NoArgsIsHelpError" not in names:
+        command = error.ctx.command_path if getattr(error, "ctx", None) is not None else "policylex"
+        message = f"policylex: error: {error.format_message()} (see `{command} --help`)"
+        error.show = lambda file=None: _stderr().print(message, markup=False, soft_wrap=True)
+
+
+class OneLineErrors(TyperGroup):
+    def make_context(self, *args, **kwargs):
+        try:
+            return super().make_context(*args, **kwargs)
+        except Exception as error:
+            _one_line(error)
+            raise
+
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except Exception as error:
+            _one_line(error)
+            raise
+
+
 app = typer.Typer(
+    cls=OneLineErrors,
     name="policylex",
     help="A corpus toolkit for policy-discourse analysis of Chinese official texts.\n\n"
     "Example: policylex ingest seeds/ && policylex tokenise && policylex freq --top 20",
@@ -77,8 +108,11 @@ def handles_errors(command: Callable) -> Callable:
             return command(*args, **kwargs)
         except PolicylexError as error:
             raise fail(str(error), error.exit_code) from None
+        except sqlite3.DatabaseError as error:  # a damaged file, or a lock held longer than the busy timeout
+            raise fail(f"cannot read the corpus: {error}; `policylex check` tells what is wrong") from None
         except KeyboardInterrupt:
-            raise fail("interrupted; the corpus keeps every batch finished before Ctrl-C, re-run to complete", 130) from None
+            raise fail("interrupted; the corpus keeps the batches finished before Ctrl-C (normalise keeps none): "
+                       "re-run to complete", 130) from None
         except BrokenPipeError:
             sys.stderr.close()
             raise typer.Exit(0) from None
@@ -102,10 +136,28 @@ def progress_bar(description: str) -> Iterator[Callable[[int, int], None]]:
         yield update
 
 
-def _open(corpus: Path, *, create: bool = False):
+def _open(corpus: Path, *, create: bool = False, readonly: bool = False):
     from policylex.store import Corpus
 
-    return Corpus.open(corpus, create=create)
+    return Corpus.open(corpus, create=create, readonly=readonly)
+
+
+@contextmanager
+def _reading(corpus: Path) -> Iterator:
+    """The corpus opened read-only, read as of one moment: a concurrent ingest goes on, unseen."""
+    with _open(corpus, readonly=True) as store, store.snapshot():
+        yield store
+
+
+def _warn_if_not_tokenised(store) -> None:
+    """Counts from tokens miss the documents tokenise has not (re)done: say so, never silently."""
+    from policylex.overview import not_tokenised
+
+    pending = not_tokenised(store)
+    if pending:
+        _stderr().print(f"policylex: warning: documents not tokenised as they are now (new, changed, or other "
+                        f"settings): {pending}; these counts miss them or count their old tokens: "
+                        "run `policylex tokenise`", markup=False, soft_wrap=True)
 
 
 def _summary(rows, title: str) -> None:
@@ -135,14 +187,23 @@ def ingest(
     from policylex.readers import ReadOptions
 
     options = ReadOptions(text_column, title_column, date_column, region_column, url_column, source_column)
-    with _open(corpus, create=True) as store, progress_bar("ingest") as update:
-        report = store.ingest(paths, read_options=options, meta=meta, progress=update)
-    _summary(report.summary(), f"Ingested into {corpus}")
+    with _open(corpus, create=True) as store:
+        report = _ingest(store, paths, read_options=options, meta=meta)
     if report.skipped:
-        err = _stderr()
-        for skipped in report.skipped:
-            err.print(f"skipped {skipped}", markup=False, soft_wrap=True)
         raise typer.Exit(1)
+
+
+def _ingest(store, paths: list[str], **options):
+    """Ingest with a progress bar; the summary and every skipped file or row on stderr."""
+    with progress_bar("ingest") as update:
+        report = store.ingest(paths, progress=update, **options)
+    _summary(report.summary(), f"Ingested into {store.path}")
+    err = _stderr()
+    for repaired in report.repaired:
+        err.print(f"repaired {repaired}", markup=False, soft_wrap=True)
+    for skipped in report.skipped:
+        err.print(f"skipped {skipped}", markup=False, soft_wrap=True)
+    return report
 
 
 @app.command()
@@ -150,13 +211,14 @@ def ingest(
 def normalise(
     corpus: CorpusOption = DEFAULT_CORPUS,
     variant: Annotated[Variant, typer.Option(help="OpenCC conversion (none keeps the script).")] = Variant.t2s,
+    workers: Annotated[Optional[int], typer.Option(min=1, help="Processes (default: all cores).")] = None,
 ) -> None:
     """Re-normalise every document: script, converter pinyin, page furniture, white space.
 
     Example: policylex normalise --variant tw2s
     """
     with _open(corpus) as store, progress_bar("normalise") as update:
-        report = store.normalise(variant=variant.value, progress=update)
+        report = store.normalise(variant=variant.value, progress=update, workers=workers)
     _summary(report.summary(), "Normalised")
 
 
@@ -197,7 +259,7 @@ def info(corpus: CorpusOption = DEFAULT_CORPUS, format: FormatOption = Format.ta
     """
     from policylex.overview import corpus_info
 
-    with _open(corpus) as store:
+    with _reading(corpus) as store:
         render(corpus_info(store), format)
 
 
@@ -214,7 +276,7 @@ def docs(
     """
     from policylex.overview import document_table
 
-    with _open(corpus) as store:
+    with _reading(corpus) as store:
         render(document_table(store, include_duplicates=not no_duplicates), format)
 
 
@@ -235,7 +297,7 @@ def export(
     """
     from policylex.overview import export_table
 
-    with _open(corpus) as store:
+    with _reading(corpus) as store:
         table = export_table(store, include_duplicates=not no_duplicates)
         if output is None:
             render(table, format.value)
@@ -301,7 +363,8 @@ def freq(
     """
     from policylex.measures import term_frequencies
 
-    with _open(corpus) as store:
+    with _reading(corpus) as store:
+        _warn_if_not_tokenised(store)
         table = term_frequencies(store, top=top or None, min_count=min_count, terms=terms, by=by and by.value,
                                  where=where, pos=pos.split(",") if pos else None,
                                  include_duplicates=keep_duplicates)
@@ -338,7 +401,8 @@ def tfidf(
     """
     from policylex.measures import tfidf as tfidf_table
 
-    with _open(corpus) as store:
+    with _reading(corpus) as store:
+        _warn_if_not_tokenised(store)
         table = tfidf_table(store, top=top or 10**9, by=by and by.value, where=where, sublinear_tf=sublinear_tf,
                             norm=None if norm is Norm.none else norm.value, smooth_idf=smooth_idf,
                             include_duplicates=keep_duplicates)
@@ -354,8 +418,10 @@ class Correction(str, Enum):
 @app.command()
 @handles_errors
 def keyness(
-    target: Annotated[list[str], typer.Option("--target", "-t", help="The target documents: field=value (repeatable).")],
+    target: Annotated[Optional[list[str]], typer.Option("--target", "-t", help="The target documents: field=value "
+                                                        "(repeatable).")] = None,
     reference: Annotated[Optional[list[str]], typer.Option("--reference", "-r", help="The reference (default: the rest).")] = None,
+    by: Annotated[Optional[GroupBy], typer.Option(help="Instead of --target: each group against the rest.")] = None,
     corpus: CorpusOption = DEFAULT_CORPUS,
     format: FormatOption = Format.table,
     top: TopOption = 20,
@@ -375,13 +441,25 @@ def keyness(
     expected count (Dunning 1993). Both are negative when a < E; p from chi-squared
     with 1 df. log_ratio = log2((a/(a+c)) / (b/(b+d))), zero counts as 0.5 (Hardie 2014).
 
-    Example: policylex keyness --target province=辽宁省 --reference year=2021
-    """
-    from policylex.measures import keyness as keyness_table
+    With --by, each group is the target in turn and the rest of the documents its reference
+    (a leading group column).
 
-    with _open(corpus) as store:
-        table = keyness_table(store, target, reference=reference, where=where, top=top or None, min_count=min_count,
-                              correction=correction.value, include_duplicates=keep_duplicates)
+    Example: policylex keyness --target province=辽宁省 --reference year=2021;  policylex keyness --by year --top 5
+    """
+    from policylex.errors import UsageError
+    from policylex.measures import keyness as keyness_table
+    from policylex.measures import keyness_by_group
+
+    if (target is None) == (by is None) or (by is not None and reference):
+        raise UsageError("give --target field=value (and optionally --reference), or --by field")
+    options = dict(where=where, top=top or None, min_count=min_count, correction=correction.value,
+                   include_duplicates=keep_duplicates)
+    with _reading(corpus) as store:
+        _warn_if_not_tokenised(store)
+        if by is not None:
+            table = keyness_by_group(store, by.value, **options)
+        else:
+            table = keyness_table(store, target, reference=reference, **options)
     render(table, format)
     _plot(table, plot, "keyness")
 
@@ -405,7 +483,7 @@ def kwic(
     """
     from policylex.measures import kwic as kwic_table
 
-    with _open(corpus) as store:
+    with _reading(corpus) as store:
         table = kwic_table(store, term, window=window, where=where, include_duplicates=keep_duplicates, limit=limit)
     render(table, format)
 
@@ -437,10 +515,362 @@ def collocations(
     """
     from policylex.measures import collocations as collocation_table
 
-    with _open(corpus) as store:
+    with _reading(corpus) as store:
+        _warn_if_not_tokenised(store)
         table = collocation_table(store, size=size, min_count=min_count, top=top or None, sort=sort.value,
                                   where=where, include_duplicates=keep_duplicates)
     render(table, format)
+
+
+# --- formulations (slogans) ------------------------------------------------------------
+
+slogans_app = typer.Typer(
+    help="Formulations (提法) from the lexicon: counts (the default), list, discover, cooccur, timeline.\n\n"
+    "Example: policylex slogans --by year;  policylex slogans cooccur --window sentence",
+    no_args_is_help=False, rich_markup_mode=None,
+)
+app.add_typer(slogans_app, name="slogans")
+
+LexiconOption = Annotated[Optional[Path], typer.Option(
+    "--lexicon", "-l", help="A CSV/TSV of formulations (columns slogan, category, year, variants, not_before, "
+    "not_after, note) that adds to the bundled lexicon or replaces its entries of the same slogan.")]
+NoBundledOption = Annotated[bool, typer.Option("--no-bundled", help="Use only --lexicon's entries.")]
+
+
+def _lexicon(path: Optional[Path], no_bundled: bool):
+    from policylex.lexicon import load_lexicon
+
+    return load_lexicon(path, bundled=not no_bundled)
+
+
+class Window(str, Enum):
+    doc = "doc"
+    paragraph = "paragraph"
+    sentence = "sentence"
+
+
+class AssociationSort(str, Enum):
+    ll = "ll"
+    npmi = "npmi"
+    pmi = "pmi"
+    jaccard = "jaccard"
+    joint = "joint"
+
+
+@slogans_app.command("count")
+@handles_errors
+def slogans_count(
+    slogans: Annotated[Optional[list[str]], typer.Argument(help="Only these formulations.")] = None,
+    corpus: CorpusOption = DEFAULT_CORPUS,
+    format: FormatOption = Format.table,
+    top: TopOption = 0,
+    by: Annotated[Optional[GroupBy], typer.Option(help="One table per group.")] = None,
+    where: WhereOption = None,
+    lexicon: LexiconOption = None,
+    no_bundled: NoBundledOption = False,
+    absent: Annotated[bool, typer.Option("--absent", help="List formulations not found too (count 0).")] = False,
+    keep_duplicates: KeepDuplicatesOption = False,
+    plot: PlotOption = None,
+) -> None:
+    """Formulations found: documents, occurrences, rate per 10,000 characters, share of documents.
+
+    Matched on the normalised text (traditional script, quotation marks and enumerations
+    written with or without 、 all count). Columns: [group] rank slogan category
+    documents occurrences per_10k_chars doc_share.
+
+    Example: policylex slogans count --by province --top 5;  policylex slogans count 四大检察 两个维护
+    """
+    from policylex.slogans import count_slogans
+
+    with _open(corpus) as store, progress_bar("slogans") as update:
+        table = count_slogans(store, lexicon=_lexicon(lexicon, no_bundled), slogans=slogans, by=by and by.value,
+                              where=where, include_duplicates=keep_duplicates, include_absent=absent,
+                              top=top or None, progress=update)
+    render(table, format)
+    _plot(table, plot, "slogans")
+
+
+@slogans_app.callback(invoke_without_command=True)
+def slogans_default(
+    ctx: typer.Context,
+    corpus: CorpusOption = DEFAULT_CORPUS,
+    format: FormatOption = Format.table,
+    top: TopOption = 0,
+    by: Annotated[Optional[GroupBy], typer.Option(help="One table per group.")] = None,
+    where: WhereOption = None,
+    lexicon: LexiconOption = None,
+    no_bundled: NoBundledOption = False,
+    keep_duplicates: KeepDuplicatesOption = False,
+    plot: PlotOption = None,
+) -> None:
+    """Without a subcommand: `slogans count` with these options."""
+    if ctx.invoked_subcommand is None:
+        slogans_count(None, corpus, format, top, by, where, lexicon, no_bundled, False, keep_duplicates, plot)
+
+
+@slogans_app.command("list")
+@handles_errors
+def slogans_list(
+    format: FormatOption = Format.table,
+    lexicon: LexiconOption = None,
+    no_bundled: NoBundledOption = False,
+) -> None:
+    """The lexicon: slogan, category, year first put forward, variants, trap guards, note.
+
+    Example: policylex slogans list --format csv > lexicon.csv
+    """
+    render(_lexicon(lexicon, no_bundled).table(), format)
+
+
+@slogans_app.command("discover")
+@handles_errors
+def slogans_discover(
+    corpus: CorpusOption = DEFAULT_CORPUS,
+    format: FormatOption = Format.table,
+    top: TopOption = 50,
+    min_count: Annotated[int, typer.Option(min=1, help="At least this many occurrences.")] = 1,
+    min_docs: Annotated[int, typer.Option(min=1, help="In at least this many documents.")] = 1,
+    where: WhereOption = None,
+    lexicon: LexiconOption = None,
+    no_bundled: NoBundledOption = False,
+    keep_duplicates: KeepDuplicatesOption = False,
+) -> None:
+    """Candidate formulations the lexicon lacks: numbered (三大工程, 1+4+5), recurring quoted, verb + quoted.
+
+    Columns: rank candidate kinds count documents quoted verbs example.
+
+    Example: policylex slogans discover --min-docs 3 --format csv > candidates.csv
+    """
+    from policylex.discovery import discover
+
+    with _open(corpus) as store:
+        table = discover(store, lexicon=_lexicon(lexicon, no_bundled), where=where,
+                         include_duplicates=keep_duplicates, min_count=min_count, min_docs=min_docs, top=top or None)
+    render(table, format)
+
+
+@slogans_app.command("cooccur")
+@handles_errors
+def slogans_cooccur(
+    corpus: CorpusOption = DEFAULT_CORPUS,
+    format: FormatOption = Format.table,
+    window: Annotated[Window, typer.Option(help="Formulations co-occur in the same document, paragraph or sentence.")]
+    = Window.doc,
+    sort: Annotated[AssociationSort, typer.Option(help="Sort by this measure.")] = AssociationSort.ll,
+    min_count: Annotated[int, typer.Option(min=1, help="Leave out pairs sharing fewer units.")] = 1,
+    top: TopOption = 20,
+    where: WhereOption = None,
+    lexicon: LexiconOption = None,
+    no_bundled: NoBundledOption = False,
+    keep_duplicates: KeepDuplicatesOption = False,
+    plot: Annotated[Optional[Path], typer.Option(help="Draw the network (edges weighted by --sort) to this file.")]
+    = None,
+    heatmap: Annotated[Optional[Path], typer.Option(help="Draw the matrix as a heatmap to this file.")] = None,
+) -> None:
+    """Pairs of formulations in the same unit: joint count, each one's count, PMI, NPMI, Jaccard, LL.
+
+    With N units (documents, paragraphs or sentences), joint = units holding both,
+    count_a / count_b = units holding each: PMI = log2(joint*N / (count_a*count_b));
+    NPMI = PMI / -log2(joint/N); Jaccard = joint / (count_a + count_b - joint);
+    LL = G2 of the 2x2 table, negative when the pair is rarer than chance.
+
+    Example: policylex slogans cooccur --window sentence --sort npmi --plot network.png
+    """
+    from policylex.slogans import cooccurrence
+
+    with _open(corpus) as store, progress_bar("slogans") as update:
+        table = cooccurrence(store, lexicon=_lexicon(lexicon, no_bundled), window=window.value, where=where,
+                             include_duplicates=keep_duplicates, min_count=min_count, sort=sort.value,
+                             top=top or None, progress=update)
+    render(table, format)
+    measure = "npmi" if sort is AssociationSort.joint else sort.value
+    if plot is not None:
+        from policylex.plots import network_chart
+
+        network_chart(table, plot, measure=measure)
+        _stderr().print(f"plot written to {plot}", markup=False)
+    if heatmap is not None:
+        from policylex.plots import heatmap_chart
+
+        heatmap_chart(table, heatmap, measure=measure)
+        _stderr().print(f"plot written to {heatmap}", markup=False)
+
+
+@slogans_app.command("timeline")
+@handles_errors
+def slogans_timeline(
+    slogans: Annotated[Optional[list[str]], typer.Argument(help="The formulations (default: every one found).")]
+    = None,
+    corpus: CorpusOption = DEFAULT_CORPUS,
+    format: FormatOption = Format.table,
+    per_year: Annotated[bool, typer.Option("--per-year", help="Counts per year instead of first/last per province.")]
+    = False,
+    where: WhereOption = None,
+    lexicon: LexiconOption = None,
+    no_bundled: NoBundledOption = False,
+    keep_duplicates: KeepDuplicatesOption = False,
+    plot: Annotated[Optional[Path], typer.Option(help="Draw when each province first used it, to this file.")]
+    = None,
+) -> None:
+    """How formulations travel: per province, the first and last dated document using each.
+
+    Columns: slogan province province_code first_date first_doc last_date last_doc
+    documents occurrences undated. With --per-year: slogan year documents occurrences provinces.
+
+    Example: policylex slogans timeline 四大检察 少捕慎诉慎押 --plot diffusion.png
+    """
+    from policylex.slogans import timeline
+
+    with _open(corpus) as store, progress_bar("slogans") as update:
+        options = dict(lexicon=_lexicon(lexicon, no_bundled), where=where, include_duplicates=keep_duplicates,
+                       progress=update)
+        table = timeline(store, slogans, per_year=per_year, **options)
+        chart_table = timeline(store, slogans, **options) if per_year and plot is not None else table
+    render(table, format)
+    if plot is not None:
+        from policylex.plots import timeline_chart
+
+        timeline_chart(chart_table, plot)
+        _stderr().print(f"plot written to {plot}", markup=False)
+
+
+# --- trends and the report --------------------------------------------------------------
+
+
+class Per(str, Enum):
+    tokens = "tokens"
+    chars = "chars"
+    docs = "docs"
+
+
+@app.command()
+@handles_errors
+def trends(
+    terms: Annotated[Optional[list[str]], typer.Argument(
+        help="Terms (counted on the tokens), or formulations with --slogans; default: the --top most frequent.")]
+    = None,
+    corpus: CorpusOption = DEFAULT_CORPUS,
+    format: FormatOption = Format.table,
+    slogans: Annotated[bool, typer.Option("--slogans", help="Lexicon formulations counted on the text, not terms "
+                                          "on the tokens.")] = False,
+    by: Annotated[str, typer.Option(help="year, province, city, source, doc, or several joined by commas: "
+                                    "province,year; all for the selected documents as one group.")] = "year",
+    per: Annotated[Optional[Per], typer.Option(help="The rate's denominator: 10,000 tokens, 10,000 characters, or "
+                                               "one document [default: tokens; chars with --slogans].",
+                                               show_default=False)] = None,
+    top: Annotated[int, typer.Option(min=0, help="Without TERM: how many of the most frequent; 0 for all.")] = 10,
+    where: WhereOption = None,
+    drop_unknown: Annotated[bool, typer.Option("--drop-unknown", help="Leave out documents whose year or region "
+                                               "(the --by fields) is unknown.")] = False,
+    wide: Annotated[bool, typer.Option("--wide", help="One row per group, one rate column per term, for "
+                                       "reading.")] = False,
+    level: Annotated[float, typer.Option(min=0.5, max=0.999, help="Confidence level of the intervals.")] = 0.95,
+    lexicon: LexiconOption = None,
+    no_bundled: NoBundledOption = False,
+    keep_duplicates: KeepDuplicatesOption = False,
+    plot: Annotated[Optional[Path], typer.Option(help="Also draw to this file (.png, .svg, .pdf): lines with "
+                                                 "interval bands by year, a heatmap by region and year, sorted "
+                                                 "bars by region.")] = None,
+) -> None:
+    """Rates and shares of terms or formulations per year and region, with 95% intervals: a tidy panel.
+
+    Columns: term kind [year] [province province_code] [city city_code] documents tokens
+    chars occurrences docs_with rate rate_low rate_high per share share_low share_high.
+    A TERM is counted on the tokens (as freq counts it); with --slogans, each TERM names a
+    lexicon formulation counted on the normalised text (as slogans count does).
+    rate = occurrences / denominator x scale: per 10,000 tokens (10k_tokens), 10,000
+    characters (10k_chars) or per document (doc: the mean count); its interval is exact
+    Poisson (Garwood): chi2(a/2; 2k)/2 and chi2(1-a/2; 2k+2)/2 over the denominator.
+    share = docs_with / documents, with the Wilson score interval. Documents of unknown
+    year or region form the unknown group unless --drop-unknown.
+
+    Example: policylex trends 公益诉讼 检察建议 --by province,year --format csv > panel.csv;
+    policylex trends 四大检察 --slogans --plot trend.png
+    """
+    from policylex.trends import readable
+    from policylex.trends import trends as trends_table
+    from policylex.trends import wide as wide_table
+
+    # Formulations are found by a scan that stores its matches: that needs a writable corpus.
+    with (_open(corpus) if slogans else _reading(corpus)) as store, progress_bar("slogans") as update:
+        _warn_if_not_tokenised(store)  # every row has the tokens denominator
+        table = trends_table(store, terms, slogans=slogans, by=by, per=per and per.value, where=where,
+                             include_duplicates=keep_duplicates, drop_unknown=drop_unknown, top=top or None,
+                             level=level, lexicon=_lexicon(lexicon, no_bundled) if slogans else None,
+                             progress=update)
+    if wide:
+        render(wide_table(table), format)
+    else:  # the terminal gets a compact view; every other format the tidy table
+        render(readable(table) if format is Format.table else table, format)
+    if plot is not None:
+        from policylex.plots import trend_chart
+
+        trend_chart(table, plot)
+        _stderr().print(f"plot written to {plot}", markup=False)
+
+
+@app.command()
+@handles_errors
+def check(
+    corpus: CorpusOption = DEFAULT_CORPUS,
+    format: FormatOption = Format.table,
+    quick: Annotated[bool, typer.Option("--quick", help="SQLite's quick_check instead of the full integrity_check.")] = False,
+) -> None:
+    """Verify the corpus file: SQLite integrity, each document's stages, sources, duplicates, the matrix cache.
+
+    Status per check: ok, pending (re-run a command to finish the work) or failed.
+    Exits 1 when a check failed.
+
+    Example: policylex check --format csv
+    """
+    from policylex.check import check_corpus, check_table, passed
+
+    with _open(corpus, readonly=True) as store:  # check_corpus reads one snapshot
+        checks = check_corpus(store, quick=quick)
+    render(check_table(checks), format)
+    if not passed(checks):
+        raise typer.Exit(1)
+
+
+@app.command()
+@handles_errors
+def report(
+    paths: Annotated[Optional[list[str]], typer.Argument(
+        help="Ingest these files and folders first, then tokenise (default settings).")] = None,
+    corpus: CorpusOption = DEFAULT_CORPUS,
+    out: Annotated[Path, typer.Option("--out", "-o", help="The folder for report.html and the CSV tables behind it; "
+                                      "an earlier report there is replaced, any other folder must be empty.")]
+    = Path("report"),
+    top: Annotated[int, typer.Option(min=1, help="How many top terms.")] = 30,
+    lexicon: LexiconOption = None,
+    no_bundled: NoBundledOption = False,
+) -> None:
+    """The whole analysis in one HTML file (charts embedded, opens offline) plus its tables as CSV.
+
+    Sections: the corpus (documents by year and province, skipped files), top terms,
+    distinctive terms per province and per year (keyness of each against the rest),
+    formulations with counts, their co-occurrence network, trends of the top
+    formulations with 95% intervals, and the settings and versions used (OpenCC variant,
+    tokeniser and dictionaries, lexicon fingerprint, corpus hash). The folder is written
+    whole or not at all. With PATH..., exits 1 after writing the report if ingest skipped
+    a file or row, as ingest does.
+
+    Example: policylex report --out report;  policylex report scraped/ --corpus new.db --out new-report
+    """
+    from policylex.report import ReportOptions, build_report
+
+    options = ReportOptions(top_terms=top, lexicon=_lexicon(lexicon, no_bundled))
+    with _open(corpus, create=bool(paths)) as store:
+        skipped = _ingest(store, paths).skipped if paths else []
+        if paths:
+            with progress_bar("tokenise") as update:
+                _summary(store.tokenise(progress=update).summary(), "Tokenised")
+        _warn_if_not_tokenised(store)
+        with progress_bar("report") as update:
+            path = build_report(store, out, options=options, progress=update)
+    _stderr().print(f"report written to {path}", markup=False)
+    if skipped:
+        raise typer.Exit(1)
 
 
 @app.command()
@@ -457,7 +887,7 @@ def log(
     """
     from policylex.overview import log_table
 
-    with _open(corpus) as store:
+    with _reading(corpus) as store:
         render(log_table(store, level="skipped" if skipped else None, limit=limit), format)
 
 

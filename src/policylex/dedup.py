@@ -32,6 +32,7 @@ ROWS = PERMUTATIONS // BANDS
 MIN_CONTAINMENT = 0.85
 MIN_JACCARD = 0.5
 MIN_AGREEMENT = 0.2  # of signature values, for a candidate to get the exact check
+SIGNATURE_BLOCK = 65_536  # shingles hashed at once
 
 _PRIME = np.uint64(4294967311)  # the first prime above 2**32
 _rng = np.random.default_rng(20240229)  # fixed: signatures must be stable across runs
@@ -64,8 +65,13 @@ def signature(text: str) -> np.ndarray:
     values = shingles(text)
     if values.size == 0:
         return np.zeros(PERMUTATIONS, dtype=np.uint32)
-    hashed = (values[None, :] * _A[:, None] + _B[:, None]) % _PRIME
-    return hashed.min(axis=1).astype(np.uint32)
+    # In blocks: all 64 hashes of a long text's shingles at once took 64 × 8 bytes
+    # per shingle (1 GiB for a text of a million distinct characters).
+    least = np.full(PERMUTATIONS, np.iinfo(np.uint64).max, dtype=np.uint64)
+    for start in range(0, values.size, SIGNATURE_BLOCK):
+        block = values[start : start + SIGNATURE_BLOCK]
+        least = np.minimum(least, ((block[None, :] * _A[:, None] + _B[:, None]) % _PRIME).min(axis=1))
+    return least.astype(np.uint32)
 
 
 def band_keys(sig: np.ndarray) -> list[int]:

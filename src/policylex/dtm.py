@@ -1,10 +1,7 @@
 """The document-term matrix: built once from the stored tokens, cached beside the corpus.
 
-``DocumentTermMatrix`` holds a CSR matrix of counts (documents × terms; as scipy's
-``csr_matrix`` in ``counts``, built on first use: importing scipy is a fifth of a
-second a plain ``freq`` does without), the vocabulary, each document's metadata,
-and the term totals and document frequencies over the counted documents, the
-selection most analyses start from.  It is written to ``<corpus>.dtm.npz``
+``DocumentTermMatrix`` holds a scipy CSR matrix of counts (documents × terms), the
+vocabulary, and each document's metadata.  It is written to ``<corpus>.dtm.npz``
 together with the corpus generation it was built from (see
 :meth:`policylex.store.Corpus.generation`) and rebuilt only when that changes, so
 repeated analyses of an unchanged corpus never recount.
@@ -15,23 +12,26 @@ Selection (``--where``) and grouping (``--by``) work on the matrix's metadata.
 from __future__ import annotations
 
 import os
+import zipfile
 from dataclasses import dataclass
-from functools import cached_property
 from pathlib import Path
+
+from functools import cached_property
 from typing import TYPE_CHECKING
 
 import numpy as np
 
 from policylex.errors import UsageError
+from policylex.selection import CODE_FIELDS, FIELDS, SIZE_FIELDS, DocumentSet, numeric_field
 from policylex.store import COUNTED, Corpus
 
 if TYPE_CHECKING:
     import scipy.sparse as sp
 
-CACHE_FORMAT = 3
-FIELDS = ("id", "name", "date", "year", "province", "city", "source")
-GROUP_FIELDS = ("year", "province", "city", "source", "doc")
-UNKNOWN = "unknown"
+CACHE_FORMAT = 4
+# Besides the selection fields, each row's sizes and codes, so that trends read
+# their denominators from the cache rather than from the documents table.
+META_FIELDS = FIELDS + SIZE_FIELDS + CODE_FIELDS
 
 
 @dataclass
@@ -40,7 +40,7 @@ class DocumentTermMatrix:
     indices: np.ndarray
     indptr: np.ndarray
     vocabulary: np.ndarray  # term per column
-    meta: dict[str, np.ndarray]  # FIELDS, one value per row ('' for none; year 0 for none)
+    meta: dict[str, np.ndarray]  # META_FIELDS, one value per row ('' for none; 0 for no year, chars, tokens)
     counted: np.ndarray  # bool per row: not an exact or near duplicate
     generation: int
     term_pos: np.ndarray | None = None  # each term's most frequent part of speech, if tokens carry them
@@ -53,7 +53,7 @@ class DocumentTermMatrix:
 
     @cached_property
     def counts(self) -> "sp.csr_matrix":
-        """The matrix as scipy's ``csr_matrix`` (documents × terms, int32)."""
+        """The matrix as scipy's ``csr_matrix`` (documents × terms, int32), built on first use."""
         import scipy.sparse as sp
 
         return sp.csr_matrix((self.data, self.indices, self.indptr), shape=(self.n_docs, self.vocabulary.size))
@@ -93,37 +93,13 @@ class DocumentTermMatrix:
     def term_index(self) -> dict[str, int]:
         return {term: i for i, term in enumerate(self.vocabulary.tolist())}
 
+    @property
+    def documents(self) -> DocumentSet:
+        return DocumentSet(self.meta, self.counted)
+
     def rows(self, *, include_duplicates: bool = False, where: list[str] | None = None) -> np.ndarray:
         """Row indices of the documents selected by ``where`` (and not duplicates, unless asked)."""
-        mask = np.ones(self.n_docs, dtype=bool) if include_duplicates else self.counted.copy()
-        for condition in where or []:
-            mask &= self.condition_mask(condition)
-        return np.flatnonzero(mask)
-
-    def condition_mask(self, condition: str) -> np.ndarray:
-        """``field=value`` or ``field!=value``; several values with commas: ``year=2020,2021``."""
-        negate = "!=" in condition
-        field, sep, value = condition.partition("!=" if negate else "=")
-        field = field.strip()
-        if not sep or not field:
-            raise UsageError(f"--where {condition!r}: write field=value, e.g. year=2021 or province=辽宁省")
-        if field not in FIELDS and field != "doc":
-            raise UsageError(f"--where {field!r}: no such field; choose from {', '.join(GROUP_FIELDS + ('date',))}")
-        wanted = {canonical_value(field, v) for v in value.split(",")}
-        values = self.group_labels(field)
-        mask = np.isin(values, list(wanted))
-        return ~mask if negate else mask
-
-    def group_labels(self, field: str) -> np.ndarray:
-        """Each document's value of ``field`` as a label, ``unknown`` where it has none."""
-        if field == "doc":
-            return self.meta["name"]
-        if field not in FIELDS:
-            raise UsageError(f"--by {field!r}: no such field; choose from {', '.join(GROUP_FIELDS)}")
-        values = self.meta[field]
-        if field == "year":
-            return np.array([str(y) if y else UNKNOWN for y in values.tolist()], dtype=object)
-        return np.array([v if v else UNKNOWN for v in values.tolist()], dtype=object)
+        return self.documents.rows(include_duplicates=include_duplicates, where=where)
 
     def grouped(self, rows: np.ndarray, by: str | None, *,
                 docfreq: bool = False) -> tuple[list[str], "sp.csr_matrix", list[np.ndarray]]:
@@ -134,14 +110,7 @@ class DocumentTermMatrix:
         """
         import scipy.sparse as sp
 
-        if by is None:
-            names, members, group_of_row = ["all"], [rows], np.zeros(rows.size, dtype=np.int64)
-        else:
-            labels = self.group_labels(by)[rows]
-            names = sorted(set(labels.tolist()), key=lambda g: (g == UNKNOWN, g))
-            members = [rows[labels == name] for name in names]
-            position = {name: i for i, name in enumerate(names)}
-            group_of_row = np.fromiter((position[label] for label in labels.tolist()), dtype=np.int64, count=rows.size)
+        names, members, group_of_row = self.documents.groups(rows, by)
         indicator = sp.csr_matrix((np.ones(rows.size, dtype=np.int64), (group_of_row, rows)),
                                   shape=(len(names), self.n_docs))
         matrix = self.counts
@@ -150,18 +119,6 @@ class DocumentTermMatrix:
         summed = sp.csr_matrix(indicator @ matrix)
         summed.sort_indices()
         return names, summed, members
-
-
-def canonical_value(field: str, value: str) -> str:
-    """A --where value as stored: 辽宁 / 遼寧 → 辽宁省 for regions."""
-    value = value.strip()
-    if field in ("province", "city") and value and value != UNKNOWN:
-        from policylex.places import resolve_name
-
-        place = resolve_name(value)
-        if place is not None:
-            return (place.province if field == "province" else place.city) or value
-    return value
 
 
 def cache_path(corpus: Corpus) -> Path:
@@ -173,9 +130,12 @@ def build(corpus: Corpus) -> DocumentTermMatrix:
 
     Each document's counts are a slice of term ids and counts (see
     :class:`policylex.tokenise.TermIds`), so building is concatenation; documents
-    tokenised before the counts were stored (schema version 1) are counted from
-    their tokens.  Terms that no tokenised document uses any more are left out.
+    tokenised before the counts were stored (schema version 2 and older) are
+    counted from their tokens.  Terms that no tokenised document uses any more are
+    left out.
     """
+    import scipy.sparse as sp
+
     generation = corpus.generation()
     known = corpus.db.execute("SELECT id, term FROM terms ORDER BY id").fetchall()
     term_ids = np.array([row[0] for row in known], dtype=np.int64)
@@ -186,10 +146,10 @@ def build(corpus: Corpus) -> DocumentTermMatrix:
     id_parts: list[np.ndarray] = []
     count_parts: list[np.ndarray] = []
     lengths: list[int] = []
-    meta: dict[str, list] = {f: [] for f in FIELDS}
+    meta: dict[str, list] = {f: [] for f in META_FIELDS}
     counted: list[bool] = []
     tag_counts: dict[tuple[int, str], int] = {}
-    query = (f"SELECT id, name, date, year, province, city, source, {COUNTED} AS counted, term_counts, "
+    query = (f"SELECT {', '.join(META_FIELDS)}, {COUNTED} AS counted, term_counts, "
              "CASE WHEN term_counts IS NULL OR pos IS NOT NULL THEN tokens END AS tokens, pos "
              "FROM documents WHERE tokens IS NOT NULL ORDER BY seq")
     for row in corpus.db.execute(query):
@@ -216,8 +176,8 @@ def build(corpus: Corpus) -> DocumentTermMatrix:
                 for token, tag in zip(tokens, row["pos"].split()):
                     key = (index.setdefault(token, len(index)), tag)
                     tag_counts[key] = tag_counts.get(key, 0) + 1
-        for f in FIELDS:
-            meta[f].append(row[f] if row[f] is not None else (0 if f == "year" else ""))
+        for f in META_FIELDS:
+            meta[f].append(row[f] if row[f] is not None else (0 if numeric_field(f) else ""))
         counted.append(bool(row["counted"]))
     if index is not None and len(index) > len(vocabulary):
         vocabulary.extend(list(index)[len(vocabulary):])
@@ -229,12 +189,10 @@ def build(corpus: Corpus) -> DocumentTermMatrix:
     used = np.flatnonzero(np.bincount(indices, minlength=len(vocabulary)))
     renumber = np.zeros(len(vocabulary), dtype=np.int32)
     renumber[used] = np.arange(used.size, dtype=np.int32)
-    import scipy.sparse as sp
-
     matrix = sp.csr_matrix((data, renumber[indices], indptr), shape=(len(lengths), used.size))
     matrix.sort_indices()  # columns in order within each row, as CSR routines expect
     vocab = np.array([vocabulary[i] for i in used.tolist()], dtype=str) if used.size else np.zeros(0, dtype="<U1")
-    arrays = {f: np.array(meta[f], dtype=np.int64 if f == "year" else str) for f in FIELDS}
+    arrays = {f: np.array(meta[f], dtype=np.int64 if numeric_field(f) else str) for f in META_FIELDS}
     best: dict[int, tuple[int, str]] = {}
     for (column, tag), n in sorted(tag_counts.items()):
         if column not in best or n > best[column][0]:
@@ -247,16 +205,19 @@ def build(corpus: Corpus) -> DocumentTermMatrix:
 def save(dtm: DocumentTermMatrix, path: Path, settings: str) -> None:
     """Write the cache atomically: a reader never sees half a file."""
     partial = path.with_name(path.name + f".{os.getpid()}.part")
-    with partial.open("wb") as handle:
-        np.savez(
+    try:
+        with partial.open("wb") as handle:
+            np.savez(
             handle,
-            format=np.array(CACHE_FORMAT), generation=np.array(dtm.generation), settings=np.array(settings),
-            data=dtm.data, indices=dtm.indices, indptr=dtm.indptr, vocabulary=dtm.vocabulary, counted=dtm.counted,
-            counted_totals=dtm.counted_totals, counted_docfreq=dtm.counted_docfreq,
-            term_pos=dtm.term_pos if dtm.term_pos is not None else np.zeros(0, dtype="<U1"),
-            **{f"meta_{f}": v for f, v in dtm.meta.items()},
-        )
-    os.replace(partial, path)
+                format=np.array(CACHE_FORMAT), generation=np.array(dtm.generation), settings=np.array(settings),
+                data=dtm.data, indices=dtm.indices, indptr=dtm.indptr, vocabulary=dtm.vocabulary, counted=dtm.counted,
+                counted_totals=dtm.counted_totals, counted_docfreq=dtm.counted_docfreq,
+                term_pos=dtm.term_pos if dtm.term_pos is not None else np.zeros(0, dtype="<U1"),
+                **{f"meta_{f}": v for f, v in dtm.meta.items()},
+            )
+        os.replace(partial, path)
+    finally:
+        partial.unlink(missing_ok=True)  # a full disk or Ctrl-C leaves no half-written file behind
 
 
 def load(path: Path, generation: int, settings: str) -> DocumentTermMatrix | None:
@@ -266,19 +227,35 @@ def load(path: Path, generation: int, settings: str) -> DocumentTermMatrix | Non
             if (int(cache["format"]) != CACHE_FORMAT or int(cache["generation"]) != generation
                     or str(cache["settings"]) != settings):
                 return None
-            meta = {f: cache[f"meta_{f}"] for f in FIELDS}
+            meta = {f: cache[f"meta_{f}"] for f in META_FIELDS}
             return DocumentTermMatrix(cache["data"], cache["indices"], cache["indptr"], cache["vocabulary"], meta,
                                       cache["counted"], generation, cache["term_pos"], cache["counted_totals"],
                                       cache["counted_docfreq"])
-    except (OSError, ValueError, KeyError):
-        return None
+    except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile):
+        return None  # a damaged or foreign file is no cache: the matrix is rebuilt
+
+
+def require_documents(corpus: Corpus) -> None:
+    """An empty corpus is a usage error that says so (not 'run tokenise', nor an empty table)."""
+    if corpus.db.execute("SELECT 1 FROM documents LIMIT 1").fetchone() is None:
+        raise UsageError(f"the corpus {corpus.path} has no documents: run `policylex ingest PATH...` first")
+
+
+def cache_key(corpus: Corpus) -> str:
+    """What the cache must have been built for, besides the generation.
+
+    The corpus's identity belongs in it: a new corpus made at the same path can
+    reach the same generation with other documents.
+    """
+    return f"{corpus.identity()} {corpus.get_meta('tokenise.settings', '')}"
 
 
 def document_term_matrix(corpus: Corpus, *, use_cache: bool = True) -> DocumentTermMatrix:
     """The corpus's document-term matrix, from the cache when the corpus has not changed."""
     if corpus.db.execute("SELECT 1 FROM documents WHERE tokens IS NOT NULL LIMIT 1").fetchone() is None:
+        require_documents(corpus)
         raise UsageError("no tokenised documents: run `policylex tokenise` first")
-    settings = corpus.get_meta("tokenise.settings", "")
+    settings = cache_key(corpus)
     path = cache_path(corpus)
     generation = corpus.generation()
     if use_cache:

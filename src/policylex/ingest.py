@@ -42,6 +42,7 @@ class IngestReport:
     duplicates: int = 0
     near_duplicates: int = 0
     skipped: list[Skipped] = field(default_factory=list)
+    repaired: list[Skipped] = field(default_factory=list)  # read, with undecodable bytes as U+FFFD
 
     def summary(self) -> list[tuple[str, int]]:
         return [
@@ -51,6 +52,7 @@ class IngestReport:
             ("documents unchanged", self.unchanged),
             ("exact duplicates (recorded once)", self.duplicates),
             ("near-duplicates flagged", self.near_duplicates),
+            ("read with undecodable bytes replaced", len(self.repaired)),
             ("skipped", len(self.skipped)),
         ]
 
@@ -161,7 +163,8 @@ class _Writer:
         source = prepared.source
         fields_hash = prepared.fields_hash
         existing = self.db.execute(
-            "SELECT doc_id, raw_sha256, fields_hash FROM sources WHERE path = ? AND record = ?",
+            "SELECT s.doc_id, s.raw_sha256, s.fields_hash, d.norm_hash FROM sources s JOIN documents d "
+            "ON d.id = s.doc_id WHERE s.path = ? AND s.record = ?",
             (source.path, source.record),
         ).fetchone()
         if existing and existing["raw_sha256"] == source.raw_sha256 and existing["fields_hash"] == fields_hash:
@@ -174,16 +177,22 @@ class _Writer:
             self.report.skipped.append(Skipped(source.path, "no text left after removing page furniture"))
             return
         old_doc = existing["doc_id"] if existing else None
-        twin = self.db.execute(
+        # Same text, new metadata: the same document, even when other files share it
+        # (a new document would count the text twice).
+        same_text = existing is not None and existing["norm_hash"] == norm_hash
+        twin = None if same_text else self.db.execute(
             "SELECT id FROM documents WHERE norm_hash = ? AND id IS NOT ? ORDER BY seq LIMIT 1", (norm_hash, old_doc)
         ).fetchone()
         if twin is not None:
             doc_id = twin["id"]
             self.report.duplicates += 1
-        elif old_doc and self._only_source(old_doc, source):
+        elif old_doc and (same_text or self._only_source(old_doc, source)):
             doc_id = old_doc
             self._write_document(doc_id, source, meta, norm, norm_hash, variant, update=True,
                                  signature=prepared.signature)
+            if not same_text:  # no other document has this text (no twin): not a duplicate, nor original of one
+                self.db.execute("UPDATE documents SET duplicate_of = NULL WHERE id = ?", (doc_id,))
+                self._release_duplicates(doc_id)
             self.report.updated += 1
         else:
             doc_id = self.new_id(source.raw_text)
@@ -238,12 +247,23 @@ class _Writer:
             "SELECT id FROM documents WHERE near_duplicate_of = ? OR duplicate_of = ?", (doc_id, doc_id))]
         self.db.execute("UPDATE documents SET near_duplicate_of = NULL, near_duplicate_score = NULL "
                         "WHERE near_duplicate_of = ?", (doc_id,))
-        self.db.execute("UPDATE documents SET duplicate_of = NULL WHERE duplicate_of = ?", (doc_id,))
+        self._release_duplicates(doc_id)
         self.db.execute("DELETE FROM lsh WHERE doc_id = ?", (doc_id,))
         self.db.execute("DELETE FROM documents WHERE id = ?", (doc_id,))
         for dependant in dependants:
             row = self.corpus.document(dependant)
             self.index_near_duplicates(dependant, row["norm_text"])
+
+    def _release_duplicates(self, doc_id: str) -> None:
+        """The exact duplicates of a document that is gone or has another text now: the earliest is their original.
+
+        Setting them all free would count their one text several times.
+        """
+        dependants = [r[0] for r in self.db.execute(
+            "SELECT id FROM documents WHERE duplicate_of = ? ORDER BY seq", (doc_id,))]
+        if dependants:
+            self.db.execute("UPDATE documents SET duplicate_of = NULL WHERE id = ?", (dependants[0],))
+            self.db.execute("UPDATE documents SET duplicate_of = ? WHERE duplicate_of = ?", (dependants[0], doc_id))
 
     def index_near_duplicates(self, doc_id: str, norm: str, sig: np.ndarray | None = None, *, new: bool = False) -> None:
         """Store the document's MinHash buckets and flag it (or a later twin) as a near-duplicate.
@@ -372,8 +392,11 @@ def ingest(
     variant = corpus_variant(corpus)
     writer = _Writer(corpus, report)
     workers = 1 if len(paths) < SERIAL_BELOW else max(1, workers or default_workers())
+    # Workers look at the corpus read-only to skip unchanged files; in this process the
+    # writer's own check does (a second connection left open here would keep SQLite from
+    # folding the WAL into the file when the corpus is closed).
     job = {"read_options": read_options, "sidecar": sidecar, "variant": variant,
-           "corpus": str(corpus.path.resolve()) if corpus.path.exists() else None}
+           "corpus": str(corpus.path.resolve()) if workers > 1 else None}
     batches = (paths[start : start + BATCH_FILES] for start in range(0, len(paths), BATCH_FILES))
     logged = 0
     for _, results in map_batches(_prepare_path, batches, workers=workers, initializer=_init_job, initargs=(job,),
@@ -387,8 +410,14 @@ def ingest(
                 for item in items:
                     if isinstance(item, Skipped):
                         report.skipped.append(item)
-                    else:
-                        writer.store(item, variant)
+                        continue
+                    source = item.source
+                    if source.replaced and (not report.repaired or report.repaired[-1].path != source.path):
+                        repaired = Skipped(source.path, f"{source.replaced} undecodable byte sequences read as U+FFFD "
+                                           f"({source.encoding})")
+                        report.repaired.append(repaired)
+                        corpus.log("ingest", "repaired", repaired.reason, repaired.path)
+                    writer.store(item, variant)
                 if progress:
                     progress(report.files, len(paths))
             for skipped in report.skipped[logged:]:
@@ -422,7 +451,7 @@ def _renormalise_one(item: tuple[str, str, str, str]) -> tuple[str, np.ndarray |
 
 def renormalise(corpus: Corpus, *, variant: str | None = None, progress: Progress | None = None,
                 batch_size: int = 500, workers: int | None = None) -> NormaliseReport:
-    """Rewrite every document's normalised text (script variant, pinyin, boilerplate).
+    """Rewrite every document's normalised text (script variant, pinyin, boilerplate), all or nothing.
 
     Documents whose normalised text becomes identical are marked exact duplicates
     of the earliest one; near-duplicates are re-checked for changed documents.
@@ -434,7 +463,6 @@ def renormalise(corpus: Corpus, *, variant: str | None = None, progress: Progres
         raise UsageError(f"unknown variant {variant!r}; choose one of {', '.join(VARIANTS)}")
     report = NormaliseReport(variant=variant)
     total = corpus.count()
-    writer = _Writer(corpus, IngestReport())
     settings = json_dumps({"variant": variant})
     workers = 1 if total < SERIAL_BELOW else max(1, workers or default_workers())
 
@@ -451,9 +479,14 @@ def renormalise(corpus: Corpus, *, variant: str | None = None, progress: Progres
             yield [(r["id"], r["text"] if r["text"] is not None else normalise_newlines(r["raw_text"]),
                     r["norm_text"], r["norm_settings"]) for r in rows]
 
-    for batch, results in map_batches(_renormalise_one, batches(), workers=workers, initializer=_init_job,
-                                      initargs=({"variant": variant},)):
-        with corpus.transaction():
+    # One transaction for the whole run: a corpus half in one script variant and half
+    # in another, with duplicate flags from before, would be counted wrongly by every
+    # analysis. Killed or interrupted, the run leaves the corpus as it was.  The workers
+    # normalise the next batch while one is written.
+    with corpus.transaction():
+        writer = _Writer(corpus, IngestReport())
+        for batch, results in map_batches(_renormalise_one, batches(), workers=workers, initializer=_init_job,
+                                          initargs=({"variant": variant},)):
             for (doc_id, _, current, current_settings), (norm, signature) in zip(batch, results):
                 report.documents += 1
                 if norm == current and current_settings == settings:
@@ -465,9 +498,8 @@ def renormalise(corpus: Corpus, *, variant: str | None = None, progress: Progres
                     "WHERE id = ?", (norm, _sha(norm), settings, len(norm), now(), doc_id))
                 if norm != current:
                     writer.index_near_duplicates(doc_id, norm, signature)
-        if progress:
-            progress(report.documents, total)
-    with corpus.transaction():
+            if progress:
+                progress(report.documents, total)
         corpus.db.execute("UPDATE documents SET duplicate_of = NULL WHERE duplicate_of IS NOT NULL")
         corpus.db.execute(
             "UPDATE documents SET duplicate_of = (SELECT f.id FROM documents f WHERE f.norm_hash = documents.norm_hash "

@@ -15,7 +15,7 @@ from collections import Counter
 
 import numpy as np
 
-from policylex.dtm import DocumentTermMatrix, document_term_matrix
+from policylex.dtm import DocumentTermMatrix, document_term_matrix, require_documents
 from policylex.errors import UsageError
 from policylex.output import Table
 from policylex.store import COUNTED, Corpus
@@ -56,6 +56,13 @@ def term_frequencies(
     dtm, rows = _selected(corpus, where, include_duplicates)
     keep = dtm.terms_with_pos(pos) if pos else None
     vocabulary = dtm.vocabulary
+    index = dtm.term_index() if terms else {}
+    if terms:
+        unknown = [t for t in terms if t not in index]
+        if unknown:
+            raise UsageError(
+                f"no token in the corpus is {', '.join(unknown)}: a term is counted as the segmenter cut it "
+                "(`policylex kwic TERM` searches the text; a --userdict keeps a formulation whole)")
     if by is None:  # one group: the sums over the rows, without scipy (precomputed for the usual selection)
         names, members = ["all"], [rows]
         sums = [dtm.term_sums(rows)]
@@ -63,7 +70,6 @@ def term_frequencies(
         names, grouped, members = dtm.grouped(rows, by)
         _, docfreqs, _ = dtm.grouped(rows, by, docfreq=True)
         sums = [(grouped[g].toarray().ravel(), docfreqs[g].toarray().ravel()) for g in range(len(names))]
-    index = dtm.term_index() if terms else {}
     out = []
     notes = []
     for name, (counts, docfreq), group_rows in zip(names, sums, members):
@@ -258,18 +264,55 @@ def keyness(
         raise UsageError("no documents left for the reference")
     a, _ = dtm.term_sums(in_target)
     b, _ = dtm.term_sums(in_reference)
+    out = _keyness_rows(a, b, dtm.vocabulary, min_count=min_count, top=top, correction=correction)
+    notes = [f"target: {in_target.size} documents, {int(a.sum())} tokens; "
+             f"reference: {in_reference.size} documents, {int(b.sum())} tokens"]
+    return Table(KEYNESS_COLUMNS, out, title="Keyness", notes=notes)
+
+
+def _keyness_rows(a: np.ndarray, b: np.ndarray, terms: np.ndarray, *, min_count: int, top: int | None,
+                  correction: str) -> list[tuple]:
+    """KEYNESS_COLUMNS rows of the terms with ``a + b >= min_count``, by G² (ties by term)."""
     present = np.flatnonzero((a + b) >= max(min_count, 1))
     g2, p_g2, chi2, p_chi2, log_ratio = keyness_statistics(a[present], b[present], a.sum(), b.sum(), correction)
-    vocabulary = dtm.vocabulary.tolist()
-    order = ranked(g2, dtm.vocabulary[present], top=top or None).tolist()
-    out = [
+    order = ranked(g2, terms[present], top=top or None).tolist()
+    vocabulary = terms.tolist()
+    return [
         (rank, vocabulary[present[k]], int(a[present[k]]), int(b[present[k]]), round(float(g2[k]), 4),
          float(p_g2[k]), round(float(chi2[k]), 4), float(p_chi2[k]), round(float(log_ratio[k]), 4))
         for rank, k in enumerate(order, start=1)
     ]
-    notes = [f"target: {in_target.size} documents, {int(a.sum())} tokens; "
-             f"reference: {in_reference.size} documents, {int(b.sum())} tokens"]
-    return Table(KEYNESS_COLUMNS, out, title="Keyness", notes=notes)
+
+
+def keyness_by_group(
+    corpus: Corpus,
+    by: str,
+    *,
+    where: list[str] | None = None,
+    top: int | None = 10,
+    min_count: int = 1,
+    correction: str = "default",
+    include_duplicates: bool = False,
+) -> Table:
+    """Each group's terms against the rest of the selected documents: ``group`` then :data:`KEYNESS_COLUMNS`.
+
+    The same statistics as :func:`keyness` with the group as target and every
+    other selected document as reference, for all groups at once; ``unknown``
+    is a group like any other.
+    """
+    dtm, rows = _selected(corpus, where, include_duplicates)
+    names, grouped, members = dtm.grouped(rows, by)
+    if len(names) < 2:
+        raise UsageError(f"--by {by}: the documents form one group only ({names[0]}); nothing to compare")
+    total = np.asarray(grouped.sum(axis=0)).ravel()
+    out, notes = [], []
+    for g, name in enumerate(names):
+        a = grouped[g].toarray().ravel()
+        out.extend((name,) + row for row in _keyness_rows(a, total - a, dtm.vocabulary, min_count=min_count, top=top,
+                                                          correction=correction))
+        notes.append(f"{name}: {members[g].size} documents, {int(a.sum())} tokens")
+    notes.append(f"each group against the rest of the {rows.size} selected documents")
+    return Table(("group",) + KEYNESS_COLUMNS, out, title=f"Keyness of each {by} against the rest", notes=notes)
 
 
 # --- concordance -----------------------------------------------------------------------
@@ -295,6 +338,9 @@ def kwic(
     from policylex.normalise import clean
 
     needle = clean(term).strip()
+    if not needle:
+        raise UsageError("kwic needs a term, not white space")
+    require_documents(corpus)
     conditions = [] if include_duplicates else [COUNTED]
     query = f"SELECT id, name, norm_text FROM documents {'WHERE ' + ' AND '.join(conditions) if conditions else ''} ORDER BY seq"
     allowed = None
@@ -313,6 +359,8 @@ def kwic(
             out.append((row["name"], match.start(), left, match.group(), right))
             if limit and len(out) >= limit:
                 return Table(("doc", "position", "left", "term", "right"), out, title=f"KWIC {needle}")
+    if not out:
+        raise UsageError(f"{needle} occurs in none of the {'selected ' if where else ''}documents")
     return Table(("doc", "position", "left", "term", "right"), out, title=f"KWIC {needle}")
 
 
@@ -366,6 +414,7 @@ def collocations(
         unigrams.update(tokens)
         sequences.update(zip(*(tokens[i:] for i in range(size))))
     if not sequences:
+        require_documents(corpus)
         raise UsageError("no tokenised documents to find collocations in: run `policylex tokenise` first")
     n_tokens = sum(unigrams.values())
     n_sequences = sum(sequences.values())

@@ -43,7 +43,8 @@ class Table:
         return pd.DataFrame(list(self.rows), columns=list(self.columns))
 
 
-def _cell(value: Any) -> str:
+def cell_text(value: Any) -> str:
+    """A value as people read it (the rich table, the HTML report): 4 decimals, small p-values in e-notation."""
     if value is None:
         return ""
     if isinstance(value, float):
@@ -84,7 +85,7 @@ def _render_rich(table: Table, stream: IO[str]) -> None:
         numeric = bool(rows) and all(isinstance(r[i], (int, float)) or r[i] is None for r in rows)
         rich_table.add_column(column, justify="right" if numeric else "left", overflow="fold")
     for row in rows:
-        rich_table.add_row(*(_cell(v) for v in row))
+        rich_table.add_row(*(cell_text(v) for v in row))
     console = Console(file=stream, soft_wrap=False, highlight=False)
     console.print(rich_table)
     for note in table.notes:

@@ -26,16 +26,26 @@ def _distribution(counter: Counter, limit: int = 12) -> str:
     return shown + (f"; … {len(items) - limit} more" if len(items) > limit else "")
 
 
+def not_tokenised(corpus: Corpus) -> int:
+    """Counted documents without tokens of their current text made with the corpus's tokeniser settings.
+
+    The analyses count the tokens that are there: after an ingest, a normalise or an
+    interrupted tokenise these documents are missing or counted by their old tokens.
+    """
+    return corpus.db.execute(
+        f"SELECT count(*) FROM documents WHERE {COUNTED} AND (tokens IS NULL OR tokens_norm_hash IS NOT norm_hash "
+        "OR tokens_settings IS NOT (SELECT value FROM meta WHERE key = 'tokenise.settings'))").fetchone()[0]
+
+
 def corpus_info(corpus: Corpus) -> Table:
     """Documents, characters, tokens, years, regions, duplicates and skipped files."""
     db = corpus.db
     total = corpus.count()
     counted = corpus.count(include_duplicates=False)
     sources = db.execute("SELECT count(*) FROM sources").fetchone()[0]
-    chars, tokens, untokenised = db.execute(
-        f"SELECT coalesce(sum(chars), 0), coalesce(sum(token_count), 0), "
-        f"coalesce(sum(tokens IS NULL OR tokens_norm_hash IS NOT norm_hash), 0) FROM documents WHERE {COUNTED}"
-    ).fetchone()
+    chars, tokens = db.execute(
+        f"SELECT coalesce(sum(chars), 0), coalesce(sum(token_count), 0) FROM documents WHERE {COUNTED}").fetchone()
+    untokenised = not_tokenised(corpus)
     years = Counter(r[0] for r in db.execute(f"SELECT year FROM documents WHERE {COUNTED}"))
     provinces = Counter(r[0] for r in db.execute(f"SELECT province FROM documents WHERE {COUNTED}"))
     near = db.execute("SELECT count(*) FROM documents WHERE near_duplicate_of IS NOT NULL").fetchone()[0]
@@ -59,6 +69,24 @@ def corpus_info(corpus: Corpus) -> Table:
         ("tokeniser", describe_settings(corpus.get_meta("tokenise.settings"))),
     ]
     return Table(("field", "value"), rows, title="Corpus")
+
+
+HASHED_COLUMNS = ("id", "norm_hash", "date", "year", "province", "city", "source", "duplicate_of",
+                  "near_duplicate_of")
+
+
+def corpus_hash(corpus: Corpus) -> str:
+    """A fingerprint of what the analyses read: sha256 over every document's HASHED_COLUMNS, in corpus order.
+
+    The normalised text enters through its hash; the tokens follow from it and
+    the tokeniser settings, which a report lists beside this hash.
+    """
+    import hashlib
+
+    digest = hashlib.sha256()
+    for row in corpus.db.execute(f"SELECT {', '.join(HASHED_COLUMNS)} FROM documents ORDER BY seq"):
+        digest.update(("\t".join("" if v is None else str(v) for v in row) + "\n").encode("utf-8"))
+    return digest.hexdigest()
 
 
 def document_table(corpus: Corpus, *, include_duplicates: bool = True) -> Table:

@@ -10,10 +10,11 @@ same whatever the number of workers.
 
 from __future__ import annotations
 
-import multiprocessing
 import os
 from collections import deque
 from typing import Callable, Iterable, Iterator, Sequence, TypeVar
+
+from policylex.processes import worker_pool
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -36,11 +37,6 @@ def default_workers() -> int:
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
 
 
-def context():
-    """fork where there is one: workers inherit what the parent loaded (a segmenter's dictionary)."""
-    return multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn")
-
-
 def map_batches(function: Callable[[T], R], batches: Iterable[Sequence[T]], *, workers: int,
                 initializer: Callable[..., None], initargs: tuple = (), chunksize: int = 8,
                 ) -> Iterator[tuple[Sequence[T], list[R]]]:
@@ -55,7 +51,7 @@ def map_batches(function: Callable[[T], R], batches: Iterable[Sequence[T]], *, w
         for batch in batches:
             yield batch, [function(item) for item in batch]
         return
-    with context().Pool(workers, initializer=initializer, initargs=initargs) as pool:
+    with worker_pool(workers, initializer, initargs) as pool:  # fork: workers inherit what the parent loaded
         in_flight: deque = deque()
         for batch in batches:
             in_flight.append((batch, pool.map_async(function, batch, chunksize=chunksize)))

@@ -9,15 +9,17 @@ from __future__ import annotations
 
 import codecs
 import csv
+import errno
 import hashlib
 import io
 import json
 import os
 import re
+import stat
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable, Iterator
+from typing import Iterable, Iterator, NamedTuple
 
 from policylex.errors import InputError
 from policylex.normalise import normalise_newlines
@@ -46,6 +48,10 @@ COLUMN_NAMES = {
     "region": ("region", "地区", "地域"),
 }
 MAX_FILE_BYTES = 200 * 1024 * 1024
+# One document's text: ~100 times the longest official report; past this a "document"
+# is a dump (a whole site on one line, a database export) that would take minutes
+# and gigabytes to normalise and segment, and would swamp every count it entered.
+MAX_TEXT_CHARS = 2_000_000
 
 _MAGIC = {
     b"\x89PNG": "PNG image",
@@ -73,6 +79,7 @@ class SourceText:
     text: str  # the article text the reader extracted, LF line endings
     fields: dict[str, str] = field(default_factory=dict)  # metadata the source states
     page_text: str | None = None  # HTML: the whole visible page, for page-date and source lines
+    replaced: int = 0  # undecodable byte sequences in the file, each read as U+FFFD (see decode_bytes)
 
     @property
     def name(self) -> str:
@@ -106,28 +113,72 @@ class ReadOptions:
 # --- paths ----------------------------------------------------------------------
 
 
+def path_text(path: str | os.PathLike) -> str:
+    """A path as text that SQLite and a terminal can hold, one text per path.
+
+    Python keeps the undecodable bytes of a file name (GBK bytes from a Windows
+    zip) as lone surrogates, which UTF-8 cannot encode; they are written as
+    ``\\xNN`` escapes instead, so two different names never become one.
+    """
+    text = os.fspath(path)
+    try:
+        text.encode("utf-8")
+        return text
+    except UnicodeEncodeError:
+        return os.fsencode(text).decode("utf-8", "backslashreplace")
+
+
+def _stdin_paths(stream) -> Iterator[str]:
+    """Lines of stdin as paths; bytes that are not UTF-8 (GBK file names) survive as they are."""
+    raw = getattr(stream, "buffer", None)
+    lines = (os.fsdecode(line) for line in raw) if raw is not None else stream
+    for line in lines:
+        if line.strip():
+            yield line.strip()
+
+
+def _not_a_file(path: Path) -> str | None:
+    """Why ``path`` cannot be read as a file, or None when it is a regular file."""
+    try:
+        mode = path.stat().st_mode
+    except OSError as error:
+        if error.errno == errno.ELOOP:
+            return "symbolic link loop"
+        if path.is_symlink():
+            return "broken symbolic link"
+        if error.errno == errno.ENOENT:
+            return "no such file or folder"
+        return error.strerror or str(error)
+    if not stat.S_ISREG(mode):
+        return "not a regular file (a pipe, socket or device)"
+    return None
+
+
 def expand_paths(inputs: Iterable[str], stdin: io.TextIOBase | None = None) -> Iterator[Path | Skipped]:
     """Files named, files under folders named (recursively, sorted), and paths read from stdin for ``-``."""
     for item in inputs:
         if item == "-":
-            stream = stdin if stdin is not None else sys.stdin
-            yield from expand_paths((line.strip() for line in stream if line.strip()), None)
+            yield from expand_paths(_stdin_paths(stdin if stdin is not None else sys.stdin), None)
             continue
         path = Path(item)
         if path.is_dir():
             yield from _walk(path)
-        elif path.is_file():
-            yield path
-        elif path.is_symlink():
-            yield Skipped(str(path), "broken symbolic link")
-        else:
-            yield Skipped(str(path), "no such file or folder")
+            continue
+        problem = _not_a_file(path)
+        yield Skipped(path_text(path), problem) if problem else path
 
 
 def _walk(folder: Path) -> Iterator[Path | Skipped]:
     seen_dirs: set[tuple[int, int]] = set()
-    for root, dirs, files in os.walk(folder, followlinks=True, onerror=None):
-        st = os.stat(root)
+    unreadable: list[OSError] = []
+    for root, dirs, files in os.walk(folder, followlinks=True, onerror=unreadable.append):
+        yield from _unreadable_folders(unreadable)
+        try:
+            st = os.stat(root)
+        except OSError as error:  # gone since it was listed
+            yield Skipped(path_text(root), f"cannot read folder: {error.strerror}")
+            dirs[:] = []
+            continue
         if (st.st_dev, st.st_ino) in seen_dirs:  # a symlink loop
             dirs[:] = []
             continue
@@ -137,10 +188,16 @@ def _walk(folder: Path) -> Iterator[Path | Skipped]:
             path = Path(root, name)
             if path.suffix.lower() not in READERS or name.startswith("."):
                 continue
-            if not path.exists():
-                yield Skipped(str(path), "broken symbolic link")
-            else:
-                yield path
+            problem = _not_a_file(path)
+            yield Skipped(path_text(path), problem) if problem else path
+    yield from _unreadable_folders(unreadable)
+
+
+def _unreadable_folders(errors: list[OSError]) -> Iterator[Skipped]:
+    """A folder os.walk could not list: reported, never passed over in silence."""
+    while errors:
+        error = errors.pop(0)
+        yield Skipped(path_text(error.filename or "?"), f"cannot read folder: {error.strerror or error}")
 
 
 # --- decoding -------------------------------------------------------------------
@@ -169,12 +226,26 @@ def _strict_utf8(data: bytes) -> str | None:
         return None
 
 
-def decode_bytes(data: bytes, path: str, declared: str | None = None) -> tuple[str, str]:
-    """Decode a file's bytes, returning (text, encoding); InputError when it is not text.
+class Decoded(NamedTuple):
+    text: str
+    encoding: str
+    replaced: int = 0  # undecodable byte sequences read as U+FFFD
+
+
+# A UTF-8 file may have this share of bytes in broken sequences (a scraper that cut
+# a character in two) and still be read, each broken sequence as U+FFFD: skipping
+# the whole article for one bad byte would lose it. Binary data breaks far more.
+MAX_REPLACED_SHARE = 0.01
+
+
+def decode_bytes(data: bytes, path: str, declared: str | None = None) -> Decoded:
+    """Decode a file's bytes, returning (text, encoding, replaced); InputError when it is not text.
 
     UTF-8 (with or without BOM) and UTF-16 with BOM are recognised exactly; else a
     charset declared by the file (HTML ``<meta charset>``) is tried; else
-    charset-normalizer chooses among GB18030, Big5 and UTF-16 by language model.
+    charset-normalizer chooses among GB18030, Big5 and UTF-16 by language model;
+    else UTF-8 with a few broken sequences is read with each one as U+FFFD, and
+    ``replaced`` says how many.
     """
     if not data:
         raise InputError(path, "empty file")
@@ -184,15 +255,15 @@ def decode_bytes(data: bytes, path: str, declared: str | None = None) -> tuple[s
     if data.startswith(codecs.BOM_UTF8):
         text = _strict_utf8(data[3:])
         if text is not None:
-            return text, "utf-8-sig"
+            return Decoded(text, "utf-8-sig")
     if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         try:
-            return data.decode("utf-16"), "utf-16"
+            return Decoded(data.decode("utf-16"), "utf-16")
         except UnicodeDecodeError:
             pass
     text = _strict_utf8(data)
     if text is not None and _control_ratio(text) < 0.01:
-        return text, "utf-8"
+        return Decoded(text, "utf-8")
     if declared:
         try:
             codec = codecs.lookup(declared).name
@@ -200,7 +271,7 @@ def decode_bytes(data: bytes, path: str, declared: str | None = None) -> tuple[s
                 codec = "gb18030"
             text = data.decode(codec)
             if _control_ratio(text) < 0.01:
-                return text, codec
+                return Decoded(text, codec)
         except (LookupError, UnicodeDecodeError):
             pass
     if data.count(b"\x00") > len(data) // 50 and not _looks_utf16(data):
@@ -215,7 +286,12 @@ def decode_bytes(data: bytes, path: str, declared: str | None = None) -> tuple[s
         except UnicodeDecodeError:
             text = None
         if text and _control_ratio(text) < 0.01:
-            return text, encoding.replace("_", "-")
+            return Decoded(text, encoding.replace("_", "-"))
+    body = data[3:] if data.startswith(codecs.BOM_UTF8) else data
+    text = body.decode("utf-8", errors="replace")
+    replaced = text.count("\ufffd") - body.count("\ufffd".encode("utf-8"))
+    if replaced <= max(1, len(body) * MAX_REPLACED_SHARE) and _control_ratio(text.replace("\ufffd", "")) < 0.01:
+        return Decoded(text, "utf-8", replaced)
     raise InputError(path, "undecodable bytes: not UTF-8, UTF-16, GB18030 or Big5 text")
 
 
@@ -230,14 +306,14 @@ def read_bytes(path: Path) -> bytes:
     try:
         size = path.stat().st_size
         if size > MAX_FILE_BYTES:
-            raise InputError(str(path), f"file too large ({size // 2**20} MB > {MAX_FILE_BYTES // 2**20} MB)")
+            raise InputError(path_text(path), f"file too large ({size // 2**20} MB > {MAX_FILE_BYTES // 2**20} MB)")
         return path.read_bytes()
     except PermissionError:
-        raise InputError(str(path), "permission denied") from None
+        raise InputError(path_text(path), "permission denied") from None
     except IsADirectoryError:
-        raise InputError(str(path), "is a folder") from None
+        raise InputError(path_text(path), "is a folder") from None
     except OSError as error:
-        raise InputError(str(path), error.strerror or str(error)) from None
+        raise InputError(path_text(path), error.strerror or str(error)) from None
 
 
 # --- readers --------------------------------------------------------------------
@@ -249,7 +325,7 @@ def read_path(path: Path, options: ReadOptions | None = None) -> Iterator[Source
     kind = READERS.get(path.suffix.lower())
     try:
         if kind is None:
-            raise InputError(str(path), f"unsupported file type {path.suffix or '(none)'}")
+            raise InputError(path_text(path), f"unsupported file type {path.suffix or '(none)'}")
         data = read_bytes(path)
         if kind == "text":
             yield _read_text(path, data)
@@ -266,13 +342,21 @@ def read_path(path: Path, options: ReadOptions | None = None) -> Iterator[Source
 
 
 def _read_text(path: Path, data: bytes) -> SourceText:
-    raw, encoding = decode_bytes(data, str(path))
+    raw, encoding, replaced = decode_bytes(data, path_text(path))
     text = normalise_newlines(raw)
     if not text.strip():
-        raise InputError(str(path), "no text (only white space)")
-    return SourceText(str(path), "", "text", encoding, sha256_hex(data), raw, text)
+        raise InputError(path_text(path), "no text (only white space)")
+    _check_length(path, text)
+    return SourceText(path_text(path), "", "text", encoding, sha256_hex(data), raw, text, replaced=replaced)
 
 
+def _check_length(path: Path, text: str, line: int | None = None) -> None:
+    if len(text) > MAX_TEXT_CHARS:
+        raise InputError(path_text(path), f"text too long for one document ({len(text):,} characters, at most "
+                         f"{MAX_TEXT_CHARS:,}): split it into articles", line)
+
+
+_XML_INCOMPATIBLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 _META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_\-]+)""", re.I)
 _DATE_META = ("pubdate", "publishdate", "publish_date", "article:published_time", "og:published_time",
               "dc.date.issued", "dc.date", "dcterms.created", "date", "firstpublishedtime", "published")
@@ -282,26 +366,31 @@ _TITLE_SUFFIX = re.compile(r"\s*(?:[_|｜—–-]+\s*[^_|｜—–-]{2,30})+$")
 
 def _read_html(path: Path, data: bytes) -> SourceText:
     declared = _META_CHARSET.search(data[:4096])
-    raw, encoding = decode_bytes(data, str(path), declared.group(1).decode("ascii", "ignore") if declared else None)
+    raw, encoding, replaced = decode_bytes(data, path_text(path),
+                                           declared.group(1).decode("ascii", "ignore") if declared else None)
     import lxml.html  # deferred with trafilatura: only HTML needs them
     import trafilatura
 
+    # Control characters (a stray \x07 in a scraped page) are no text, and lxml refuses
+    # them wherever trafilatura moves them: it raised ValueError and sank the batch.
+    markup = _XML_INCOMPATIBLE.sub("", raw)
     try:
-        tree = lxml.html.fromstring(raw.encode("utf-8"), parser=lxml.html.HTMLParser(encoding="utf-8"))
-    except (ValueError, lxml.etree.ParserError) as error:
-        raise InputError(str(path), f"not parseable HTML ({error})") from None
-    fields = _html_fields(tree)
-    text = trafilatura.extract(raw, include_comments=False, include_tables=True, deduplicate=False) or ""
+        tree = lxml.html.fromstring(markup.encode("utf-8"), parser=lxml.html.HTMLParser(encoding="utf-8"))
+        fields = _html_fields(tree)
+        text = trafilatura.extract(markup, include_comments=False, include_tables=True, deduplicate=False) or ""
+    except (ValueError, lxml.etree.LxmlError) as error:
+        raise InputError(path_text(path), f"not parseable HTML ({error})") from None
     if not _has_prose(text):
-        raise InputError(str(path), "no article text in HTML page")
+        raise InputError(path_text(path), "no article text in HTML page")
+    _check_length(path, text)
     for bad in tree.xpath("//script|//style|//noscript|//template"):
         bad.drop_tree()
     page_text = "\n".join(s.strip() for s in tree.xpath("//body//text()") if s.strip())
     title = fields.get("title")
     if title and not text.lstrip().startswith(title):
         text = f"{title}\n{text}"  # as in a plain-text article, the title is part of the text
-    return SourceText(str(path), "", "html", encoding, sha256_hex(data), raw, normalise_newlines(text),
-                      fields, page_text)
+    return SourceText(path_text(path), "", "html", encoding, sha256_hex(data), raw, normalise_newlines(text),
+                      fields, page_text, replaced)
 
 
 _PROSE_LINE = re.compile(r"[。！？!?]|[^\s|]{30,}")
@@ -365,27 +454,36 @@ def _column_map(columns: list[str], options: ReadOptions, path: str) -> dict[str
 
 def _record(path: Path, record: str, reader: str, encoding: str, row: dict, mapping: dict[str, str]) -> SourceText | Skipped:
     text = row.get(mapping["text"])
+    line = int(record.split()[-1]) if record.startswith("line") else None
     if not isinstance(text, str) or not text.strip():
-        return Skipped(str(path), "empty text", int(record.split()[-1]) if record.startswith("line") else None)
+        what = "empty text" if text in (None, "") or isinstance(text, str) else f"text is a JSON {type(text).__name__}"
+        return Skipped(path_text(path), f"{what} (column {mapping['text']!r})", line)
+    try:
+        _check_length(path, text, line)
+    except InputError as error:
+        return Skipped(error.path, error.reason, line)
     fields = {key: str(row[col]) for key, col in mapping.items()
               if key != "text" and row.get(col) not in (None, "")}
     canonical = json.dumps({k: row[k] for k in sorted(row) if isinstance(k, str)}, ensure_ascii=False, default=str)
-    return SourceText(str(path), record, reader, encoding, sha256_hex(canonical.encode("utf-8")), text,
+    return SourceText(path_text(path), record, reader, encoding, sha256_hex(canonical.encode("utf-8")), text,
                       normalise_newlines(text), fields)
 
 
 def _read_table(path: Path, data: bytes, kind: str, options: ReadOptions) -> Iterator[SourceText | Skipped]:
-    text, encoding = decode_bytes(data, str(path))
+    text, encoding, replaced = decode_bytes(data, path_text(path))
     delimiter = "\t" if kind == "tsv" else ","
+    # csv's default field limit (128 KiB) is one long article: past it the reader
+    # raised and the rest of the file was lost. Long texts are _check_length's business.
+    csv.field_size_limit(max(csv.field_size_limit(), MAX_FILE_BYTES))
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
     try:
         header = next(reader)
     except StopIteration:
-        raise InputError(str(path), "empty table") from None
+        raise InputError(path_text(path), "empty table") from None
     except csv.Error as error:
-        raise InputError(str(path), f"malformed header: {error}", 1) from None
+        raise InputError(path_text(path), f"malformed header: {error}", 1) from None
     header = [h.strip().lstrip("\ufeff") for h in header]
-    mapping = _column_map(header, options, str(path))
+    mapping = _column_map(header, options, path_text(path))
     row_number = 0
     while True:
         line = reader.line_num + 1
@@ -394,22 +492,24 @@ def _read_table(path: Path, data: bytes, kind: str, options: ReadOptions) -> Ite
         except StopIteration:
             return
         except csv.Error as error:
-            yield Skipped(str(path), f"malformed {kind.upper()} ({error}); rest of file not read", line)
+            yield Skipped(path_text(path), f"malformed {kind.upper()} ({error}); rest of file not read", line)
             return
         if not any(v.strip() for v in values):
             continue
         row_number += 1
         if len(values) != len(header):
-            yield Skipped(str(path), f"row has {len(values)} fields, header has {len(header)}", line)
+            yield Skipped(path_text(path), f"row has {len(values)} fields, header has {len(header)}", line)
             continue
         result = _record(path, f"row {row_number}", kind, encoding, dict(zip(header, values)), mapping)
         if isinstance(result, Skipped):
             result.line = line
+        else:
+            result.replaced = replaced
         yield result
 
 
 def _read_jsonl(path: Path, data: bytes, options: ReadOptions) -> Iterator[SourceText | Skipped]:
-    text, encoding = decode_bytes(data, str(path))
+    text, encoding, replaced = decode_bytes(data, path_text(path))
     mapping = None
     for number, line in enumerate(text.splitlines(), start=1):
         if not line.strip():
@@ -417,32 +517,43 @@ def _read_jsonl(path: Path, data: bytes, options: ReadOptions) -> Iterator[Sourc
         try:
             row = json.loads(line)
         except json.JSONDecodeError as error:
-            yield Skipped(str(path), f"malformed JSON ({error.msg} at column {error.colno})", number)
+            yield Skipped(path_text(path), f"malformed JSON ({error.msg} at column {error.colno})", number)
             continue
         if not isinstance(row, dict):
-            yield Skipped(str(path), f"a JSON {type(row).__name__}, not an object", number)
+            yield Skipped(path_text(path), f"a JSON {type(row).__name__}, not an object", number)
             continue
         try:
-            mapping = mapping or _column_map(list(row), options, str(path))
+            mapping = mapping or _column_map(list(row), options, path_text(path))
         except InputError as error:
             yield Skipped(error.path, error.reason, number)
             continue
         result = _record(path, f"line {number}", "jsonl", encoding, row, mapping)
         if isinstance(result, Skipped):
             result.line = number
+        else:
+            result.replaced = replaced
         yield result
 
 
 def _read_json(path: Path, data: bytes, options: ReadOptions) -> Iterator[SourceText | Skipped]:
-    text, encoding = decode_bytes(data, str(path))
+    text, encoding, replaced = decode_bytes(data, path_text(path))
     try:
         records = json.loads(text)
     except json.JSONDecodeError as error:
-        raise InputError(str(path), f"malformed JSON ({error.msg})", error.lineno) from None
-    if not isinstance(records, list) or not all(isinstance(r, dict) for r in records):
-        raise InputError(str(path), "JSON is not a list of records (objects)")
-    if not records:
-        raise InputError(str(path), "JSON list is empty")
-    mapping = _column_map(list(records[0]), options, str(path))
+        raise InputError(path_text(path), f"malformed JSON ({error.msg})", error.lineno) from None
+    if records == []:
+        raise InputError(path_text(path), "JSON list is empty")
+    if not isinstance(records, list) or not any(isinstance(r, dict) for r in records):
+        raise InputError(path_text(path), "JSON is not a list of records (objects)")
+    first = next(r for r in records if isinstance(r, dict))
+    mapping = _column_map(list(first), options, path_text(path))
     for number, row in enumerate(records, start=1):
-        yield _record(path, f"record {number}", "json", encoding, row, mapping)
+        if not isinstance(row, dict):  # one odd entry does not sink the others
+            yield Skipped(path_text(path), f"record {number} is a JSON {type(row).__name__}, not an object")
+            continue
+        result = _record(path, f"record {number}", "json", encoding, row, mapping)
+        if isinstance(result, Skipped):
+            result.reason = f"record {number}: {result.reason}"
+        else:
+            result.replaced = replaced
+        yield result

@@ -1,6 +1,6 @@
 """The corpus store: one SQLite file, no server.
 
-Tables (schema version 2; see README for how to open them with sqlite3 or pandas):
+Tables (schema version 3; see README for how to open them with sqlite3 or pandas):
 
 ``documents``
     one row per distinct article: stable ``id``, metadata, the decoded raw text
@@ -16,6 +16,10 @@ Tables (schema version 2; see README for how to open them with sqlite3 or pandas
     matrix is built by concatenation, not by recounting.
 ``log``
     every skipped file or row, with path, line and reason, and every run.
+``slogan_lexicon``, ``slogan_scans``, ``slogan_hits``
+    the lexicon of formulations last detected, which documents were scanned
+    with it (and their paragraph and sentence counts), and every match with its
+    character offsets, paragraph and sentence (see :mod:`policylex.slogans`).
 ``meta``
     schema version, the settings the texts were made with, and ``generation``,
     a counter that triggers raise whenever documents change (caches key on it).
@@ -29,6 +33,7 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
+import uuid
 from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
@@ -36,14 +41,14 @@ from typing import Iterator
 
 from policylex.errors import CorpusError
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 APPLICATION = "policylex"
 DEFAULT_PATH = "policylex.db"
 ENV_VAR = "POLICYLEX_CORPUS"
 
 SCHEMA = """
-CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-CREATE TABLE documents (
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS documents (
     id TEXT PRIMARY KEY,
     name TEXT NOT NULL,
     title TEXT,
@@ -76,11 +81,13 @@ CREATE TABLE documents (
     updated_at TEXT NOT NULL,
     seq INTEGER NOT NULL
 );
-CREATE INDEX documents_norm_hash ON documents(norm_hash);
-CREATE UNIQUE INDEX documents_seq ON documents(seq);
-CREATE INDEX documents_duplicate_of ON documents(duplicate_of) WHERE duplicate_of IS NOT NULL;
-CREATE INDEX documents_near_duplicate_of ON documents(near_duplicate_of) WHERE near_duplicate_of IS NOT NULL;
-CREATE TABLE sources (
+CREATE INDEX IF NOT EXISTS documents_norm_hash ON documents(norm_hash);
+CREATE UNIQUE INDEX IF NOT EXISTS documents_seq ON documents(seq);
+CREATE INDEX IF NOT EXISTS documents_duplicate_of ON documents(duplicate_of) WHERE duplicate_of IS NOT NULL;
+CREATE INDEX IF NOT EXISTS documents_near_duplicate_of ON documents(near_duplicate_of)
+    WHERE near_duplicate_of IS NOT NULL;
+CREATE TABLE IF NOT EXISTS terms (id INTEGER PRIMARY KEY, term TEXT NOT NULL UNIQUE);
+CREATE TABLE IF NOT EXISTS sources (
     path TEXT NOT NULL,
     record TEXT NOT NULL DEFAULT '',
     doc_id TEXT NOT NULL REFERENCES documents(id),
@@ -91,24 +98,23 @@ CREATE TABLE sources (
     ingested_at TEXT NOT NULL,
     PRIMARY KEY (path, record)
 );
-CREATE INDEX sources_doc ON sources(doc_id);
-CREATE TABLE lsh (
+CREATE INDEX IF NOT EXISTS sources_doc ON sources(doc_id);
+CREATE TABLE IF NOT EXISTS lsh (
     band INTEGER NOT NULL,
     bucket INTEGER NOT NULL,
     doc_id TEXT NOT NULL,
     PRIMARY KEY (band, bucket, doc_id)
 ) WITHOUT ROWID;
-CREATE INDEX lsh_doc ON lsh(doc_id);
-CREATE TRIGGER documents_inserted AFTER INSERT ON documents
+CREATE INDEX IF NOT EXISTS lsh_doc ON lsh(doc_id);
+CREATE TRIGGER IF NOT EXISTS documents_inserted AFTER INSERT ON documents
 BEGIN UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'generation'; END;
-CREATE TRIGGER documents_deleted AFTER DELETE ON documents
+CREATE TRIGGER IF NOT EXISTS documents_deleted AFTER DELETE ON documents
 BEGIN UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'generation'; END;
-CREATE TRIGGER documents_changed AFTER UPDATE OF
+CREATE TRIGGER IF NOT EXISTS documents_changed AFTER UPDATE OF
     tokens, pos, tokens_settings, duplicate_of, near_duplicate_of, title, date, year, province, province_code,
     city, city_code, source, url, name, norm_text ON documents
 BEGIN UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'generation'; END;
-CREATE TABLE terms (id INTEGER PRIMARY KEY, term TEXT NOT NULL UNIQUE);
-CREATE TABLE log (
+CREATE TABLE IF NOT EXISTS log (
     id INTEGER PRIMARY KEY,
     time TEXT NOT NULL,
     command TEXT NOT NULL,
@@ -119,16 +125,52 @@ CREATE TABLE log (
 );
 """
 
-# Upgrades from each older schema version to the next, run on opening.
-MIGRATIONS = {
-    # 1 → 2: term counts per document (filled by the next tokenise; until then the
-    # matrix is counted from the tokens); the duplicate links indexed (ingest looked
-    # them up with a scan of every document for every document it added).
-    1: """ALTER TABLE documents ADD COLUMN term_counts BLOB;
-CREATE TABLE terms (id INTEGER PRIMARY KEY, term TEXT NOT NULL UNIQUE);
-CREATE INDEX documents_duplicate_of ON documents(duplicate_of) WHERE duplicate_of IS NOT NULL;
-CREATE INDEX documents_near_duplicate_of ON documents(near_duplicate_of) WHERE near_duplicate_of IS NOT NULL;""",
-}
+# Version 2: slogan detection results (see policylex.slogans), reused by every
+# slogan and trend analysis until the document's text or the lexicon changes.
+SLOGAN_TABLES = """
+CREATE TABLE IF NOT EXISTS slogan_lexicon (
+    slogan TEXT PRIMARY KEY,
+    category TEXT NOT NULL,
+    year INTEGER,
+    variants TEXT NOT NULL,
+    not_before TEXT NOT NULL,
+    not_after TEXT NOT NULL,
+    note TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS slogan_scans (
+    doc_id TEXT PRIMARY KEY REFERENCES documents(id) ON DELETE CASCADE,
+    norm_hash TEXT NOT NULL,
+    lexicon TEXT NOT NULL,
+    paragraphs INTEGER NOT NULL,
+    sentences INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS slogan_hits (
+    doc_id TEXT NOT NULL REFERENCES documents(id) ON DELETE CASCADE,
+    start INTEGER NOT NULL,
+    stop INTEGER NOT NULL,
+    slogan TEXT NOT NULL,
+    matched TEXT NOT NULL,
+    paragraph INTEGER NOT NULL,
+    sentence INTEGER NOT NULL,
+    PRIMARY KEY (doc_id, start)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS slogan_hits_slogan ON slogan_hits(slogan);
+"""
+
+# How to bring a corpus of an older schema version up to date: version -> SQL.
+# Version 3: term counts per document (filled by the next tokenise; until then the
+# matrix is counted from the tokens), and the duplicate links indexed (ingest looked
+# them up with a scan of every document for every document it added).
+TERM_COUNTS = """
+ALTER TABLE documents ADD COLUMN term_counts BLOB;
+CREATE TABLE IF NOT EXISTS terms (id INTEGER PRIMARY KEY, term TEXT NOT NULL UNIQUE);
+CREATE INDEX IF NOT EXISTS documents_duplicate_of ON documents(duplicate_of) WHERE duplicate_of IS NOT NULL;
+CREATE INDEX IF NOT EXISTS documents_near_duplicate_of ON documents(near_duplicate_of)
+    WHERE near_duplicate_of IS NOT NULL;
+"""
+
+# How to bring a corpus of an older schema version up to date: version -> SQL.
+MIGRATIONS = {1: SLOGAN_TABLES, 2: TERM_COUNTS}
 
 
 def now() -> str:
@@ -142,27 +184,36 @@ def default_path() -> Path:
 class Corpus:
     """A corpus file.  Open with :meth:`open`; use as a context manager to close it."""
 
-    def __init__(self, path: Path, connection: sqlite3.Connection):
+    def __init__(self, path: Path, connection: sqlite3.Connection, *, readonly: bool = False):
         self.path = path
         self.db = connection
+        self.readonly = readonly
 
     # --- opening ------------------------------------------------------------
 
     @classmethod
-    def open(cls, path: str | os.PathLike | None = None, *, create: bool = False) -> "Corpus":
-        """Open a corpus; with ``create=True`` make a new one if the file does not exist."""
+    def open(cls, path: str | os.PathLike | None = None, *, create: bool = False,
+             readonly: bool = False) -> "Corpus":
+        """Open a corpus; with ``create=True`` make a new one if the file does not exist.
+
+        ``readonly=True`` opens the file read-only (SQLite's ``mode=ro``): every
+        write then fails with a :class:`CorpusError`, as on a read-only file.
+        """
         path = Path(path) if path is not None else default_path()
         exists = path.exists()
-        if not exists and not create:
+        if not exists and (not create or readonly):
             raise CorpusError(f"no corpus at {path}: run `policylex ingest PATH...` first")
         if exists:
             _check_is_sqlite(path)
         try:
-            db = sqlite3.connect(path, isolation_level=None, timeout=60)
+            if readonly:
+                db = sqlite3.connect(path.resolve().as_uri() + "?mode=ro", uri=True, isolation_level=None, timeout=60)
+            else:
+                db = sqlite3.connect(path, isolation_level=None, timeout=60)
         except sqlite3.Error as error:
             raise CorpusError(f"cannot open corpus {path}: {error}") from None
         db.row_factory = sqlite3.Row
-        corpus = cls(path, db)
+        corpus = cls(path, db, readonly=readonly)
         try:
             db.execute("PRAGMA busy_timeout = 60000")
             db.execute("PRAGMA foreign_keys = ON")
@@ -173,14 +224,16 @@ class Corpus:
             # program loses nothing and the file stays consistent; a power cut may undo the
             # last transactions (each whole).  FULL cost 70 ms a commit when ingesting.
             db.execute("PRAGMA synchronous = NORMAL")
-            if not exists or not corpus._has_table("meta"):
-                if exists and corpus._has_any_table():
+            if not corpus._has_table("meta"):
+                if corpus._has_any_table():
                     raise CorpusError(f"{path} is an SQLite file but not a policylex corpus")
+                if readonly:
+                    raise CorpusError(f"{path} is not a policylex corpus (an empty file)")
                 corpus._create()
             corpus._check_schema()
-        except sqlite3.DatabaseError as error:
+        except sqlite3.DatabaseError as error:  # damaged pages, or not a database after all
             db.close()
-            raise CorpusError(f"{path} is not a policylex corpus ({error})") from None
+            raise CorpusError(f"cannot read corpus {path}: {error}") from None
         except CorpusError:
             db.close()
             raise
@@ -197,10 +250,14 @@ class Corpus:
         # a property of the file, so it is set once, here.
         self.db.execute("PRAGMA journal_mode = WAL")
         # One script in one transaction: a new file holds the whole schema or none.
+        # Every statement is conditional, so two processes creating the same new
+        # corpus at once both succeed: the second, waiting for the first's lock,
+        # finds everything there and adds nothing.
         self.db.executescript(
-            f"BEGIN IMMEDIATE;\n{SCHEMA}\n"
-            f"INSERT INTO meta(key, value) VALUES ('application', '{APPLICATION}'), "
-            f"('schema_version', '{SCHEMA_VERSION}'), ('created_at', '{now()}'), ('generation', '0');\n"
+            f"BEGIN IMMEDIATE;\n{SCHEMA}\n{SLOGAN_TABLES}\n"
+            f"INSERT OR IGNORE INTO meta(key, value) VALUES ('application', '{APPLICATION}'), "
+            f"('schema_version', '{SCHEMA_VERSION}'), ('created_at', '{now()}'), ('generation', '0'), "
+            f"('corpus_id', '{uuid.uuid4().hex}');\n"
             "COMMIT;"
         )
 
@@ -209,7 +266,10 @@ class Corpus:
         if application != APPLICATION:
             raise CorpusError(f"{self.path} is not a policylex corpus")
         version = self.get_meta("schema_version")
-        if version is not None and version.isdigit() and int(version) in MIGRATIONS:
+        if version in {str(v) for v in MIGRATIONS}:
+            if self.readonly:
+                raise CorpusError(f"corpus {self.path} has schema version {version}: run a command that writes "
+                                  f"(`policylex tokenise`) once to upgrade it to version {SCHEMA_VERSION}")
             self._migrate(int(version))
             version = self.get_meta("schema_version")
         if version != str(SCHEMA_VERSION):
@@ -218,17 +278,21 @@ class Corpus:
             )
 
     def _migrate(self, version: int) -> None:
-        """Upgrade an older corpus in place, one transaction per step."""
-        try:
+        """Add what later versions added; one transaction, so the file is upgraded wholly or not at all."""
+        with self.transaction():
             while version in MIGRATIONS:
-                self.db.executescript(f"BEGIN IMMEDIATE;\n{MIGRATIONS[version]}\n"
-                                      f"UPDATE meta SET value = '{version + 1}' WHERE key = 'schema_version';\nCOMMIT;")
+                for statement in MIGRATIONS[version].split(";"):
+                    if statement.strip() and not self._column_exists(statement):
+                        self.db.execute(statement)
                 version += 1
-        except sqlite3.OperationalError as error:
-            if self.db.in_transaction:
-                self.db.execute("ROLLBACK")
-            raise CorpusError(f"corpus {self.path} has schema version {version} and cannot be upgraded to "
-                              f"{SCHEMA_VERSION} ({error})") from None
+                self.set_meta("schema_version", str(version))
+
+    def _column_exists(self, statement: str) -> bool:
+        """Whether an ``ALTER TABLE t ADD COLUMN c`` would add a column the table has (SQLite has no IF NOT EXISTS)."""
+        words = statement.split()
+        if [w.upper() for w in words[:2] + words[3:5]] != ["ALTER", "TABLE", "ADD", "COLUMN"]:
+            return False
+        return any(row[1] == words[5] for row in self.db.execute(f"PRAGMA table_info({words[2]})"))
 
     def close(self) -> None:
         self.db.close()
@@ -254,16 +318,46 @@ class Corpus:
         try:
             yield self.db
         except sqlite3.OperationalError as error:  # read-only file, full disk, lock timeout
-            self.db.execute("ROLLBACK")
-            raise CorpusError(f"cannot write to corpus {self.path}: {error}") from None
+            self._rollback()
+            raise CorpusError(f"cannot write to corpus {self.path}: {error}; nothing of this batch was written") from None
         except BaseException:
-            self.db.execute("ROLLBACK")
+            self._rollback()
             raise
         try:
             self.db.execute("COMMIT")
         except sqlite3.OperationalError as error:
+            self._rollback()
+            raise CorpusError(f"cannot write to corpus {self.path}: {error}; nothing of this batch was written") from None
+
+    def _rollback(self) -> None:
+        # SQLite rolls a transaction back by itself after some errors (a full disk,
+        # an I/O error); a second ROLLBACK would then fail and hide the first error.
+        if self.db.in_transaction:
             self.db.execute("ROLLBACK")
-            raise CorpusError(f"cannot write to corpus {self.path}: {error}") from None
+
+    @contextmanager
+    def snapshot(self) -> Iterator["Corpus"]:
+        """Read the corpus as of one moment: every query inside sees the same state.
+
+        In WAL mode a concurrent ingest or tokenise goes on writing meanwhile; its
+        commits become visible only to the next snapshot.
+        """
+        if self.db.in_transaction:
+            yield self
+            return
+        self.db.execute("BEGIN")
+        self.db.execute("SELECT count(*) FROM meta").fetchone()  # the snapshot starts at the first read
+        try:
+            yield self
+        finally:
+            try:
+                self.db.execute("COMMIT")
+            except sqlite3.Error:
+                self._rollback()
+
+    def identity(self) -> str:
+        """What tells this corpus from another one later made at the same path (caches key on it)."""
+        return self.get_meta("corpus_id") or self.get_meta("created_at", "")
 
     def get_meta(self, key: str, default: str | None = None) -> str | None:
         row = self.db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()

@@ -1,0 +1,304 @@
+"""The lexicon of formulations (提法) and the matcher that finds them in normalised text.
+
+The bundled lexicon is ``data/slogans.csv`` (see ``data/SLOGANS.md``), one row per
+formulation: ``slogan`` (the canonical simplified form), ``category``, ``year``
+first put forward where known, ``variants`` (``|``-separated: traditional script,
+abbreviations, spelled-out enumerations), and ``not_before`` / ``not_after``:
+characters that may not touch a match, so that 三农 is not found in 第三农场.
+
+A user's ``--lexicon FILE`` (CSV or TSV, same columns, only ``slogan`` required)
+adds entries or replaces those with the same ``slogan``.
+
+The matcher accepts each form the way texts print it: with or without
+quotation marks around the items of an enumeration, with 、 ， or nothing or
+和 / 与 / 及 between them (获得感、幸福感、安全感 = 获得感幸福感安全感 =
+“获得感”“幸福感”“安全感”), and in the script the corpus was normalised to.  At
+each position the longest form wins, so 一号检察建议 is not also 检察建议, and
+matches never overlap.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+from typing import Iterator
+
+from policylex.errors import UsageError
+from policylex.normalise import clean, to_traditional
+from policylex.output import Table
+from policylex.store import json_dumps
+
+CATEGORIES = ("party-political", "rule-of-law", "procuratorial", "criminal-justice", "governance-development")
+COLUMNS = ("slogan", "category", "year", "variants", "not_before", "not_after", "note")
+BUNDLED = "slogans.csv"
+
+# Between the items of an enumeration: an optional closing quote, separator and opening quote.
+_QUOTES_CLOSE = "”’」』\"'"
+_QUOTES_OPEN = "“‘「『\"'"
+_ITEM_GAP = rf"[{_QUOTES_CLOSE}]?\s?(?:[、，,;；]|以及|和|与|及)?\s?[{_QUOTES_OPEN}]?"
+_ENUMERATION_MARK = "、"
+# A formulation that starts with a number is not one when a bigger number or an
+# ordinal comes first: 十四个意识, 第四个意识.
+_NUMERALS = "一二两三四五六七八九十百千万0123456789"
+
+
+@dataclass(frozen=True)
+class Entry:
+    slogan: str
+    category: str = ""
+    year: int | None = None
+    variants: tuple[str, ...] = ()
+    not_before: str = ""
+    not_after: str = ""
+    note: str = ""
+
+    def forms(self) -> tuple[str, ...]:
+        """The canonical form and its variants, as written in the lexicon."""
+        return (self.slogan,) + tuple(v for v in self.variants if v != self.slogan)
+
+    def row(self) -> tuple:
+        return (self.slogan, self.category, self.year, "|".join(self.variants), self.not_before, self.not_after,
+                self.note)
+
+
+@dataclass(frozen=True)
+class Match:
+    slogan: str
+    start: int
+    stop: int
+    matched: str
+
+
+class Lexicon:
+    """Entries by canonical form, in file order."""
+
+    def __init__(self, entries: list[Entry], origin: str):
+        self.entries: dict[str, Entry] = {}
+        for entry in entries:
+            self.entries[entry.slogan] = entry
+        self.origin = origin
+
+    def __len__(self) -> int:
+        return len(self.entries)
+
+    def __iter__(self) -> Iterator[Entry]:
+        return iter(self.entries.values())
+
+    def __contains__(self, slogan: str) -> bool:
+        return slogan in self.entries
+
+    def slogans(self) -> list[str]:
+        return list(self.entries)
+
+    def merged(self, entries: list[Entry], origin: str) -> "Lexicon":
+        """This lexicon with ``entries`` added, or replacing the entries of the same slogan."""
+        return Lexicon(list(self.entries.values()) + entries, f"{self.origin} + {origin}")
+
+    def fingerprint(self, variant: str) -> str:
+        """What detection results depend on: the entries and the corpus's script variant."""
+        payload = json_dumps({"entries": [e.row() for e in self], "variant": variant, "matcher": MATCHER_VERSION})
+        return hashlib.sha256(payload.encode("utf-8")).hexdigest()[:16]
+
+    def table(self) -> Table:
+        return Table(COLUMNS, [e.row() for e in self], title=f"Lexicon ({len(self)} formulations; {self.origin})")
+
+    def resolve(self, name: str) -> str:
+        """The canonical slogan a user wrote, in any of its forms or scripts."""
+        if name in self.entries:
+            return name
+        wanted = _plain(clean(name, "t2s"))
+        for entry in self:
+            if any(_plain(clean(form, "t2s")) == wanted for form in entry.forms()):
+                return entry.slogan
+        raise UsageError(f"{name!r} is not in the lexicon; see `policylex slogans list` or add it with --lexicon")
+
+    def matcher(self, variant: str) -> "Matcher":
+        return _matcher(self, variant)
+
+
+def _plain(text: str) -> str:
+    """A form without quotation marks and enumeration separators, for comparing what users type."""
+    return re.sub(rf"[{_QUOTES_OPEN}{_QUOTES_CLOSE}、，,\s]", "", text)
+
+
+MATCHER_VERSION = 1  # raise when the matching rules change, so stored results are recomputed
+
+
+# --- reading lexicon files -----------------------------------------------------------
+
+
+def _parse_entry(row: dict[str, str], where: str) -> Entry:
+    slogan = (row.get("slogan") or "").strip()
+    if not slogan:
+        raise UsageError(f"{where}: empty slogan")
+    category = (row.get("category") or "").strip()
+    if category and category not in CATEGORIES:
+        raise UsageError(f"{where}: category {category!r}; choose from {', '.join(CATEGORIES)}")
+    year_text = (row.get("year") or "").strip()
+    if year_text and not re.fullmatch(r"\d{4}", year_text):
+        raise UsageError(f"{where}: year {year_text!r} is not a four-digit year")
+    variants = tuple(v.strip() for v in (row.get("variants") or "").split("|") if v.strip())
+    return Entry(slogan, category, int(year_text) if year_text else None, variants,
+                 (row.get("not_before") or "").strip(), (row.get("not_after") or "").strip(),
+                 (row.get("note") or "").strip())
+
+
+def parse_lexicon(text: str, name: str) -> list[Entry]:
+    """Entries from CSV or TSV text (the delimiter is taken from the header line)."""
+    header = text.split("\n", 1)[0]
+    reader = csv.DictReader(io.StringIO(text), delimiter="\t" if "\t" in header else ",")
+    if not reader.fieldnames or "slogan" not in [f.strip() for f in reader.fieldnames]:
+        raise UsageError(f"{name}: a lexicon needs a header with a 'slogan' column (and {', '.join(COLUMNS[1:])})")
+    reader.fieldnames = [f.strip() for f in reader.fieldnames]
+    entries = []
+    try:
+        for row in reader:
+            if None in row:
+                raise UsageError(f"{name}:{reader.line_num}: more fields than the header has")
+            entries.append(_parse_entry(row, f"{name}:{reader.line_num}"))
+    except csv.Error as error:
+        raise UsageError(f"{name}:{reader.line_num}: {error}") from None
+    seen: dict[str, str] = {}
+    for entry in entries:
+        for form in entry.forms():
+            if seen.setdefault(form, entry.slogan) != entry.slogan:
+                raise UsageError(f"{name}: {form!r} is a form of both {seen[form]!r} and {entry.slogan!r}")
+    return entries
+
+
+def read_lexicon(path: str | Path) -> list[Entry]:
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except FileNotFoundError:
+        raise UsageError(f"--lexicon {path}: no such file") from None
+    except (OSError, UnicodeDecodeError) as error:
+        raise UsageError(f"--lexicon {path}: cannot read it as UTF-8 text ({error})") from None
+    return parse_lexicon(text, str(path))
+
+
+@lru_cache(maxsize=1)
+def bundled_lexicon() -> Lexicon:
+    text = resources.files("policylex").joinpath("data", BUNDLED).read_text(encoding="utf-8")
+    return Lexicon(parse_lexicon(text, BUNDLED), "bundled")
+
+
+def load_lexicon(path: str | Path | None = None, *, bundled: bool = True) -> Lexicon:
+    """The bundled lexicon, with the entries of ``path`` added or replacing; only ``path``'s without ``bundled``."""
+    if path is None:
+        if not bundled:
+            raise UsageError("--no-bundled needs --lexicon FILE")
+        return bundled_lexicon()
+    entries = read_lexicon(path)
+    if not bundled:
+        return Lexicon(entries, Path(path).name)
+    return bundled_lexicon().merged(entries, Path(path).name)
+
+
+# --- matching ---------------------------------------------------------------------
+
+
+def _surface_forms(entry: Entry, variant: str) -> set[str]:
+    """Each form as it reads after the corpus's normalisation (its script included)."""
+    forms = set()
+    for form in entry.forms():
+        forms.add(clean(form, variant))
+        if variant == "none":  # the text keeps whichever script it came in: match both
+            simplified = clean(form, "t2s")
+            forms.update((simplified, to_traditional(simplified)))
+    return {f.strip() for f in forms if f.strip()}
+
+
+def _form_pattern(form: str, entry: Entry) -> str:
+    """A form as a regex: items of an enumeration joined by any gap, with the entry's guards."""
+    body = _ITEM_GAP.join(re.escape(item) for item in _plain_items(form))
+    forbidden_before = entry.not_before + (_NUMERALS + "第" if form[0] in _NUMERALS else "")
+    guard_before = f"(?<![{re.escape(forbidden_before)}])" if forbidden_before else ""
+    guard_after = f"(?![{re.escape(entry.not_after)}])" if entry.not_after else ""
+    return f"{guard_before}{body}{guard_after}"
+
+
+def _plain_items(form: str) -> list[str]:
+    form = form.strip(_QUOTES_OPEN + _QUOTES_CLOSE)
+    items = [item.strip(_QUOTES_OPEN + _QUOTES_CLOSE + " ") for item in form.split(_ENUMERATION_MARK)]
+    return [item for item in items if item]
+
+
+def literal_pattern(words: set[str]) -> str:
+    """One regex for a set of literals, factored by first character.
+
+    Python's regex engine scans a plain alternation of literals quickly but
+    tries every branch at every position; factoring by first character makes
+    the lexicon's few hundred anchors cost about as much as one.
+    """
+    by_first: dict[str, list[str]] = {}
+    for word in words:
+        by_first.setdefault(word[0], []).append(word[1:])
+    branches = []
+    for first, rests in sorted(by_first.items()):
+        rests = sorted(rests, key=lambda r: (-len(r), r))
+        branches.append(re.escape(first) + ("(?:" + "|".join(re.escape(r) for r in rests) + ")" if rests != [""] else ""))
+    return "|".join(branches)
+
+
+class Matcher:
+    """Finds every lexicon formulation in a text: leftmost, then longest; never overlapping.
+
+    A fast scan finds where the first item of some form starts; only there are
+    the full patterns (gaps between items, guards) tried, longest form first.
+    """
+
+    def __init__(self, lexicon: Lexicon, variant: str):
+        candidates: dict[str, list[tuple[int, re.Pattern, str]]] = {}
+        anchors: set[str] = set()
+        for entry in lexicon:
+            for form in _surface_forms(entry, variant):
+                items = _plain_items(form)
+                if not items:
+                    continue
+                anchors.add(items[0])
+                pattern = re.compile(_form_pattern(form, entry))
+                candidates.setdefault(items[0][0], []).append((len(_plain(form)), pattern, entry.slogan))
+        for forms in candidates.values():
+            forms.sort(key=lambda f: (-f[0], f[2], f[1].pattern))
+        self._candidates = candidates
+        self._anchor = re.compile(literal_pattern(anchors)) if anchors else None
+
+    def find(self, text: str) -> list[Match]:
+        matches: list[Match] = []
+        if self._anchor is None:
+            return matches
+        position = 0
+        search = self._anchor.search
+        while True:
+            found = search(text, position)
+            if found is None:
+                return matches
+            start = found.start()
+            best = None
+            for _, pattern, slogan in self._candidates[text[start]]:
+                m = pattern.match(text, start)
+                if m is not None and (best is None or m.end() > best[0].end()):
+                    best = (m, slogan)
+            if best is None:
+                position = start + 1
+                continue
+            m, slogan = best
+            matches.append(Match(slogan, start, m.end(), m.group()))
+            position = m.end()
+
+
+_matchers: dict[str, Matcher] = {}
+
+
+def _matcher(lexicon: Lexicon, variant: str) -> Matcher:
+    key = lexicon.fingerprint(variant)
+    if key not in _matchers:
+        _matchers[key] = Matcher(lexicon, variant)
+    return _matchers[key]

@@ -1,0 +1,443 @@
+"""The report: the whole analysis of a corpus as one self-contained HTML file, with the CSV tables behind it.
+
+:func:`build_report` runs the library's analyses (nothing here computes a
+number of its own), writes each table as CSV and draws each chart as a PNG
+embedded in ``report.html``: no script, style sheet, font or image is fetched
+from anywhere, so the file opens offline and can be mailed as it is.
+
+Sections: the corpus (documents by year and province, skipped files), the top
+terms, distinctive terms per province and per year (each group's keyness
+against the rest of the corpus), the lexicon's formulations with their counts,
+their co-occurrence network, the trends of the most frequent formulations, and
+the settings and versions a result depends on (script variant and OpenCC,
+tokeniser and dictionaries, lexicon fingerprint, a hash of the corpus).
+
+The folder is written whole or not at all: everything goes to a hidden
+sibling folder first, which then takes the folder's place, so an interrupted
+run leaves the previous report (or none), never half of one.  A folder that
+holds anything but an earlier report is never replaced.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import os
+import platform
+import shutil
+import tempfile
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Callable
+
+from policylex.errors import UsageError
+from policylex.output import Table, cell_text, render
+from policylex.store import Corpus
+
+REPORT_FILE = "report.html"
+GENERATOR = "policylex report"
+SHOWN_ROWS = 25  # rows of a table shown in the page; the CSV has them all
+Progress = Callable[[int, int], None]
+
+
+@dataclass
+class ReportOptions:
+    top_terms: int = 30
+    distinctive: int = 10  # terms per group
+    distinctive_min_count: int = 2
+    slogans: int = 25
+    network_pairs: int = 40
+    window: str = "paragraph"  # co-occurrence unit
+    trend_slogans: int = 5
+    lexicon: object = None  # a policylex.lexicon.Lexicon; the bundled one if None
+
+
+# --- the page's parts ---------------------------------------------------------------------
+
+
+@dataclass
+class Figure:
+    png: bytes
+    caption: str
+
+
+@dataclass
+class TablePart:
+    table: Table
+    csv: str  # file name in the report folder
+    caption: str = ""
+
+
+@dataclass
+class Section:
+    key: str
+    title: str
+    intro: str
+    parts: list = field(default_factory=list)
+
+    def note(self, text: str) -> None:
+        self.parts.append(text)
+
+
+class _Builder:
+    """Runs the analyses into sections, writing CSVs to ``folder`` and drawing charts to PNG bytes."""
+
+    def __init__(self, corpus: Corpus, folder: Path, scratch: Path, options: ReportOptions):
+        self.corpus, self.folder, self.scratch, self.options = corpus, folder, scratch, options
+        self.csv_files: list[str] = []
+
+    def table(self, section: Section, table: Table, name: str, caption: str = "") -> Table:
+        """Write the table to ``name``.csv and show it in the section."""
+        table = Table(table.columns, list(table.rows), title=table.title, notes=table.notes)
+        with (self.folder / f"{name}.csv").open("w", encoding="utf-8", newline="") as stream:
+            render(table, "csv", stream)
+        self.csv_files.append(f"{name}.csv")
+        section.parts.append(TablePart(table, f"{name}.csv", caption))
+        return table
+
+    def figure(self, section: Section, draw: Callable[[Path], object], caption: str) -> None:
+        """Draw with ``draw(path)`` and embed the PNG; a chart with nothing to draw becomes a note."""
+        path = self.scratch / f"figure-{len(list(self.scratch.iterdir()))}.png"
+        try:
+            draw(path)
+        except UsageError as error:
+            section.note(f"No chart: {error}.")
+            return
+        section.parts.append(Figure(path.read_bytes(), caption))
+
+
+def build_report(corpus: Corpus, out: Path | str = "report", *, options: ReportOptions | None = None,
+                 progress: Progress | None = None) -> Path:
+    """Analyse the corpus and write ``out/report.html`` with the CSV tables beside it; returns the HTML's path."""
+    out = Path(out)
+    options = options or ReportOptions()
+    _check_out(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.partial-", dir=out.parent))
+    try:
+        with tempfile.TemporaryDirectory(prefix="policylex-figures-") as scratch:
+            builder = _Builder(corpus, staging, Path(scratch), options)
+            steps = (_corpus_section, _terms_section, _distinctive_section, _slogans_section, _network_section,
+                     _trends_section, _settings_section)
+            sections = []
+            for done, step in enumerate(steps):
+                sections.append(step(builder))
+                if progress:
+                    progress(done + 1, len(steps))
+        page = _html(corpus, sections)
+        (staging / REPORT_FILE).write_text(page, encoding="utf-8")
+        _publish(staging, out)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return out / REPORT_FILE
+
+
+# --- writing the folder whole ------------------------------------------------------------------
+
+
+def _is_report(folder: Path) -> bool:
+    """A folder an earlier report wrote: report.html (by policylex) and CSV files, nothing else."""
+    page = folder / REPORT_FILE
+    if not page.is_file():
+        return False
+    with page.open(encoding="utf-8", errors="replace") as handle:
+        if f'content="{GENERATOR}' not in handle.read(4096):
+            return False
+    return all(p.name == REPORT_FILE or (p.suffix == ".csv" and p.is_file()) for p in folder.iterdir())
+
+
+def _check_out(out: Path) -> None:
+    if out.exists() and not out.is_dir():
+        raise UsageError(f"--out {out}: a file is there; give a folder")
+    if out.is_dir() and any(out.iterdir()) and not _is_report(out):
+        raise UsageError(f"--out {out}: the folder holds files that are not an earlier report; "
+                         "give a new or empty folder")
+
+
+def _publish(staging: Path, out: Path) -> None:
+    """Put the finished folder in place of ``out``: renames, so a reader sees the old report or the new one."""
+    _check_out(out)  # again: something may have appeared while the analyses ran
+    staging.chmod(0o755)  # mkdtemp makes it private; a report is for sharing
+    if not out.exists():
+        os.replace(staging, out)
+        return
+    old = out.with_name(f".{out.name}.old-{os.getpid()}")
+    os.replace(out, old)
+    try:
+        os.replace(staging, out)
+    except OSError:
+        os.replace(old, out)
+        raise
+    shutil.rmtree(old, ignore_errors=True)
+
+
+# --- the sections ---------------------------------------------------------------------------------
+
+
+def _corpus_section(b: _Builder) -> Section:
+    from policylex.overview import corpus_info, log_table
+    from policylex.trends import documents_by
+
+    s = Section("corpus", "语料概况 The corpus",
+                "What the analyses read: every document once (exact and near-duplicates are left out of the "
+                "counts below and of every analysis), with the years and regions read off the pages. Documents "
+                "without a year or a region are counted in an <em>unknown</em> group, never dropped.")
+    b.table(s, corpus_info(b.corpus), "corpus")
+    b.table(s, documents_by(b.corpus, "year"), "documents_by_year", "Documents, tokens and characters by year")
+    b.table(s, documents_by(b.corpus, "province"), "documents_by_province",
+            "By province, with the GB/T 2260 code")
+    b.table(s, documents_by(b.corpus, "province,year"), "documents_by_province_year", "By province and year")
+    skipped = log_table(b.corpus, level="skipped")
+    if skipped.rows:
+        b.table(s, skipped, "skipped", "Files and rows skipped at ingest, with the reason")
+    else:
+        s.note("No file or row was skipped at ingest.")
+    return s
+
+
+def _terms_section(b: _Builder) -> Section:
+    from policylex.measures import term_frequencies
+    from policylex.plots import bar_chart
+
+    n = b.options.top_terms
+    s = Section("terms", "高频词 Top terms",
+                f"The {n} most frequent tokens (jieba with the domain dictionary, stopwords and punctuation "
+                "removed): count, rate per 10,000 tokens and the number of documents holding each "
+                "(<code>policylex freq</code>).")
+    table = b.table(s, term_frequencies(b.corpus, top=n), "top_terms")
+    b.figure(s, lambda path: bar_chart(table, path, kind="freq", title=f"高频词 Top {n} terms"),
+             f"The {n} most frequent terms, per 10,000 tokens.")
+    return s
+
+
+def _distinctive_section(b: _Builder) -> Section:
+    from policylex.measures import keyness_by_group
+    from policylex.plots import bar_chart
+
+    n, floor = b.options.distinctive, b.options.distinctive_min_count
+    s = Section("distinctive", "特征词 Distinctive terms by province and by year",
+                f"Each province (and each year) against the rest of the corpus: the {n} terms with the highest "
+                f"log-likelihood G² (Dunning 1993; terms seen at least {floor} times; "
+                "<code>policylex keyness --by province</code>). A positive G² and log ratio mean the term is "
+                "more frequent in the group than elsewhere; with few documents in a group, read the counts "
+                "(n_target, n_reference) before the statistic.")
+    for field, name in (("province", "省份 province"), ("year", "年份 year")):
+        try:
+            table = keyness_by_group(b.corpus, field, top=n, min_count=floor)
+        except UsageError as error:
+            s.note(f"By {field}: {error}.")
+            continue
+        b.table(s, table, f"distinctive_by_{field}", f"By {field}")
+        groups = list(dict.fromkeys(r["group"] for r in table.records()))
+        if len(groups) <= 12:
+            shown = Table(table.columns, [r for r in table.rows if r[1] <= 5])
+            b.figure(s, lambda path, shown=shown, name=name: bar_chart(shown, path, kind="keyness",
+                                                                     title=f"特征词 Distinctive terms by {name}"),
+                     f"The 5 most distinctive terms of each {field}.")
+        else:
+            s.note(f"{len(groups)} groups by {field}: too many panels for one chart; see the table.")
+    return s
+
+
+def _slogans_section(b: _Builder) -> Section:
+    from policylex.plots import bar_chart
+    from policylex.slogans import count_slogans
+
+    n = b.options.slogans
+    s = Section("slogans", "提法 Formulations",
+                "The lexicon's formulations (提法) found in the normalised text, in any script and with or without "
+                "quotation marks and enumeration commas: documents holding each, occurrences, rate per 10,000 "
+                "characters and share of documents (<code>policylex slogans count</code>).")
+    table = b.table(s, count_slogans(b.corpus, lexicon=b.options.lexicon, top=n), "slogans",
+                    f"The {n} found most often")
+    if not table.rows:
+        s.note("No formulation of the lexicon occurs in the corpus.")
+        return s
+    b.table(s, count_slogans(b.corpus, lexicon=b.options.lexicon, by="province"), "slogans_by_province",
+            "By province")
+    b.figure(s, lambda path: bar_chart(table, path, kind="slogans", title="提法 Formulations"),
+             "Formulations per 10,000 characters.")
+    return s
+
+
+def _network_section(b: _Builder) -> Section:
+    from policylex.plots import network_chart
+    from policylex.slogans import cooccurrence
+
+    window, n = b.options.window, b.options.network_pairs
+    s = Section("network", "提法共现 Co-occurrence of formulations",
+                f"Pairs of formulations in the same {window}: how many {window}s hold both (joint), PMI, "
+                f"normalised PMI, Jaccard and log-likelihood; the {n} pairs with the highest log-likelihood "
+                "(<code>policylex slogans cooccur</code>). In the network, a node's size is the number of "
+                f"{window}s holding the formulation, an edge's width its normalised PMI; pairs rarer than chance "
+                "are not drawn.")
+    table = b.table(s, cooccurrence(b.corpus, lexicon=b.options.lexicon, window=window, top=n), "cooccurrence")
+    b.figure(s, lambda path: network_chart(table, path, measure="npmi", title="提法共现网络 Co-occurrence network"),
+             f"Formulations sharing a {window}.")
+    return s
+
+
+def _trends_section(b: _Builder) -> Section:
+    from policylex.plots import trend_chart
+    from policylex.trends import trends
+
+    n = b.options.trend_slogans
+    s = Section("trends", "提法趋势 Trends of the top formulations",
+                f"The {n} formulations found most often, per 10,000 characters by year and by province, each with "
+                "its 95% interval (exact Poisson for the rate, Wilson for the share of documents), so that a "
+                "group of two articles shows as the wide interval it is (<code>policylex trends --slogans</code>). "
+                "The panel by province and year, with administrative codes, is ready for Stata or R.")
+    try:
+        by_year = trends(b.corpus, slogans=True, top=n, by="year", lexicon=b.options.lexicon)
+    except UsageError as error:
+        s.note(f"No trends: {error}.")
+        return s
+    terms = list(dict.fromkeys(r["term"] for r in by_year.records()))
+    b.table(s, by_year, "trends_by_year", "By year")
+    b.figure(s, lambda path: trend_chart(by_year, path, title="提法趋势 Formulations by year"),
+             "Per 10,000 characters by year; the band is the 95% interval; documents of unknown year stand apart.")
+    by_province = trends(b.corpus, terms, slogans=True, by="province", lexicon=b.options.lexicon)
+    b.table(s, by_province, "trends_by_province", "By province")
+    b.figure(s, lambda path: trend_chart(by_province, path, title="提法 Formulations by province"),
+             "Per 10,000 characters by province, with 95% intervals; n = documents.")
+    panel = trends(b.corpus, terms, slogans=True, by="province,year", lexicon=b.options.lexicon)
+    b.table(s, panel, "trends_by_province_year", "By province and year: the panel")
+    b.figure(s, lambda path: trend_chart(panel, path, title="提法 Formulations by province and year"),
+             "Per 10,000 characters; grey cells have no documents.")
+    return s
+
+
+def _settings_section(b: _Builder) -> Section:
+    s = Section("settings", "设置与版本 Settings and versions",
+                "What a result depends on, to reproduce it: the corpus (its hash covers every document's text, "
+                "dates, regions and duplicate flags), how its texts were normalised and tokenised, the lexicon, "
+                "the options of this report and the versions of the software.")
+    b.table(s, settings_table(b.corpus, b.options), "settings")
+    return s
+
+
+def settings_table(corpus: Corpus, options: ReportOptions) -> Table:
+    """The settings and versions behind a report, one ``setting value`` row each."""
+    from policylex import __version__
+    from policylex.lexicon import load_lexicon
+    from policylex.overview import corpus_hash
+    from policylex.tokenise import describe_settings
+
+    lexicon = options.lexicon or load_lexicon()
+    variant = corpus.get_meta("normalise.variant", "") or ""
+    rows = [
+        ("generated", datetime.now(timezone.utc).isoformat(timespec="seconds")),
+        ("policylex", __version__),
+        ("python", f"{platform.python_implementation()} {platform.python_version()}"),
+        ("corpus", str(corpus.path)),
+        ("corpus hash (sha256)", corpus_hash(corpus)),
+        ("documents", corpus.count()),
+        ("documents counted (duplicates left out)", corpus.count(include_duplicates=False)),
+        ("corpus schema version", corpus.get_meta("schema_version", "")),
+        ("script variant (OpenCC)", variant),
+        ("OpenCC", corpus.get_meta("normalise.opencc", "")),
+        ("tokeniser", describe_settings(corpus.get_meta("tokenise.settings"))),
+        ("tokeniser settings", corpus.get_meta("tokenise.settings", "")),
+        ("lexicon", f"{lexicon.origin}, {len(lexicon)} formulations"),
+        ("lexicon fingerprint", lexicon.fingerprint(variant)),
+        ("report options", ", ".join(f"{k}={v}" for k, v in vars(options).items() if k != "lexicon")),
+    ]
+    rows.extend((f"version of {name}", version) for name, version in dependency_versions())
+    return Table(("setting", "value"), rows, title="Settings and versions")
+
+
+def dependency_versions() -> list[tuple[str, str]]:
+    """The installed versions of policylex's declared dependencies, and of numpy and scipy under them."""
+    import re
+    from importlib import metadata
+
+    try:
+        required = metadata.requires("policylex") or []
+    except metadata.PackageNotFoundError:  # pragma: no cover - run from a source tree without installing
+        required = []
+    names = [re.split(r"[<>=!~\[; ]", r, maxsplit=1)[0] for r in required if "extra ==" not in r]
+    out = []
+    for name in dict.fromkeys(names + ["numpy", "scipy"]):
+        try:
+            out.append((name, metadata.version(name)))
+        except metadata.PackageNotFoundError:
+            out.append((name, "not installed"))
+    return out
+
+
+# --- HTML -----------------------------------------------------------------------------------------
+
+STYLE = """
+body { margin: 0; color: #222; background: #fff; line-height: 1.5;
+  font-family: system-ui, -apple-system, "Segoe UI", "Noto Sans SC", "PingFang SC", "Microsoft YaHei", sans-serif; }
+main { max-width: 1120px; margin: 0 auto; padding: 1.5rem 2rem 4rem; }
+h1 { font-size: 1.6rem; margin-bottom: .2rem; }
+h2 { font-size: 1.25rem; margin-top: 2.5rem; border-bottom: 1px solid #ddd; padding-bottom: .3rem; }
+h3 { font-size: 1rem; margin: 1.4rem 0 .4rem; }
+p.meta, .note, figcaption, .notes { color: #555; font-size: .875rem; }
+nav ol { columns: 2; padding-left: 1.4rem; }
+.scroll { overflow-x: auto; max-width: 100%; border: 1px solid #eee; }
+table { border-collapse: collapse; font-size: .82rem; }
+th, td { padding: .25rem .6rem; border-bottom: 1px solid #eee; text-align: left; white-space: nowrap; }
+th { background: #f5f5f5; position: sticky; top: 0; }
+td.n { text-align: right; font-variant-numeric: tabular-nums; }
+table.kv td { white-space: normal; word-break: break-all; }
+figure { margin: 1rem 0 1.5rem; }
+figure img { display: block; max-width: 100%; height: auto; }
+code { background: #f3f3f3; padding: 0 .2rem; }
+"""
+
+
+def _e(value) -> str:
+    return html.escape(cell_text(value) if not isinstance(value, str) else value, quote=True)
+
+
+def _table_html(part: TablePart) -> str:
+    table = part.table
+    rows = list(table.rows)
+    shown = rows[:SHOWN_ROWS]
+    kv = tuple(table.columns) in (("field", "value"), ("setting", "value"))
+    head = "".join(f"<th>{_e(c)}</th>" for c in table.columns)
+    body = "".join(
+        "<tr>" + "".join(f'<td class="n">{_e(v)}</td>' if isinstance(v, (int, float)) and not isinstance(v, bool)
+                         else f"<td>{_e(v)}</td>" for v in row) + "</tr>"
+        for row in shown)
+    caption = f"<h3>{_e(part.caption)}</h3>" if part.caption else ""
+    more = (f"the first {len(shown)} of {len(rows)} rows; " if len(rows) > len(shown) else f"{len(rows)} rows; ")
+    notes = "".join(f"<br>{_e(n)}" for n in table.notes)
+    return (f'{caption}<div class="scroll"><table{" class=kv" if kv else ""}><thead><tr>{head}</tr></thead>'
+            f'<tbody>{body}</tbody></table></div>'
+            f'<p class="notes">{more}all in <a href="{_e(part.csv)}">{_e(part.csv)}</a>{notes}</p>')
+
+
+def _part_html(part) -> str:
+    if isinstance(part, TablePart):
+        return _table_html(part)
+    if isinstance(part, Figure):
+        data = base64.b64encode(part.png).decode("ascii")
+        return (f'<figure><img alt="{_e(part.caption)}" src="data:image/png;base64,{data}">'
+                f"<figcaption>{_e(part.caption)}</figcaption></figure>")
+    return f'<p class="note">{_e(part)}</p>'
+
+
+def _html(corpus: Corpus, sections: list[Section]) -> str:
+    from policylex import __version__
+
+    title = f"policylex report: {corpus.path.name}"
+    generated = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    nav = "".join(f'<li><a href="#{s.key}">{_e(s.title)}</a></li>' for s in sections)
+    body = "".join(
+        f'<section id="{s.key}"><h2>{_e(s.title)}</h2><p>{s.intro}</p>' + "".join(_part_html(p) for p in s.parts)
+        + "</section>"
+        for s in sections)
+    return (
+        '<!doctype html>\n<html lang="zh-Hans">\n<head>\n<meta charset="utf-8">\n'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
+        f'<meta name="generator" content="{GENERATOR} {_e(__version__)}">\n'
+        f"<title>{_e(title)}</title>\n<style>{STYLE}</style>\n</head>\n<body>\n<main>\n"
+        f"<h1>{_e(title)}</h1>\n"
+        f'<p class="meta">{_e(str(corpus.path))} · generated {generated} by policylex {_e(__version__)} · '
+        "the CSV files beside this page hold every table in full</p>\n"
+        f"<nav><ol>{nav}</ol></nav>\n{body}\n</main>\n</body>\n</html>\n"
+    )

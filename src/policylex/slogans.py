@@ -1,0 +1,402 @@
+"""Formulations (提法) in the corpus: detection, counts, co-occurrence and diffusion.
+
+Detection runs on the normalised text, not on tokens, so a formulation the
+segmenter splits is still found (see :mod:`policylex.lexicon` for the matching
+rules).  Every match is stored with its character offsets, paragraph (a line of
+the normalised text) and sentence (ended by 。！？；!?; or a line break), both
+numbered from 0 within the document, in ``slogan_hits``; ``slogan_scans``
+records which documents were scanned with which lexicon.  :func:`scan` brings
+both up to date, touching only documents whose text or the lexicon changed, and
+every analysis here calls it first.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from bisect import bisect_right
+from dataclasses import dataclass
+from typing import Callable
+
+import numpy as np
+import scipy.sparse as sp
+
+from policylex.errors import UsageError
+from policylex.lexicon import Lexicon, load_lexicon
+from policylex.output import Table
+from policylex.selection import CODE_FIELDS, SIZE_FIELDS, UNKNOWN, DocumentSet, load_documents
+from policylex.store import Corpus
+
+Progress = Callable[[int, int], None]
+PER = 10_000
+BATCH_DOCUMENTS = 500
+WINDOWS = ("doc", "paragraph", "sentence")
+_LINE_BREAK = re.compile("\n")
+_SENTENCE_END = re.compile(r"[。！？；!?;]+\n?|\n")  # "。\n" ends one sentence, not two
+
+
+# --- units of text ---------------------------------------------------------------------
+
+
+def unit_starts(text: str) -> tuple[list[int], list[int]]:
+    """Offsets where each paragraph and each sentence of a normalised text starts."""
+    paragraphs = [0] + [m.end() for m in _LINE_BREAK.finditer(text)]
+    sentences = [0]
+    for match in _SENTENCE_END.finditer(text):
+        end = match.end()
+        if end < len(text) and end != sentences[-1]:
+            sentences.append(end)
+    return paragraphs, sentences
+
+
+# --- detection and its store -------------------------------------------------------------
+
+
+@dataclass
+class ScanReport:
+    documents: int = 0
+    scanned: int = 0
+    matches: int = 0
+    lexicon: str = ""
+
+    def summary(self) -> list[tuple[str, object]]:
+        return [("documents", self.documents), ("scanned now", self.scanned),
+                ("already up to date", self.documents - self.scanned), ("matches written", self.matches),
+                ("lexicon", self.lexicon)]
+
+
+def corpus_variant(corpus: Corpus) -> str:
+    from policylex.ingest import corpus_variant as variant
+
+    return variant(corpus)
+
+
+def scan(corpus: Corpus, lexicon: Lexicon | None = None, *, progress: Progress | None = None) -> ScanReport:
+    """Find the lexicon's formulations in every document not yet scanned with it.
+
+    Each batch is one transaction: an interrupted scan keeps what it finished,
+    and the next call does the rest.
+    """
+    lexicon = lexicon or load_lexicon()
+    variant = corpus_variant(corpus)
+    fingerprint = lexicon.fingerprint(variant)
+    report = ScanReport(documents=corpus.count(), lexicon=f"{lexicon.origin}, {len(lexicon)} formulations")
+    db = corpus.db
+    if corpus.get_meta("slogans.lexicon") != fingerprint:
+        with corpus.transaction():
+            db.execute("DELETE FROM slogan_lexicon")
+            db.executemany("INSERT INTO slogan_lexicon VALUES (?, ?, ?, ?, ?, ?, ?)", [e.row() for e in lexicon])
+            corpus.set_meta("slogans.lexicon", fingerprint)
+            corpus.set_meta("slogans.lexicon_origin", lexicon.origin)
+    pending = [row[0] for row in db.execute(
+        "SELECT d.id FROM documents d LEFT JOIN slogan_scans s ON s.doc_id = d.id "
+        "WHERE s.doc_id IS NULL OR s.norm_hash IS NOT d.norm_hash OR s.lexicon IS NOT ? ORDER BY d.seq",
+        (fingerprint,))]
+    if not pending:
+        return report
+    matcher = lexicon.matcher(variant)
+    for start in range(0, len(pending), BATCH_DOCUMENTS):
+        chunk = pending[start: start + BATCH_DOCUMENTS]
+        marks = ",".join("?" * len(chunk))
+        rows = db.execute(f"SELECT id, norm_text, norm_hash FROM documents WHERE id IN ({marks})", chunk).fetchall()
+        results = []
+        for row in rows:
+            text = row["norm_text"]
+            paragraphs, sentences = unit_starts(text)
+            hits = [(row["id"], m.start, m.stop, m.slogan, m.matched, bisect_right(paragraphs, m.start) - 1,
+                     bisect_right(sentences, m.start) - 1) for m in matcher.find(text)]
+            results.append((row, len(paragraphs), len(sentences), hits))
+        with corpus.transaction():
+            for row, n_paragraphs, n_sentences, hits in results:
+                db.execute("DELETE FROM slogan_hits WHERE doc_id = ?", (row["id"],))
+                db.executemany("INSERT INTO slogan_hits VALUES (?, ?, ?, ?, ?, ?, ?)", hits)
+                db.execute("INSERT OR REPLACE INTO slogan_scans VALUES (?, ?, ?, ?, ?)",
+                           (row["id"], row["norm_hash"], fingerprint, n_paragraphs, n_sentences))
+                report.matches += len(hits)
+        report.scanned += len(chunk)
+        if progress:
+            progress(report.scanned, len(pending))
+    with corpus.transaction():
+        corpus.log("slogans", "info", "; ".join(f"{k}: {v}" for k, v in report.summary()))
+    return report
+
+
+# --- counts as a matrix ----------------------------------------------------------------------
+
+
+@dataclass
+class SloganMatrix:
+    """Occurrences of each lexicon formulation in each document (documents × slogans)."""
+
+    documents: DocumentSet  # meta has chars, token_count, province_code and city_code besides the selection fields
+    slogans: list[str]  # column order: the lexicon's
+    counts: sp.csr_matrix
+    lexicon: Lexicon
+
+    def column(self, slogan: str) -> int:
+        return self.slogans.index(slogan)
+
+    def grouped(self, rows: np.ndarray, by: str | None):
+        """(group labels; group × slogan occurrences; group × slogan documents holding it; rows per group)."""
+        names, members, _ = self.documents.groups(rows, by)
+        occurrences = np.vstack([np.asarray(self.counts[m].sum(axis=0)).ravel() for m in members])
+        documents = np.vstack([np.asarray((self.counts[m] > 0).sum(axis=0)).ravel() for m in members])
+        return names, occurrences, documents, members
+
+
+def slogan_matrix(corpus: Corpus, lexicon: Lexicon | None = None, *, progress: Progress | None = None) -> SloganMatrix:
+    """Scan what needs scanning, then count the stored matches per document and slogan."""
+    lexicon = lexicon or load_lexicon()
+    scan(corpus, lexicon, progress=progress)
+    documents = load_documents(corpus, extra=SIZE_FIELDS + CODE_FIELDS)
+    if documents.n_docs == 0:
+        raise UsageError("the corpus has no documents: run `policylex ingest PATH...` first")
+    row_of = {doc_id: i for i, doc_id in enumerate(documents.meta["id"].tolist())}
+    slogans = lexicon.slogans()
+    column_of = {s: j for j, s in enumerate(slogans)}
+    rows, columns, data = [], [], []
+    for doc_id, slogan, n in corpus.db.execute(
+            "SELECT doc_id, slogan, count(*) FROM slogan_hits GROUP BY doc_id, slogan"):
+        if doc_id in row_of and slogan in column_of:
+            rows.append(row_of[doc_id])
+            columns.append(column_of[slogan])
+            data.append(n)
+    counts = sp.csr_matrix((np.array(data, dtype=np.int64), (rows, columns)), shape=(documents.n_docs, len(slogans)))
+    return SloganMatrix(documents, slogans, counts, lexicon)
+
+
+def _selected(matrix: SloganMatrix, where, include_duplicates) -> np.ndarray:
+    rows = matrix.documents.rows(include_duplicates=include_duplicates, where=where)
+    if rows.size == 0:
+        raise UsageError("no documents match" + (f" --where {' '.join(where)}" if where else ""))
+    return rows
+
+
+# --- counts -------------------------------------------------------------------------------
+
+COUNT_COLUMNS = ("rank", "slogan", "category", "documents", "occurrences", "per_10k_chars", "doc_share")
+
+
+def count_slogans(
+    corpus: Corpus,
+    *,
+    lexicon: Lexicon | None = None,
+    slogans: list[str] | None = None,
+    by: str | None = None,
+    where: list[str] | None = None,
+    include_duplicates: bool = False,
+    include_absent: bool = False,
+    top: int | None = None,
+    progress: Progress | None = None,
+) -> Table:
+    """Per formulation: documents containing it, occurrences, rate per 10,000 characters, share of documents.
+
+    With ``by``, the same per group (a leading ``group`` column); the rate's
+    denominator is the characters of the group's normalised text.  Ranked by
+    occurrences, then documents.  Formulations not found are left out unless
+    ``include_absent`` (or named in ``slogans``).
+    """
+    matrix = slogan_matrix(corpus, lexicon, progress=progress)
+    lexicon = matrix.lexicon
+    rows = _selected(matrix, where, include_duplicates)
+    names, occurrences, documents, members = matrix.grouped(rows, by)
+    chosen = [lexicon.resolve(s) for s in slogans] if slogans else None
+    out, notes = [], []
+    for g, name in enumerate(names):
+        chars = int(matrix.documents.meta["chars"][members[g]].sum())
+        n_docs = members[g].size
+        order = sorted(range(len(matrix.slogans)),
+                       key=lambda j: (-occurrences[g, j], -documents[g, j], matrix.slogans[j]))
+        rank_of = {j: r for r, j in enumerate((j for j in order if occurrences[g, j] > 0), start=1)}
+        if chosen is not None:
+            columns = [matrix.column(s) for s in chosen]
+        else:
+            columns = [j for j in order if include_absent or occurrences[g, j] > 0][: top or None]
+        for j in columns:
+            entry = lexicon.entries[matrix.slogans[j]]
+            n = int(occurrences[g, j])
+            row = (rank_of.get(j), entry.slogan, entry.category, int(documents[g, j]), n,
+                   round(n / chars * PER, 4) if chars else 0.0, round(int(documents[g, j]) / n_docs, 4))
+            out.append(((name,) if by else ()) + row)
+        notes.append((f"{name}: " if by else "") + f"{n_docs} documents, {chars} characters")
+    notes.append(f"lexicon: {lexicon.origin}, {len(lexicon)} formulations")
+    return Table((("group",) if by else ()) + COUNT_COLUMNS, out, title="Formulations", notes=notes)
+
+
+# --- co-occurrence ------------------------------------------------------------------------
+
+COOCCURRENCE_COLUMNS = ("slogan_a", "slogan_b", "joint", "count_a", "count_b", "units", "pmi", "npmi", "jaccard",
+                        "ll")
+SORTS = ("ll", "npmi", "pmi", "jaccard", "joint")
+
+
+def association(joint: int, count_a: int, count_b: int, units: int) -> tuple[float, float, float, float]:
+    """PMI, normalised PMI, Jaccard and log-likelihood of two formulations sharing ``joint`` of ``units``.
+
+    With p(a) = count_a / N, p(b) = count_b / N, p(ab) = joint / N:
+    PMI = log2(p(ab) / (p(a) p(b))); NPMI = PMI / −log2 p(ab), 1 when the two
+    always occur together in every unit; Jaccard = joint / (count_a + count_b − joint);
+    LL = G² of the 2×2 table (joint, count_a − joint, count_b − joint, the rest),
+    negative when the pair is rarer than independence predicts.
+    """
+    from policylex.measures import _g2_2x2
+
+    pmi = math.log2(joint * units / (count_a * count_b))
+    p_joint = joint / units
+    npmi = 1.0 if p_joint == 1 else pmi / -math.log2(p_joint)
+    jaccard = joint / (count_a + count_b - joint)
+    a, b, c = joint, count_a - joint, count_b - joint
+    ll = _g2_2x2(a, b, c, units - a - b - c)
+    if joint * units < count_a * count_b:
+        ll = -ll
+    return pmi, npmi, jaccard, ll
+
+
+def cooccurrence(
+    corpus: Corpus,
+    *,
+    lexicon: Lexicon | None = None,
+    window: str = "doc",
+    where: list[str] | None = None,
+    include_duplicates: bool = False,
+    min_count: int = 1,
+    sort: str = "ll",
+    top: int | None = None,
+    progress: Progress | None = None,
+) -> Table:
+    """Pairs of formulations found in the same document, paragraph or sentence (``window``).
+
+    For each pair: ``joint`` (units holding both), ``count_a`` / ``count_b``
+    (units holding each), ``units`` (all units of the selected documents, N),
+    and :func:`association`'s measures.  Pairs with ``joint < min_count`` are
+    left out; sorted by ``sort``, descending.  Only the pairs seen are counted,
+    so memory grows with them, not with the square of the lexicon.
+    """
+    if window not in WINDOWS:
+        raise UsageError(f"--window {window!r}: choose from {', '.join(WINDOWS)}")
+    if sort not in SORTS:
+        raise UsageError(f"--sort {sort!r}: choose from {', '.join(SORTS)}")
+    matrix = slogan_matrix(corpus, lexicon, progress=progress)
+    rows = _selected(matrix, where, include_duplicates)
+    selected = set(matrix.documents.meta["id"][rows].tolist())
+    units = _unit_count(corpus, selected, window)
+    holders: dict[tuple, set[str]] = {}
+    column = {"doc": "0", "paragraph": "paragraph", "sentence": "sentence"}[window]
+    for doc_id, unit, slogan in corpus.db.execute(f"SELECT doc_id, {column}, slogan FROM slogan_hits"):
+        if doc_id in selected:
+            holders.setdefault((doc_id, unit), set()).add(slogan)
+    count: dict[str, int] = {}
+    joint: dict[tuple[str, str], int] = {}
+    for found in holders.values():
+        ordered = sorted(found)
+        for i, a in enumerate(ordered):
+            count[a] = count.get(a, 0) + 1
+            for b in ordered[i + 1:]:
+                joint[(a, b)] = joint.get((a, b), 0) + 1
+    out = []
+    for (a, b), n in joint.items():
+        if n >= min_count:
+            pmi, npmi, jaccard, ll = association(n, count[a], count[b], units)
+            out.append((a, b, n, count[a], count[b], units, round(pmi, 4), round(npmi, 4), round(jaccard, 4),
+                        round(ll, 4)))
+    key = COOCCURRENCE_COLUMNS.index(sort)
+    out.sort(key=lambda r: (-r[key], -r[2], r[0], r[1]))
+    notes = [f"{len(rows)} documents, {units} {window} units, {len(count)} formulations found, "
+             f"{len(joint)} pairs seen"]
+    return Table(COOCCURRENCE_COLUMNS, out[: top or None], title=f"Co-occurrence by {window}", notes=notes)
+
+
+def _unit_count(corpus: Corpus, selected: set[str], window: str) -> int:
+    if window == "doc":
+        return len(selected)
+    column = "paragraphs" if window == "paragraph" else "sentences"
+    return sum(n for doc_id, n in corpus.db.execute(f"SELECT doc_id, {column} FROM slogan_scans")
+               if doc_id in selected)
+
+
+# --- diffusion ---------------------------------------------------------------------------
+
+TIMELINE_COLUMNS = ("slogan", "province", "province_code", "first_date", "first_doc", "last_date", "last_doc",
+                    "documents", "occurrences", "undated")
+YEARLY_COLUMNS = ("slogan", "year", "documents", "occurrences", "provinces")
+
+
+def _diffusion_rows(matrix: SloganMatrix, slogans: list[str] | None, where, include_duplicates):
+    rows = _selected(matrix, where, include_duplicates)
+    if slogans:
+        columns = [matrix.column(matrix.lexicon.resolve(s)) for s in slogans]
+    else:
+        found = np.asarray(matrix.counts[rows].sum(axis=0)).ravel()
+        columns = [j for j in np.argsort(-found, kind="stable").tolist() if found[j] > 0]
+    return rows, columns
+
+
+def timeline(
+    corpus: Corpus,
+    slogans: list[str] | None = None,
+    *,
+    lexicon: Lexicon | None = None,
+    where: list[str] | None = None,
+    include_duplicates: bool = False,
+    per_year: bool = False,
+    progress: Progress | None = None,
+) -> Table:
+    """Where and when each formulation appears: per province, its first and last dated document.
+
+    Columns: ``slogan province province_code first_date first_doc last_date
+    last_doc documents occurrences undated``.  Dates are the documents'
+    (ISO 8601, as precise as the page was); documents whose year is unknown
+    are counted (``undated``) but cannot be first or last.  Provinces are
+    ordered by first appearance; without ``slogans``, every formulation found.
+
+    With ``per_year``, counts per formulation and year instead:
+    ``slogan year documents occurrences provinces`` (``unknown`` year last).
+    """
+    matrix = slogan_matrix(corpus, lexicon, progress=progress)
+    rows, columns = _diffusion_rows(matrix, slogans, where, include_duplicates)
+    if per_year:
+        return _yearly(matrix, rows, columns)
+    meta = matrix.documents.meta
+    provinces = matrix.documents.group_labels("province")
+    out = []
+    for j in columns:
+        counts = matrix.counts[:, j].toarray().ravel()
+        holders = [i for i in rows.tolist() if counts[i] > 0]
+        per_province: dict[str, list[int]] = {}
+        for i in holders:
+            per_province.setdefault(provinces[i], []).append(i)
+        lines = []
+        for province, docs in per_province.items():
+            dated = sorted((meta["date"][i], i) for i in docs if meta["year"][i])
+            first = dated[0] if dated else ("", -1)
+            last = dated[-1] if dated else ("", -1)
+            lines.append((
+                matrix.slogans[j], province, _province_code(matrix, docs), first[0] or None,
+                meta["name"][first[1]] if first[1] >= 0 else None, last[0] or None,
+                meta["name"][last[1]] if last[1] >= 0 else None, len(docs), int(counts[docs].sum()),
+                len(docs) - len(dated)))
+        lines.sort(key=lambda r: (r[3] is None, r[3] or "", r[1] == UNKNOWN, r[1]))
+        out.extend(lines)
+    return Table(TIMELINE_COLUMNS, out, title="Diffusion: first and last appearance per province")
+
+
+def _province_code(matrix: SloganMatrix, docs: list[int]) -> str | None:
+    codes = {matrix.documents.meta["province_code"][i] for i in docs} - {""}
+    return codes.pop() if len(codes) == 1 else None
+
+
+def _yearly(matrix: SloganMatrix, rows: np.ndarray, columns: list[int]) -> Table:
+    years = matrix.documents.group_labels("year")
+    provinces = matrix.documents.group_labels("province")
+    out = []
+    for j in columns:
+        counts = matrix.counts[:, j].toarray().ravel()
+        per_year: dict[str, list[int]] = {}
+        for i in rows.tolist():
+            if counts[i] > 0:
+                per_year.setdefault(years[i], []).append(i)
+        for year in sorted(per_year, key=lambda y: (y == UNKNOWN, y)):
+            docs = per_year[year]
+            out.append((matrix.slogans[j], year, len(docs), int(counts[docs].sum()),
+                        len({provinces[i] for i in docs} - {UNKNOWN})))
+    return Table(YEARLY_COLUMNS, out, title="Formulations per year")

@@ -1,0 +1,174 @@
+"""The lexicon file and the matcher: variants, enumerations, scripts and traps."""
+
+import csv
+from importlib import resources
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from conftest import FIXTURES
+from policylex.errors import UsageError
+from policylex.lexicon import CATEGORIES, COLUMNS, Entry, Lexicon, bundled_lexicon, load_lexicon
+
+LEXICON = FIXTURES / "slogans"
+
+
+def found(text, variant="t2s", lexicon=None):
+    return [(m.slogan, m.matched) for m in (lexicon or bundled_lexicon()).matcher(variant).find(text)]
+
+
+def slogans_in(text, variant="t2s"):
+    return [slogan for slogan, _ in found(text, variant)]
+
+
+# --- the bundled file ----------------------------------------------------------------
+
+
+def test_bundled_lexicon_is_large_categorised_and_documented():
+    lexicon = bundled_lexicon()
+    assert len(lexicon) >= 150
+    assert {e.category for e in lexicon} == set(CATEGORIES)
+    assert all(e.year is None or 1921 <= e.year <= 2026 for e in lexicon)
+    with resources.files("policylex").joinpath("data", "slogans.csv").open(encoding="utf-8") as handle:
+        assert tuple(next(csv.reader(handle))) == COLUMNS
+    note = resources.files("policylex").joinpath("data", "SLOGANS.md").read_text(encoding="utf-8")
+    assert "not_before" in note and "categor" in note
+
+
+@pytest.mark.parametrize("slogan", ["四个意识", "四个自信", "两个维护", "四大检察", "少捕慎诉慎押", "一号检察建议",
+                                    "双赢多赢共赢", "获得感、幸福感、安全感", "扫黑除恶", "认罪认罚从宽制度",
+                                    "习近平法治思想"])
+def test_the_issue_s_formulations_are_in_it(slogan):
+    assert slogan in bundled_lexicon()
+
+
+def test_the_seeds_local_formulations_are_left_for_discovery():
+    assert not {"三大工程", "两大品牌", "六个必须", "1+4+5"} & set(bundled_lexicon().slogans())
+
+
+# --- variants --------------------------------------------------------------------------
+
+
+def test_quoted_and_unquoted_forms_match():
+    assert slogans_in("增强“四个意识”、坚定“四个自信”、做到“两个维护”") == ["四个意识", "四个自信", "两个维护"]
+    assert slogans_in("增强四个意识") == ["四个意识"]
+
+
+@pytest.mark.parametrize("text", [
+    "获得感、幸福感、安全感", "获得感幸福感安全感", "获得感,幸福感,安全感", "获得感、幸福感和安全感",
+    "“获得感”“幸福感”“安全感”", "“获得感”、“幸福感”、“安全感”",
+])
+def test_enumerations_with_or_without_separators(text):
+    assert slogans_in(f"人民群众的{text}更加充实") == ["获得感、幸福感、安全感"]
+
+
+def test_traditional_script_in_a_corpus_kept_in_its_script():
+    # --variant none leaves the text traditional: the simplified lexicon still finds it.
+    assert slogans_in("增強「四個意識」，推進四大檢察", variant="none") == ["四个意识", "四大检察"]
+    assert slogans_in("增强四个意识", variant="none") == ["四个意识"]
+
+
+def test_abbreviations_are_variants_of_their_entry():
+    assert found("全面适用认罪认罚从宽") == [("认罪认罚从宽制度", "认罪认罚从宽")]
+
+
+def test_resolve_accepts_any_form_and_script():
+    lexicon = bundled_lexicon()
+    assert lexicon.resolve("四大檢察") == "四大检察"
+    assert lexicon.resolve("“两个维护”") == "两个维护"
+    assert lexicon.resolve("获得感幸福感安全感") == "获得感、幸福感、安全感"
+    with pytest.raises(UsageError, match="not in the lexicon"):
+        lexicon.resolve("不存在的提法")
+
+
+# --- traps: no match inside a longer, different word ------------------------------------
+
+
+@pytest.mark.parametrize("text, absent", [
+    ("第三农场的职工", "三农"),
+    ("推动三农村道路建设", "三农"),
+    ("能耗实现双减少", "双减"),
+    ("第四个意识形态问题", "四个意识"),
+    ("中央全面依法治国委员会印发意见", "全面依法治国"),
+    ("周六稳定运行", "六稳"),
+])
+def test_traps(text, absent):
+    assert absent not in slogans_in(text)
+
+
+def test_trap_guards_do_not_stop_the_real_thing():
+    assert slogans_in("做好三农工作") == ["三农"]
+    assert slogans_in("落实双减政策") == ["双减"]
+    assert "全面依法治国" in slogans_in("坚持全面依法治国")
+
+
+def test_the_longest_formulation_wins_and_matches_never_overlap():
+    assert slogans_in("发出一号检察建议") == ["一号检察建议"]
+    assert slogans_in("坚持发展新时代枫桥经验") == ["新时代枫桥经验"]
+    assert slogans_in("深入开展扫黑除恶专项斗争") == ["扫黑除恶专项斗争"]
+    assert slogans_in("检察建议和一号检察建议") == ["检察建议", "一号检察建议"]
+
+
+# --- lexicon files ---------------------------------------------------------------------------
+
+
+def test_a_lexicon_file_adds_and_replaces_entries():
+    lexicon = load_lexicon(LEXICON / "extra.csv")
+    assert len(lexicon) == len(bundled_lexicon()) + 1
+    assert lexicon.entries["三大工程"].year == 2021
+    assert lexicon.entries["四大检察"].variants == ("四大檢察", "四大业务")
+    assert slogans_in_lexicon("实施三大工程、做优四大业务", lexicon) == ["三大工程", "四大检察"]
+
+
+def slogans_in_lexicon(text, lexicon, variant="t2s"):
+    return [slogan for slogan, _ in found(text, variant, lexicon=lexicon)]
+
+
+def test_only_the_user_s_lexicon_and_tsv():
+    lexicon = load_lexicon(LEXICON / "only.tsv", bundled=False)
+    assert lexicon.slogans() == ["两学一做"]
+    assert slogans_in_lexicon("开展两学一做学习教育，增强四个意识", lexicon) == ["两学一做"]
+    assert slogans_in_lexicon("開展兩學一做學習教育", lexicon, variant="none") == ["两学一做"]
+
+
+@pytest.mark.parametrize("name, message", [
+    ("bad_year.csv", r"bad_year.csv:3: year '18年' is not a four-digit year"),
+    ("clash.csv", r"'丁戊' is a form of both '甲乙丙' and '丁戊己'"),
+    ("ragged.csv", r"ragged.csv:2: more fields than the header has"),
+    ("missing.csv", r"--lexicon .*missing.csv: no such file"),
+])
+def test_bad_lexicon_files_are_one_line_errors(name, message):
+    with pytest.raises(UsageError, match=message):
+        load_lexicon(LEXICON / name)
+
+
+def test_no_bundled_needs_a_file():
+    with pytest.raises(UsageError, match="--no-bundled needs --lexicon"):
+        load_lexicon(None, bundled=False)
+
+
+# --- laws ----------------------------------------------------------------------------------
+
+_FORMS = sorted({form for entry in bundled_lexicon() for form in entry.forms()})
+_FILLER = st.text(alphabet="的工作和在会议上强调。，第十一二三四中", max_size=6)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.tuples(_FILLER, st.sampled_from(_FORMS)), max_size=6), _FILLER)
+def test_matches_are_ordered_disjoint_and_resolve_to_their_slogan(pieces, tail):
+    text = "".join(filler + form for filler, form in pieces) + tail
+    lexicon = bundled_lexicon()
+    matches = lexicon.matcher("t2s").find(text)
+    for before, after in zip(matches, matches[1:]):
+        assert before.stop <= after.start
+    for m in matches:
+        assert text[m.start:m.stop] == m.matched
+        assert lexicon.resolve(m.matched) == m.slogan
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.text(max_size=80))
+def test_the_matcher_never_raises(text):
+    Lexicon([Entry("四个意识", not_after="形")], "test").matcher("t2s").find(text)
+    bundled_lexicon().matcher("t2s").find(text)

@@ -72,12 +72,14 @@ def poisson_interval(k, level: float = LEVEL) -> tuple[np.ndarray, np.ndarray]:
     degrees of freedom.  Divide by the exposure (tokens, characters,
     documents) for an interval of the rate.  It covers at least ``level``.
     """
-    from scipy.stats import chi2
+    # chi2.ppf(p, ν) is 2·gammaincinv(ν/2, p) in scipy.stats; scipy.special imports in a
+    # third of the time (start-up counts: trends should answer within a second).
+    from scipy.special import gammaincinv
 
     k = np.asarray(k, dtype=float)
     alpha = 1.0 - level
-    lower = np.where(k > 0, chi2.ppf(alpha / 2, np.maximum(2 * k, 1)) / 2, 0.0)
-    upper = chi2.ppf(1 - alpha / 2, 2 * k + 2) / 2
+    lower = np.where(k > 0, 2 * gammaincinv(np.maximum(2 * k, 1) / 2, alpha / 2) / 2, 0.0)
+    upper = 2 * gammaincinv((2 * k + 2) / 2, 1 - alpha / 2) / 2
     return lower, upper
 
 
@@ -89,11 +91,11 @@ def wilson_interval(x, n, level: float = LEVEL) -> tuple[np.ndarray, np.ndarray]
     half-width = z / (1 + z²/n) × √(p(1 − p)/n + z²/4n²);
     exactly 0 at x = 0 and 1 at x = n; NaN where n = 0.
     """
-    from scipy.stats import norm
+    from scipy.special import ndtri  # what scipy.stats.norm.ppf computes
 
     x = np.asarray(x, dtype=float)
     n = np.asarray(n, dtype=float)
-    z = norm.ppf(1 - (1.0 - level) / 2)
+    z = float(ndtri(1 - (1.0 - level) / 2))
     with np.errstate(divide="ignore", invalid="ignore"):
         p = x / n
         denominator = 1 + z * z / n

@@ -102,7 +102,7 @@ def test_matrix_cache_current_stale_damaged_and_wrong(seeds_corpus):
     matrix = dtm.document_term_matrix(seeds_corpus)
     assert statuses(seeds_corpus)["matrix cache"][0] == "ok"
     # a cache that claims the corpus's generation but holds other counts
-    wrong = dtm.DocumentTermMatrix(matrix.data * 2, matrix.indices, matrix.indptr, matrix.vocabulary, matrix.meta,
+    wrong = dtm.DocumentTermMatrix((matrix.data * 2, matrix.indices, matrix.indptr), matrix.vocabulary, matrix.meta,
                                    matrix.counted, matrix.generation, matrix.term_pos)
     dtm.save(wrong, path, dtm.cache_key(seeds_corpus))
     assert statuses(seeds_corpus)["matrix cache"][0] == "failed"

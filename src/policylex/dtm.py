@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from functools import cached_property
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Callable
 
 import numpy as np
 
@@ -36,9 +36,9 @@ META_FIELDS = FIELDS + SIZE_FIELDS + CODE_FIELDS
 
 @dataclass
 class DocumentTermMatrix:
-    data: np.ndarray  # CSR arrays of the documents × terms counts (int32)
-    indices: np.ndarray
-    indptr: np.ndarray
+    # (data, indices, indptr) of the documents × terms counts (int32), or a function that reads them:
+    # from the cache they are read on first use, as a plain freq needs only the sums below.
+    csr: "tuple[np.ndarray, np.ndarray, np.ndarray] | Callable[[], tuple]"
     vocabulary: np.ndarray  # term per column
     meta: dict[str, np.ndarray]  # META_FIELDS, one value per row ('' for none; 0 for no year, chars, tokens)
     counted: np.ndarray  # bool per row: not an exact or near duplicate
@@ -52,32 +52,50 @@ class DocumentTermMatrix:
             self.counted_totals, self.counted_docfreq = self._sums(self.counted)
 
     @cached_property
+    def _arrays(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        return self.csr() if callable(self.csr) else self.csr
+
+    @property
+    def data(self) -> np.ndarray:
+        return self._arrays[0]
+
+    @property
+    def indices(self) -> np.ndarray:
+        return self._arrays[1]
+
+    @property
+    def indptr(self) -> np.ndarray:
+        return self._arrays[2]
+
+    @cached_property
     def counts(self) -> "sp.csr_matrix":
         """The matrix as scipy's ``csr_matrix`` (documents × terms, int32), built on first use."""
         import scipy.sparse as sp
 
         return sp.csr_matrix((self.data, self.indices, self.indptr), shape=(self.n_docs, self.vocabulary.size))
 
-    def _sums(self, selected: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """(count, document frequency) of every term over the rows where ``selected`` is true.
+    def _sums(self, selected: np.ndarray, docfreq: bool = True) -> tuple[np.ndarray, np.ndarray | None]:
+        """(count, document frequency or None) of every term over the rows where ``selected`` is true.
 
-        Two sparse matrix-vector products, O(non-zeros) in C, no copy of the selected rows.
+        Sparse matrix-vector products, O(non-zeros) in C, no copy of the selected rows.
         """
         import scipy.sparse as sp
 
         weights = selected.astype(np.int64)
-        totals = self.counts.T @ weights
+        totals = np.asarray(self.counts.T @ weights, dtype=np.int64)
+        if not docfreq:
+            return totals, None
         present = sp.csr_matrix((np.ones(self.data.size, dtype=np.int64), self.indices, self.indptr),
                                 shape=self.counts.shape)
-        return np.asarray(totals, dtype=np.int64), np.asarray(present.T @ weights, dtype=np.int64)
+        return totals, np.asarray(present.T @ weights, dtype=np.int64)
 
-    def term_sums(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """(count, document frequency) of every term over ``rows`` (row indices)."""
+    def term_sums(self, rows: np.ndarray, *, docfreq: bool = True) -> tuple[np.ndarray, np.ndarray | None]:
+        """(count, document frequency) of every term over ``rows`` (row indices); no frequency unless asked."""
         selected = np.zeros(self.n_docs, dtype=bool)
         selected[rows] = True
         if np.array_equal(selected, self.counted):
             return self.counted_totals, self.counted_docfreq
-        return self._sums(selected)
+        return self._sums(selected, docfreq)
 
     def terms_with_pos(self, prefixes: list[str]) -> np.ndarray:
         """Columns of the terms whose part of speech starts with one of ``prefixes`` (n: n, nr, ns, …)."""
@@ -88,7 +106,7 @@ class DocumentTermMatrix:
 
     @property
     def n_docs(self) -> int:
-        return self.indptr.size - 1
+        return self.counted.size
 
     def term_index(self) -> dict[str, int]:
         return {term: i for i, term in enumerate(self.vocabulary.tolist())}
@@ -198,8 +216,8 @@ def build(corpus: Corpus) -> DocumentTermMatrix:
         if column not in best or n > best[column][0]:
             best[column] = (n, tag)
     term_pos = np.array([best.get(i, (0, ""))[1] for i in used.tolist()], dtype=str)
-    return DocumentTermMatrix(matrix.data, matrix.indices, matrix.indptr, vocab, arrays, np.array(counted, dtype=bool),
-                              generation, term_pos)
+    return DocumentTermMatrix((matrix.data, matrix.indices, matrix.indptr), vocab, arrays,
+                              np.array(counted, dtype=bool), generation, term_pos)
 
 
 def save(dtm: DocumentTermMatrix, path: Path, settings: str) -> None:
@@ -221,17 +239,34 @@ def save(dtm: DocumentTermMatrix, path: Path, settings: str) -> None:
 
 
 def load(path: Path, generation: int, settings: str) -> DocumentTermMatrix | None:
-    """The cached matrix if it was built from this corpus state, else None."""
+    """The cached matrix if it was built from this corpus state, else None.
+
+    The count arrays are read when first used (the open file keeps the version
+    read here, even if another process replaces the cache meanwhile).
+    """
+    failures = (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile)
     try:
-        with np.load(path, allow_pickle=False) as cache:
-            if (int(cache["format"]) != CACHE_FORMAT or int(cache["generation"]) != generation
-                    or str(cache["settings"]) != settings):
-                return None
-            meta = {f: cache[f"meta_{f}"] for f in META_FIELDS}
-            return DocumentTermMatrix(cache["data"], cache["indices"], cache["indptr"], cache["vocabulary"], meta,
-                                      cache["counted"], generation, cache["term_pos"], cache["counted_totals"],
-                                      cache["counted_docfreq"])
-    except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile):
+        cache = np.load(path, allow_pickle=False)
+    except failures:
+        return None
+    try:
+        if (int(cache["format"]) != CACHE_FORMAT or int(cache["generation"]) != generation
+                or str(cache["settings"]) != settings):
+            cache.close()
+            return None
+        meta = {f: cache[f"meta_{f}"] for f in META_FIELDS}
+
+        def counts() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+            try:
+                with cache:
+                    return cache["data"], cache["indices"], cache["indptr"]
+            except failures as error:
+                raise UsageError(f"the matrix cache {path} is damaged ({error}): delete it and run again") from None
+
+        return DocumentTermMatrix(counts, cache["vocabulary"], meta, cache["counted"], generation, cache["term_pos"],
+                                  cache["counted_totals"], cache["counted_docfreq"])
+    except failures:
+        cache.close()
         return None  # a damaged or foreign file is no cache: the matrix is rebuilt
 
 

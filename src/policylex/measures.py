@@ -262,8 +262,8 @@ def keyness(
         raise UsageError(f"no documents in the target {' '.join(target)}")
     if in_reference.size == 0:
         raise UsageError("no documents left for the reference")
-    a, _ = dtm.term_sums(in_target)
-    b, _ = dtm.term_sums(in_reference)
+    a, _ = dtm.term_sums(in_target, docfreq=False)
+    b, _ = dtm.term_sums(in_reference, docfreq=False)
     out = _keyness_rows(a, b, dtm.vocabulary, min_count=min_count, top=top, correction=correction)
     notes = [f"target: {in_target.size} documents, {int(a.sum())} tokens; "
              f"reference: {in_reference.size} documents, {int(b.sum())} tokens"]

@@ -21,4 +21,4 @@ test: $(STAMP)
 	$(BIN)/python -m pytest -q
 
 clean:
-	rm -rf $(VENV) policylex.db policylex.db-wal policylex.db-shm policylex.db.dtm.npz report
+	rm -rf $(VENV) policylex.db policylex.db-wal policylex.db-shm policylex.db.dtm.npz policylex.db.slogans.npz report

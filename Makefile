@@ -23,7 +23,7 @@ test: $(STAMP)
 	$(BIN)/python -m pytest -q
 
 clean:
-	rm -rf $(VENV) .bench policylex.db policylex.db-wal policylex.db-shm policylex.db.dtm.npz report
+	rm -rf $(VENV) .bench policylex.db policylex.db-wal policylex.db-shm policylex.db.dtm.npz policylex.db.slogans.npz report
 
 # The performance benchmark (benchmarks/README.md): BENCH_SIZES=1000,10000 make bench for fewer sizes.
 bench: $(STAMP)

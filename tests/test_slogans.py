@@ -236,3 +236,21 @@ def test_verb_plus_quoted_needs_recurrence(corpus, tmp_path):
     assert candidates["六项融合"]["kinds"] == "numbered,quoted,verb+quoted"
     assert candidates["六项融合"]["verbs"] == "做优:2"
     assert candidates["品质检察"]["kinds"] == "quoted" and candidates["品质检察"]["count"] == 3
+
+
+def test_counts_are_cached_for_the_corpus_state_and_lexicon(seeds_corpus, tmp_path):
+    from policylex.slogans import matrix_cache_path
+
+    before = {r["slogan"]: r["occurrences"] for r in count_slogans(seeds_corpus).records()}
+    path = matrix_cache_path(seeds_corpus)
+    assert path.exists()
+    stamp = path.stat().st_mtime_ns
+    assert {r["slogan"]: r["occurrences"] for r in count_slogans(seeds_corpus).records()} == before
+    assert path.stat().st_mtime_ns == stamp  # read, not rebuilt
+    extra = load_lexicon(FIXTURES / "slogans" / "extra.csv")
+    assert {r["slogan"]: r["occurrences"] for r in count_slogans(seeds_corpus, lexicon=extra).records()}["三大工程"] == 3
+    ingest_texts(seeds_corpus, tmp_path / "more", {"new.txt": "沈阳市检察院召开会议\n坚持四大检察全面协调充分发展。"})
+    after = {r["slogan"]: r["occurrences"] for r in count_slogans(seeds_corpus).records()}
+    assert after["四大检察"] == before["四大检察"] + 1 and "三大工程" not in after
+    path.write_bytes(b"damaged")
+    assert {r["slogan"]: r["occurrences"] for r in count_slogans(seeds_corpus).records()} == after

@@ -21,6 +21,7 @@ from typing import Callable
 import numpy as np
 import scipy.sparse as sp
 
+from policylex.cache import read_arrays, write_arrays
 from policylex.errors import UsageError
 from policylex.lexicon import Lexicon, load_lexicon
 from policylex.output import Table
@@ -144,24 +145,43 @@ class SloganMatrix:
         return names, occurrences, documents, members
 
 
+MATRIX_FORMAT = 1  # raise when the cached arrays change
+
+
+def matrix_cache_path(corpus: Corpus):
+    return corpus.path.with_name(corpus.path.name + ".slogans.npz")
+
+
 def slogan_matrix(corpus: Corpus, lexicon: Lexicon | None = None, *, progress: Progress | None = None) -> SloganMatrix:
-    """Scan what needs scanning, then count the stored matches per document and slogan."""
+    """Scan what needs scanning, then the matches counted per document and slogan.
+
+    The counts are cached beside the corpus (``<corpus>.slogans.npz``) for the
+    corpus state and lexicon they come from, like the document-term matrix.
+    """
     lexicon = lexicon or load_lexicon()
     scan(corpus, lexicon, progress=progress)
+    slogans = lexicon.slogans()
+    key = f"{MATRIX_FORMAT} {corpus.identity()} {corpus.generation()} {corpus.get_meta('slogans.lexicon')}"
+    path = matrix_cache_path(corpus)
+    cached = read_arrays(path, key)
+    if cached is not None:
+        documents = DocumentSet({f[5:]: a for f, a in cached.items() if f.startswith("meta_")}, cached["counted"])
+        counts = sp.csr_matrix((cached["data"], cached["indices"], cached["indptr"]), shape=tuple(cached["shape"]))
+        return SloganMatrix(documents, slogans, counts, lexicon)
     documents = load_documents(corpus, extra=SIZE_FIELDS + CODE_FIELDS)
     if documents.n_docs == 0:
         raise UsageError("the corpus has no documents: run `policylex ingest PATH...` first")
     row_of = {doc_id: i for i, doc_id in enumerate(documents.meta["id"].tolist())}
-    slogans = lexicon.slogans()
-    column_of = {s: j for j, s in enumerate(slogans)}
-    rows, columns, data = [], [], []
-    for doc_id, slogan, n in corpus.db.execute(
-            "SELECT doc_id, slogan, count(*) FROM slogan_hits GROUP BY doc_id, slogan"):
-        if doc_id in row_of and slogan in column_of:
-            rows.append(row_of[doc_id])
-            columns.append(column_of[slogan])
-            data.append(n)
-    counts = sp.csr_matrix((np.array(data, dtype=np.int64), (rows, columns)), shape=(documents.n_docs, len(slogans)))
+    column_of = {slogan: j for j, slogan in enumerate(slogans)}
+    # Joining documents in SQL to get positions reads every document's whole row: slower than these lookups.
+    pairs = corpus.db.execute("SELECT doc_id, slogan, count(*) FROM slogan_hits GROUP BY doc_id, slogan").fetchall()
+    rows = np.fromiter((row_of[p[0]] for p in pairs), dtype=np.int64, count=len(pairs))
+    columns = np.fromiter((column_of[p[1]] for p in pairs), dtype=np.int64, count=len(pairs))
+    data = np.fromiter((p[2] for p in pairs), dtype=np.int64, count=len(pairs))
+    counts = sp.csr_matrix((data, (rows, columns)), shape=(documents.n_docs, len(slogans)))
+    write_arrays(path, key, {"counted": documents.counted, "data": counts.data, "indices": counts.indices,
+                             "indptr": counts.indptr, "shape": np.array(counts.shape),
+                             **{f"meta_{f}": a for f, a in documents.meta.items()}})
     return SloganMatrix(documents, slogans, counts, lexicon)
 
 

@@ -139,3 +139,10 @@ def test_repeat_lookup_agrees_with_its_definition(seen, line):
 
     seen = set(seen) | {line[: len(line) // 2] or line}
     assert _is_repeat(line, seen) == _is_repeat_by_scanning(line, seen)
+
+
+def test_a_lone_surrogate_from_a_json_escape_does_not_stop_normalising():
+    import json
+
+    text = json.loads('"\\u516c\\u76ca\\ud800\\u8bc9\\u8bbc"')  # 公益?诉讼 with half a UTF-16 pair
+    assert normalise(text) == "公益\ufffd诉讼"

@@ -34,12 +34,12 @@ def convert_script(text: str, variant: str = DEFAULT_VARIANT) -> str:
         raise ValueError(f"unknown script variant {variant!r}; choose one of {', '.join(VARIANTS)}")
     if variant == "none" or not text:
         return text
-    return _converter(variant).convert(text)
+    return _converter(variant).convert(replace_lone_surrogates(text))
 
 
 def to_traditional(text: str) -> str:
     """Simplified to traditional script (OpenCC s2t): lexicon forms for corpora kept in their script."""
-    return _converter("s2t").convert(text) if text else text
+    return _converter("s2t").convert(replace_lone_surrogates(text)) if text else text
 
 
 def opencc_backend() -> str:
@@ -97,9 +97,17 @@ def normalise_newlines(text: str) -> str:
     return text.replace("\r\n", "\n").replace("\r", "\n")
 
 
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def replace_lone_surrogates(text: str) -> str:
+    """U+FFFD for halves of UTF-16 pairs (a JSON export can hold "\\ud800"): no UTF-8 text, so OpenCC would fail."""
+    return _LONE_SURROGATE.sub("\ufffd", text)
+
+
 def clean(text: str, variant: str = DEFAULT_VARIANT) -> str:
     """Everything that makes text comparable without removing any line."""
-    text = normalise_newlines(text)
+    text = replace_lone_surrogates(normalise_newlines(text))  # also for --variant none, which skips OpenCC
     text = remove_pinyin_artefacts(text)
     text = fold_width(text)
     return convert_script(text, variant)

@@ -92,3 +92,14 @@ def test_pos_tags_are_stored_and_filter_freq(corpus, tmp_path):
     assert "湛江市" in nouns and "会议" in nouns and "召开" not in nouns
     verbs = {r["term"] for r in term_frequencies(corpus, pos=["v"], top=None).records()}
     assert verbs == {t for t, tag in pairs.items() if tag.startswith("v")}
+
+
+@pytest.mark.parametrize("engine", ["jieba", "rjieba"])
+def test_short_formulations_of_the_lexicon_stay_whole_in_every_engine(engine):
+    from policylex.lexicon import protected_words
+
+    tokeniser = Tokeniser(TokeniserSettings(engine=engine))
+    tokens = tokeniser.tokens("坚持双赢多赢共赢理念，树牢四个意识，落实少捕慎诉慎押刑事司法政策，做优四大检察")
+    assert {"双赢多赢共赢", "四个意识", "少捕慎诉慎押", "四大检察"} <= set(tokens)
+    # formulations with trap guards are left to the segmenter, so 第三农场 keeps its words
+    assert "三农" not in protected_words() and "三农" not in tokeniser.tokens("第三农场的职工")

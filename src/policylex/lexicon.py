@@ -189,6 +189,28 @@ def bundled_lexicon() -> Lexicon:
     return Lexicon(parse_lexicon(text, BUNDLED), "bundled")
 
 
+PROTECTED_MAX_CHARS = 6  # longer formulations are phrases whose words researchers still want to count
+PROTECTED_FREQUENCY = 5000  # as the domain dictionary's terms: enough to keep the word whole
+
+
+def protected_words(lexicon: Lexicon | None = None) -> list[str]:
+    """Forms the segmenter keeps whole: every short, single-phrase form (四个意识, 少捕慎诉慎押).
+
+    Enumerations (获得感、幸福感、安全感) and long formulations are left to the
+    segmenter: their parts are words of their own.  So are formulations with
+    trap guards (三农, 双减): as a dictionary word they would be cut out of the
+    longer words the guards protect (第三农场).
+    """
+    words = []
+    for entry in lexicon or bundled_lexicon():
+        if entry.not_before or entry.not_after:
+            continue
+        for form in entry.forms():
+            if len(form) <= PROTECTED_MAX_CHARS and re.fullmatch(r"[\u4e00-\u9fff]+", form) and form not in words:
+                words.append(form)
+    return words
+
+
 def load_lexicon(path: str | Path | None = None, *, bundled: bool = True) -> Lexicon:
     """The bundled lexicon, with the entries of ``path`` added or replacing; only ``path``'s without ``bundled``."""
     if path is None:

@@ -54,10 +54,14 @@ def dictionary_entries(userdict: str | None = None) -> list[Entry]:
     """Every word the segmenter adds to its model, in the order it adds them.
 
     The one path by which words reach every engine: the bundled domain
-    dictionary, then any further word list of the package, then the user's
-    dictionary (last, so that the user's frequencies win).
+    dictionary, then the lexicon's short formulations (so 少捕慎诉慎押 and
+    四个意识 stay one token), then the user's dictionary (last, so that the
+    user's frequencies win).
     """
+    from policylex.lexicon import PROTECTED_FREQUENCY, protected_words
+
     entries = parse_dictionary(_data_path("domain_dict.txt"))
+    entries += [Entry(word, PROTECTED_FREQUENCY) for word in protected_words()]  # slogan protection
     if userdict:
         entries += parse_dictionary(userdict)
     return entries

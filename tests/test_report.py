@@ -111,9 +111,25 @@ def test_nothing_is_fetched_from_elsewhere(seeds_report):
     page = seeds_report.read_text(encoding="utf-8")
     assert "<script" not in page.lower() and "<link" not in page.lower() and "@import" not in page
     assert re.findall(r"""(?:src|href)\s*=\s*["']?(?:https?:)?//""", page, flags=re.I) == []
-    assert re.findall(r"url\(", page) == []
+    assert re.findall(r"url\((?!data:)", page) == []  # the only url() is the embedded font
     assert '<meta name="viewport" content="width=device-width, initial-scale=1">' in page
     assert page.count('<div class="scroll">') == page.count("<table")  # wide tables scroll, the page does not
+
+
+def test_chinese_shows_without_a_cjk_font_on_the_machine(seeds_report):
+    """The page embeds the glyphs of every CJK character it uses (a subset of the bundled Noto Sans SC)."""
+    import base64
+    import io
+
+    from fontTools.ttLib import TTFont
+
+    page = seeds_report.read_text(encoding="utf-8")
+    fonts = re.findall(r"url\(data:font/otf;base64,([A-Za-z0-9+/=]+)\)", page)
+    assert len(fonts) == 1
+    covered = set(TTFont(io.BytesIO(base64.b64decode(fonts[0]))).getBestCmap())
+    cjk = {ord(c) for c in page if "\u3000" <= c <= "\u9fff" or "\uff00" <= c <= "\uffef"}
+    assert len(cjk) > 100 and cjk <= covered
+    assert len(fonts[0]) < 400_000  # a subset, not the 8 MB font
 
 
 def test_the_corpus_hash_follows_the_corpus(seeds_corpus):

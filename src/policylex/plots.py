@@ -31,6 +31,28 @@ def cjk_font_file() -> Path:
     return path
 
 
+def cjk_font_subset(text: str) -> bytes:
+    """The CJK font cut down to the non-ASCII characters of ``text`` (OpenType bytes, tens of KB).
+
+    For HTML that must show Chinese on a machine without a CJK font: the page
+    embeds only the glyphs it uses.  fontTools comes with matplotlib.
+    """
+    import io
+
+    from fontTools import subset
+    from fontTools.ttLib import TTFont
+
+    options = subset.Options()
+    options.notdef_outline = True
+    font = TTFont(str(cjk_font_file()))
+    subsetter = subset.Subsetter(options)
+    subsetter.populate(unicodes=sorted({ord(c) for c in text if ord(c) > 127}))
+    subsetter.subset(font)
+    out = io.BytesIO()
+    font.save(out)
+    return out.getvalue()
+
+
 _registered: str | None = None
 
 

@@ -370,7 +370,7 @@ def dependency_versions() -> list[tuple[str, str]]:
 
 STYLE = """
 body { margin: 0; color: #222; background: #fff; line-height: 1.5;
-  font-family: system-ui, -apple-system, "Segoe UI", "Noto Sans SC", "PingFang SC", "Microsoft YaHei", sans-serif; }
+  font-family: "policylex Noto Sans SC", system-ui, -apple-system, "Segoe UI", sans-serif; }
 main { max-width: 1120px; margin: 0 auto; padding: 1.5rem 2rem 4rem; }
 h1 { font-size: 1.6rem; margin-bottom: .2rem; }
 h2 { font-size: 1.25rem; margin-top: 2.5rem; border-bottom: 1px solid #ddd; padding-bottom: .3rem; }
@@ -431,13 +431,27 @@ def _html(corpus: Corpus, sections: list[Section]) -> str:
         f'<section id="{s.key}"><h2>{_e(s.title)}</h2><p>{s.intro}</p>' + "".join(_part_html(p) for p in s.parts)
         + "</section>"
         for s in sections)
+    page = (
+        f"<h1>{_e(title)}</h1>\n"
+        f'<p class="meta">{_e(str(corpus.path))} · generated {generated} by policylex {_e(__version__)} · '
+        "the CSV files beside this page hold every table in full</p>\n"
+        f"<nav><ol>{nav}</ol></nav>\n{body}\n"
+    )
     return (
         '<!doctype html>\n<html lang="zh-Hans">\n<head>\n<meta charset="utf-8">\n'
         '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
         f'<meta name="generator" content="{GENERATOR} {_e(__version__)}">\n'
-        f"<title>{_e(title)}</title>\n<style>{STYLE}</style>\n</head>\n<body>\n<main>\n"
-        f"<h1>{_e(title)}</h1>\n"
-        f'<p class="meta">{_e(str(corpus.path))} · generated {generated} by policylex {_e(__version__)} · '
-        "the CSV files beside this page hold every table in full</p>\n"
-        f"<nav><ol>{nav}</ol></nav>\n{body}\n</main>\n</body>\n</html>\n"
+        f"<title>{_e(title)}</title>\n<style>{_font_face(page + title)}{STYLE}</style>\n</head>\n<body>\n<main>\n"
+        f"{page}</main>\n</body>\n</html>\n"
     )
+
+
+def _font_face(text: str) -> str:
+    """The page's own characters of Noto Sans SC, embedded: Chinese shows on a machine with no CJK font."""
+    from policylex.plots import cjk_font_subset
+
+    data = base64.b64encode(cjk_font_subset(text)).decode("ascii")
+    # Only for CJK characters (unicode-range): Latin text keeps the reader's own font.
+    return ('@font-face { font-family: "policylex Noto Sans SC"; '
+            "unicode-range: U+2E80-2FFF, U+3000-303F, U+3400-4DBF, U+4E00-9FFF, U+F900-FAFF, U+FF00-FFEF; "
+            f'src: url(data:font/otf;base64,{data}) format("opentype"); }}\n')

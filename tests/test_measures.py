@@ -118,6 +118,25 @@ def test_matrix_is_cached_and_rebuilt_after_ingest(regional, tmp_path, monkeypat
     assert len(builds) == 2 and rows["检察建议"] == 1
 
 
+def test_the_cache_keeps_the_count_of_documents_not_tokenised(regional, tmp_path):
+    import policylex.dtm as dtm_module
+    from policylex.overview import not_tokenised
+
+    counted = "SELECT count(*) FROM documents WHERE duplicate_of IS NULL AND near_duplicate_of IS NULL"
+    term_frequencies(regional)
+    assert dtm_module.cached_not_tokenised(regional) == 0 == not_tokenised(regional)
+    (tmp_path / "new.txt").write_text("丹东市检察院召开会议\n检察建议。", encoding="utf-8")
+    regional.ingest([str(tmp_path / "new.txt")])
+    assert dtm_module.cached_not_tokenised(regional) is None  # the cache is of the corpus before the ingest
+    assert not_tokenised(regional) == 1
+    term_frequencies(regional)  # rebuilt for the corpus as it is, with one document untokenised
+    assert dtm_module.cached_not_tokenised(regional) == 1 == not_tokenised(regional)
+    regional.tokenise(workers=1, keep_stopwords=True)  # other settings: every document is stale for the cache
+    assert dtm_module.cached_not_tokenised(regional) is None
+    term_frequencies(regional)
+    assert not_tokenised(regional) == 0 and regional.db.execute(counted).fetchone()[0] > 1
+
+
 def test_a_corrupt_cache_is_rebuilt(regional):
     import policylex.dtm as dtm_module
 

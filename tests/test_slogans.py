@@ -254,3 +254,44 @@ def test_counts_are_cached_for_the_corpus_state_and_lexicon(seeds_corpus, tmp_pa
     assert after["四大检察"] == before["四大检察"] + 1 and "三大工程" not in after
     path.write_bytes(b"damaged")
     assert {r["slogan"]: r["occurrences"] for r in count_slogans(seeds_corpus).records()} == after
+
+
+def test_current_cached_counts_need_no_scan(seeds_corpus, monkeypatch):
+    import policylex.slogans as slogans_module
+
+    before = {r["slogan"]: r["occurrences"] for r in count_slogans(seeds_corpus).records()}
+
+    def no_scan(*args, **kwargs):
+        raise AssertionError("scanned although the cached counts are of this corpus state and lexicon")
+
+    monkeypatch.setattr(slogans_module, "scan", no_scan)
+    assert {r["slogan"]: r["occurrences"] for r in count_slogans(seeds_corpus).records()} == before
+
+
+def test_another_lexicon_scanned_removes_the_cached_counts(seeds_corpus):
+    from policylex.slogans import matrix_cache_path
+
+    before = count_slogans(seeds_corpus).rows
+    assert matrix_cache_path(seeds_corpus).exists()
+    scan(seeds_corpus, load_lexicon(FIXTURES / "slogans" / "extra.csv"))  # its matches replace the bundled lexicon's
+    assert not matrix_cache_path(seeds_corpus).exists()
+    assert count_slogans(seeds_corpus).rows == before and matrix_cache_path(seeds_corpus).exists()
+
+
+def test_counts_of_a_scan_overtaken_by_an_ingest_are_not_cached(seeds_corpus, tmp_path, monkeypatch):
+    import policylex.slogans as slogans_module
+    from policylex.slogans import matrix_cache_path
+
+    real_scan = slogans_module.scan
+
+    def scan_then_ingest(corpus, *args, **kwargs):  # another process's ingest lands right after the scan
+        report = real_scan(corpus, *args, **kwargs)
+        ingest_texts(corpus, tmp_path / "late", {"late.txt": "沈阳市检察院召开会议\n坚持四大检察全面协调充分发展。"})
+        return report
+
+    monkeypatch.setattr(slogans_module, "scan", scan_then_ingest)
+    count_slogans(seeds_corpus)
+    assert not matrix_cache_path(seeds_corpus).exists()
+    monkeypatch.setattr(slogans_module, "scan", real_scan)
+    counts = {r["slogan"]: r["occurrences"] for r in count_slogans(seeds_corpus).records()}
+    assert counts["四大检察"] == 6  # the late document scanned too: 5 in the seeds, 1 in it

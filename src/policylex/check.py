@@ -234,7 +234,8 @@ def _matrix_cache(corpus: Corpus) -> Check:
     fresh = dtm.build(corpus)
     same = (cached.counts.shape == fresh.counts.shape and (cached.counts != fresh.counts).nnz == 0
             and np.array_equal(cached.vocabulary, fresh.vocabulary) and np.array_equal(cached.counted, fresh.counted)
-            and all(np.array_equal(cached.meta[f], fresh.meta[f]) for f in dtm.META_FIELDS))
+            and all(np.array_equal(cached.meta[f], fresh.meta[f]) for f in dtm.META_FIELDS)
+            and cached.not_tokenised == fresh.not_tokenised)
     if not same:
         return Check("matrix cache", FAILED, f"{path.name} claims generation {generation} but differs from the "
                      "corpus: delete it")

@@ -6,8 +6,7 @@ from collections import Counter
 from typing import Iterator
 
 from policylex.output import Table
-from policylex.store import COUNTED, Corpus
-from policylex.tokenise import describe_settings
+from policylex.store import COUNTED, NOT_TOKENISED, Corpus
 
 DOC_COLUMNS = ("id", "name", "title", "date", "year", "province", "city", "source", "url", "chars", "tokens",
                "duplicate_of", "near_duplicate_of", "path")
@@ -31,14 +30,21 @@ def not_tokenised(corpus: Corpus) -> int:
 
     The analyses count the tokens that are there: after an ingest, a normalise or an
     interrupted tokenise these documents are missing or counted by their old tokens.
+    Every analysis asks, so the count is kept in the matrix cache for the corpus
+    state it was built from; counting reads every document's row (0.4 s at 100k).
     """
-    return corpus.db.execute(
-        f"SELECT count(*) FROM documents WHERE {COUNTED} AND (tokens IS NULL OR tokens_norm_hash IS NOT norm_hash "
-        "OR tokens_settings IS NOT (SELECT value FROM meta WHERE key = 'tokenise.settings'))").fetchone()[0]
+    from policylex.dtm import cached_not_tokenised
+
+    cached = cached_not_tokenised(corpus)
+    if cached is not None:
+        return cached
+    return corpus.db.execute(f"SELECT count(*) FROM documents WHERE {COUNTED} AND {NOT_TOKENISED}").fetchone()[0]
 
 
 def corpus_info(corpus: Corpus) -> Table:
     """Documents, characters, tokens, years, regions, duplicates and skipped files."""
+    from policylex.tokenise import describe_settings
+
     db = corpus.db
     total = corpus.count()
     counted = corpus.count(include_duplicates=False)

@@ -84,6 +84,8 @@ def scan(corpus: Corpus, lexicon: Lexicon | None = None, *, progress: Progress |
     report = ScanReport(documents=corpus.count(), lexicon=f"{lexicon.origin}, {len(lexicon)} formulations")
     db = corpus.db
     if corpus.get_meta("slogans.lexicon") != fingerprint:
+        # The cached counts of the previous lexicon would vouch for matches no longer stored.
+        matrix_cache_path(corpus).unlink(missing_ok=True)
         with corpus.transaction():
             db.execute("DELETE FROM slogan_lexicon")
             db.executemany("INSERT INTO slogan_lexicon VALUES (?, ?, ?, ?, ?, ?, ?)", [e.row() for e in lexicon])
@@ -145,7 +147,7 @@ class SloganMatrix:
         return names, occurrences, documents, members
 
 
-MATRIX_FORMAT = 1  # raise when the cached arrays change
+MATRIX_FORMAT = 2  # raise when the cached arrays or their key change
 
 
 def matrix_cache_path(corpus: Corpus):
@@ -156,32 +158,46 @@ def slogan_matrix(corpus: Corpus, lexicon: Lexicon | None = None, *, progress: P
     """Scan what needs scanning, then the matches counted per document and slogan.
 
     The counts are cached beside the corpus (``<corpus>.slogans.npz``) for the
-    corpus state and lexicon they come from, like the document-term matrix.
+    corpus state and lexicon they come from, like the document-term matrix.  A
+    cache for this generation was written after a complete scan of it (see
+    below), so with one there is nothing to scan: no pass over the documents.
     """
     lexicon = lexicon or load_lexicon()
-    scan(corpus, lexicon, progress=progress)
     slogans = lexicon.slogans()
-    key = f"{MATRIX_FORMAT} {corpus.identity()} {corpus.generation()} {corpus.get_meta('slogans.lexicon')}"
+    fingerprint = lexicon.fingerprint(corpus_variant(corpus))
     path = matrix_cache_path(corpus)
-    cached = read_arrays(path, key)
-    if cached is not None:
-        documents = DocumentSet({f[5:]: a for f, a in cached.items() if f.startswith("meta_")}, cached["counted"])
-        counts = sp.csr_matrix((cached["data"], cached["indices"], cached["indptr"]), shape=tuple(cached["shape"]))
-        return SloganMatrix(documents, slogans, counts, lexicon)
-    documents = load_documents(corpus, extra=SIZE_FIELDS + CODE_FIELDS)
-    if documents.n_docs == 0:
-        raise UsageError("the corpus has no documents: run `policylex ingest PATH...` first")
+
+    def key(generation: int) -> str:
+        return f"{MATRIX_FORMAT} {corpus.identity()} {generation} {fingerprint}"
+
+    before = corpus.generation()
+    if corpus.get_meta("slogans.lexicon") == fingerprint:
+        cached = read_arrays(path, key(before))
+        if cached is not None:
+            documents = DocumentSet({f[5:]: a for f, a in cached.items() if f.startswith("meta_")}, cached["counted"])
+            counts = sp.csr_matrix((cached["data"], cached["indices"], cached["indptr"]), shape=tuple(cached["shape"]))
+            return SloganMatrix(documents, slogans, counts, lexicon)
+    scan(corpus, lexicon, progress=progress)
+    with corpus.snapshot():
+        generation = corpus.generation()
+        documents = load_documents(corpus, extra=SIZE_FIELDS + CODE_FIELDS)
+        if documents.n_docs == 0:
+            raise UsageError("the corpus has no documents: run `policylex ingest PATH...` first")
+        # Joining documents in SQL to get positions reads every document's whole row: slower than these lookups.
+        pairs = corpus.db.execute("SELECT doc_id, slogan, count(*) FROM slogan_hits GROUP BY doc_id, slogan").fetchall()
     row_of = {doc_id: i for i, doc_id in enumerate(documents.meta["id"].tolist())}
     column_of = {slogan: j for j, slogan in enumerate(slogans)}
-    # Joining documents in SQL to get positions reads every document's whole row: slower than these lookups.
-    pairs = corpus.db.execute("SELECT doc_id, slogan, count(*) FROM slogan_hits GROUP BY doc_id, slogan").fetchall()
     rows = np.fromiter((row_of[p[0]] for p in pairs), dtype=np.int64, count=len(pairs))
     columns = np.fromiter((column_of[p[1]] for p in pairs), dtype=np.int64, count=len(pairs))
     data = np.fromiter((p[2] for p in pairs), dtype=np.int64, count=len(pairs))
     counts = sp.csr_matrix((data, (rows, columns)), shape=(documents.n_docs, len(slogans)))
-    write_arrays(path, key, {"counted": documents.counted, "data": counts.data, "indices": counts.indices,
-                             "indptr": counts.indptr, "shape": np.array(counts.shape),
-                             **{f"meta_{f}": a for f, a in documents.meta.items()}})
+    # Documents that came in while the scan ran (another process's ingest) may be unscanned:
+    # such counts are right for now but are not filed as those of a complete scan.
+    if generation == before:
+        write_arrays(path, key(generation), {"counted": documents.counted, "data": counts.data,
+                                             "indices": counts.indices, "indptr": counts.indptr,
+                                             "shape": np.array(counts.shape),
+                                             **{f"meta_{f}": a for f, a in documents.meta.items()}})
     return SloganMatrix(documents, slogans, counts, lexicon)
 
 

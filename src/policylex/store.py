@@ -417,6 +417,9 @@ class Corpus:
 
 # Documents the analyses count: not an exact or near duplicate of another.
 COUNTED = "duplicate_of IS NULL AND near_duplicate_of IS NULL"
+# Documents without tokens of their current text made with the corpus's tokeniser settings.
+NOT_TOKENISED = ("(tokens IS NULL OR tokens_norm_hash IS NOT norm_hash "
+                 "OR tokens_settings IS NOT (SELECT value FROM meta WHERE key = 'tokenise.settings'))")
 
 
 def _check_is_sqlite(path: Path) -> None:

@@ -121,16 +121,11 @@ class ItemCounts:
     notes: list[str]
 
 
-def _top_columns(counts: sp.csr_matrix, rows: np.ndarray, names: list[str], top: int | None) -> list[int]:
-    """The columns with most occurrences in ``rows`` (ties by name), at most ``top``; only those found."""
-    chosen = np.zeros(counts.shape[0], dtype=bool)
-    chosen[rows] = True
-    # The stored counts of the chosen rows, summed per column: a bincount is several
-    # times faster than a sparse product with a 0/1 vector (0.1 s, not 0.3 s, at 20M entries).
-    entries = np.repeat(chosen, np.diff(counts.indptr))
-    totals = np.bincount(counts.indices[entries], weights=counts.data[entries], minlength=counts.shape[1])
-    order = sorted(np.flatnonzero(totals > 0).tolist(), key=lambda j: (-totals[j], names[j]))
-    return order[: top or None]
+def _top_columns(totals: np.ndarray, names: np.ndarray, top: int | None) -> list[int]:
+    """The columns of most occurrences (``totals``, ties by name), at most ``top``; only those found."""
+    from policylex.measures import ranked
+
+    return ranked(totals, names, among=np.flatnonzero(totals > 0), top=top or None).tolist()
 
 
 Select = Callable[[DocumentSet], np.ndarray]
@@ -153,9 +148,10 @@ def term_counts(corpus: Corpus, terms: list[str] | None, select: Select, top: in
         notes.extend(_formulation_hints(items))
         found = [(j, index[t]) for j, t in enumerate(items) if t in index]
     else:
-        vocabulary = dtm.vocabulary.tolist()
-        columns = _top_columns(dtm.counts, select(dtm.documents), vocabulary, top)
-        items = [vocabulary[c] for c in columns]
+        # The usual selection's sums are in the matrix cache: no pass over the counts.
+        totals, _ = dtm.term_sums(select(dtm.documents), docfreq=False)
+        columns = _top_columns(totals, dtm.vocabulary, top)
+        items = [str(dtm.vocabulary[c]) for c in columns]
         found = list(enumerate(columns))
     # Slice the few columns out of the whole matrix first; then each found
     # column goes to its item's place (a term not found stays a column of 0).
@@ -187,7 +183,8 @@ def slogan_counts(corpus: Corpus, slogans: list[str] | None, select: Select, top
         items = list(dict.fromkeys(matrix.lexicon.resolve(s) for s in slogans))
         columns = [matrix.column(s) for s in items]
     else:
-        columns = _top_columns(matrix.counts, select(matrix.documents), matrix.slogans, top)
+        totals = np.asarray(matrix.counts[select(matrix.documents)].sum(axis=0)).ravel()
+        columns = _top_columns(totals, np.array(matrix.slogans), top)
         items = [matrix.slogans[j] for j in columns]
     return ItemCounts(matrix.documents, sp.csr_matrix(matrix.counts[:, columns]), items, "slogan",
                       [f"lexicon: {matrix.lexicon.origin}, {len(matrix.lexicon)} formulations"])

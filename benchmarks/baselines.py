@@ -27,7 +27,7 @@ def read_texts(corpus: str, column: str, where: str = ""):
     """The column of every document, in order, streamed (100k texts do not all sit in memory)."""
     db = sqlite3.connect(corpus)
     try:
-        for row in db.execute(f"SELECT {column} FROM documents {where} ORDER BY seq"):
+        for row in db.execute(f"SELECT {column} FROM documents_with_tokens {where} ORDER BY seq"):
             yield row[0]
     finally:
         db.close()

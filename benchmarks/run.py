@@ -236,7 +236,7 @@ class Bench:
         row.ratio = row.mb_per_s / baseline_mbs
         same = documents = 0
         with sqlite3.connect(corpus) as db, out.open(encoding="utf-8") as theirs:
-            for (ours,), line in zip(db.execute("SELECT tokens FROM documents ORDER BY seq"), theirs):
+            for (ours,), line in zip(db.execute("SELECT tokens FROM documents_with_tokens ORDER BY seq"), theirs):
                 documents += 1
                 same += (ours or "") == line.rstrip("\n")
         row.note = f"tokens identical to jieba's: {same}/{documents} documents"

@@ -23,7 +23,7 @@ GOOD = "湛江市检察院召开会议\n发布时间：2021-02-25\n会议强调�
 def dump(corpus) -> tuple[list, list]:
     documents = [tuple(r) for r in corpus.db.execute(
         "SELECT id, name, title, date, province, city, source, raw_text, norm_text, norm_hash, tokens, token_count, "
-        "duplicate_of, near_duplicate_of FROM documents ORDER BY seq")]
+        "duplicate_of, near_duplicate_of FROM documents_with_tokens ORDER BY seq")]
     sources = [tuple(r) for r in corpus.db.execute(
         "SELECT path, record, doc_id, raw_sha256, ingested_at FROM sources ORDER BY path, record")]
     return documents, sources
@@ -62,7 +62,7 @@ def skipped(report) -> list[tuple[str, int | None, str]]:
 
 
 def added_names(corpus) -> list[str]:
-    return [r[0] for r in corpus.db.execute("SELECT name FROM documents WHERE seq > 5 ORDER BY seq")]
+    return [r[0] for r in corpus.db.execute("SELECT name FROM documents_with_tokens WHERE seq > 5 ORDER BY seq")]
 
 
 # --- files that are not text -------------------------------------------------------------
@@ -86,7 +86,7 @@ def test_a_file_that_is_not_text_is_skipped(batch, name, reason):
 def test_truncated_utf8_at_the_end_is_read_as_utf8(batch):
     report = batch(FIXTURES / "bad" / "truncated_utf8.txt")
     assert report.skipped == []
-    row = batch.corpus.db.execute("SELECT norm_text, province, city FROM documents WHERE name = 'truncated_utf8'").fetchone()
+    row = batch.corpus.db.execute("SELECT norm_text, province, city FROM documents_with_tokens WHERE name = 'truncated_utf8'").fetchone()
     assert row["norm_text"].endswith("参加了会") and "\ufffd" not in row["norm_text"]
     assert (row["province"], row["city"]) == ("陕西省", "西安市")
 
@@ -97,7 +97,7 @@ def test_a_character_cut_in_two_mid_file_loses_one_character_not_the_article(bat
     assert skipped_like(report.repaired) == [
         ("cut_character.txt", None, "1 undecodable byte sequences read as U+FFFD (utf-8)")]
     row = batch.corpus.db.execute(
-        "SELECT d.norm_text, d.date, d.city, s.encoding FROM documents d JOIN sources s ON s.doc_id = d.id "
+        "SELECT d.norm_text, d.date, d.city, s.encoding FROM documents_with_tokens d JOIN sources s ON s.doc_id = d.id "
         "WHERE d.name = 'cut_character'").fetchone()
     assert "总结去年工作，\ufffd署今年任务。" in row["norm_text"]
     assert (row["date"], row["city"], row["encoding"]) == ("2023-04-03", "西宁市", "utf-8")
@@ -128,7 +128,7 @@ def test_mixed_encodings_in_one_folder(batch):
     report = batch(FIXTURES / "encodings")
     assert report.skipped == [] and report.added == 7
     encodings = dict(batch.corpus.db.execute(
-        "SELECT d.name, s.encoding FROM documents d JOIN sources s ON s.doc_id = d.id WHERE d.seq > 5"))
+        "SELECT d.name, s.encoding FROM documents_with_tokens d JOIN sources s ON s.doc_id = d.id WHERE d.seq > 5"))
     assert encodings == {"big5": "big5", "gb18030": "gb18030", "gbk_traditional": "gb18030", "utf16": "utf-16",
                          "utf8": "utf-8", "utf8_bom_crlf": "utf-8-sig", "good": "utf-8"}
 
@@ -396,7 +396,7 @@ def _damaged(path: Path, seeded_db: Path) -> Path:
         (["freq"], _empty_corpus, "has no documents: run `policylex ingest PATH...` first"),
         (["kwic", "公益诉讼"], _empty_corpus, "has no documents: run `policylex ingest PATH...` first"),
         (["collocations"], _empty_corpus, "has no documents: run `policylex ingest PATH...` first"),
-        (["freq"], _other_schema, "has schema version 99; this policylex reads version 3"),
+        (["freq"], _other_schema, "has schema version 99; this policylex reads version 4"),
         (["info"], lambda p: p.write_text("not a corpus") and p, "is not a policylex corpus (not an SQLite file)"),
         (["info"], lambda p: p.mkdir() or p, "is a folder, not a corpus file"),
         (["check"], lambda p: p, "no corpus at"),

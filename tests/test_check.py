@@ -58,8 +58,8 @@ def test_untokenised_documents_are_pending_not_failed(corpus, tmp_path):
          "norm_hash is not the hash of norm_text"),
         ("normalised text", "UPDATE documents SET norm_settings = '{\"variant\":\"none\"}' WHERE seq = 2",
          "other settings than the corpus's (t2s)"),
-        ("tokens", "UPDATE documents SET token_count = token_count + 1 WHERE seq = 3", "disagree"),
-        ("tokens", "UPDATE documents SET pos = 'n v' WHERE seq = 3", "disagree"),
+        ("tokens", "UPDATE document_tokens SET token_count = token_count + 1 WHERE seq = 3", "disagree"),
+        ("tokens", "UPDATE document_tokens SET pos = 'n v' WHERE seq = 3", "disagree"),
         ("sources", "DELETE FROM sources WHERE doc_id = (SELECT id FROM documents WHERE seq = 4)",
          "documents without a source"),
         ("sources", "UPDATE sources SET doc_id = 'gone' WHERE rowid = 1", "sources naming no document"),
@@ -139,7 +139,7 @@ def test_check_command(seeds_corpus):
     assert [r["check"] for r in rows][:2] == ["sqlite integrity", "schema"] and {r["status"] for r in rows} == {"ok"}
     table = runner.invoke(app, ["check", "--corpus", str(path)])
     assert table.exit_code == 0 and "the corpus is consistent" in table.stdout
-    damage(seeds_corpus, "UPDATE documents SET token_count = 0 WHERE seq = 1")
+    damage(seeds_corpus, "UPDATE document_tokens SET token_count = 0 WHERE seq = 1")
     result = runner.invoke(app, ["check", "--corpus", str(path), "--format", "csv"])
     assert result.exit_code == 1 and "tokens,failed," in result.stdout
 

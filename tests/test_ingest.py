@@ -10,27 +10,27 @@ from policylex.overview import document_table
 
 
 def names(corpus, where="1"):
-    return [r[0] for r in corpus.db.execute(f"SELECT name FROM documents WHERE {where} ORDER BY seq")]
+    return [r[0] for r in corpus.db.execute(f"SELECT name FROM documents_with_tokens WHERE {where} ORDER BY seq")]
 
 
 def test_reingesting_the_same_files_adds_nothing(corpus):
     first = corpus.ingest([str(SEEDS)])
     assert (first.added, first.unchanged) == (5, 0)
-    before = corpus.db.execute("SELECT id, updated_at FROM documents ORDER BY seq").fetchall()
+    before = corpus.db.execute("SELECT id, updated_at FROM documents_with_tokens ORDER BY seq").fetchall()
     again = corpus.ingest([str(SEEDS)])
     assert (again.added, again.updated, again.unchanged) == (0, 0, 5)
-    assert corpus.db.execute("SELECT id, updated_at FROM documents ORDER BY seq").fetchall() == before
+    assert corpus.db.execute("SELECT id, updated_at FROM documents_with_tokens ORDER BY seq").fetchall() == before
 
 
 def test_a_changed_file_updates_its_document(corpus, tmp_path):
     path = tmp_path / "article.txt"
     path.write_text("青岛市检察院召开会议\n发布时间：2023-08-08\n会议强调，要依法能动履职。", encoding="utf-8")
     corpus.ingest([str(path)])
-    (doc_id,) = [r[0] for r in corpus.db.execute("SELECT id FROM documents")]
+    (doc_id,) = [r[0] for r in corpus.db.execute("SELECT id FROM documents_with_tokens")]
     path.write_text("青岛市检察院召开会议\n发布时间：2023-08-09\n会议强调，要依法能动履职，做优四大检察。", encoding="utf-8")
     report = corpus.ingest([str(path)])
     assert (report.added, report.updated) == (0, 1)
-    row = corpus.db.execute("SELECT id, date, norm_text FROM documents").fetchone()
+    row = corpus.db.execute("SELECT id, date, norm_text FROM documents_with_tokens").fetchone()
     assert row["id"] == doc_id and row["date"] == "2023-08-09" and "四大检察" in row["norm_text"]
     assert corpus.count() == 1
 
@@ -49,7 +49,7 @@ def test_exact_duplicates_are_one_document_with_several_sources(corpus):
 def test_near_duplicate_is_flagged_and_left_out(corpus):
     corpus.ingest([str(FIXTURES / "dedup")])
     flagged = corpus.db.execute(
-        "SELECT d.name, o.name AS of, d.near_duplicate_score FROM documents d JOIN documents o "
+        "SELECT d.name, o.name AS of, d.near_duplicate_score FROM documents_with_tokens d JOIN documents o "
         "ON o.id = d.near_duplicate_of").fetchall()
     assert [(r["name"], r["of"]) for r in flagged] == [("repost_with_note", "exact_copy")]
     assert flagged[0]["near_duplicate_score"] >= 0.85
@@ -60,7 +60,7 @@ def test_near_duplicate_is_flagged_and_left_out(corpus):
 def test_near_duplicate_found_whichever_comes_first(corpus):
     corpus.ingest([str(FIXTURES / "dedup" / "repost_with_note.txt")])
     corpus.ingest([str(FIXTURES / "dedup" / "original.txt"), str(FIXTURES / "dedup" / "different.txt")])
-    flagged = corpus.db.execute("SELECT name FROM documents WHERE near_duplicate_of IS NOT NULL").fetchall()
+    flagged = corpus.db.execute("SELECT name FROM documents_with_tokens WHERE near_duplicate_of IS NOT NULL").fetchall()
     assert [r[0] for r in flagged] == ["original"]  # the later of the two
 
 
@@ -76,7 +76,7 @@ def test_removing_a_twin_by_changing_it_clears_the_flag(corpus, tmp_path):
 
 def test_metadata_from_every_fixture_format(corpus):
     report = corpus.ingest([str(FIXTURES / d) for d in ("encodings", "html", "tables", "pinyin")])
-    rows = {r["name"]: r for r in corpus.db.execute("SELECT * FROM documents")}
+    rows = {r["name"]: r for r in corpus.db.execute("SELECT * FROM documents_with_tokens")}
     expect = {
         "utf8": ("2021-06-15", "浙江省", "杭州市", "杭州市人民检察院"),
         "utf8_bom_crlf": ("2022-03-01", "四川省", "成都市", "成都市人民检察院"),
@@ -106,7 +106,7 @@ def test_metadata_from_every_fixture_format(corpus):
 
 def test_sidecar_overrides_win_and_empty_cells_do_not_blank(corpus):
     corpus.ingest([str(FIXTURES / "encodings" / "utf8.txt")], meta=FIXTURES / "tables" / "meta.csv")
-    row = corpus.db.execute("SELECT * FROM documents").fetchone()
+    row = corpus.db.execute("SELECT * FROM documents_with_tokens").fetchone()
     assert (row["date"], row["year"], row["source"]) == ("2021-06-16", 2021, "浙江检察")
     assert (row["province"], row["city"]) == ("浙江省", "杭州市")
     assert row["title"] == "杭州市检察院召开全市检察机关公益诉讼工作推进会"
@@ -121,24 +121,24 @@ def test_sidecar_region_and_changed_sidecar_reapplies(corpus, tmp_path):
     meta = tmp_path / "meta.csv"
     meta.write_text("file,province\na.txt,遼寧\n", encoding="utf-8")
     corpus.ingest([str(article)], meta=meta)
-    assert corpus.db.execute("SELECT province FROM documents").fetchone()[0] == "辽宁省"
+    assert corpus.db.execute("SELECT province FROM documents_with_tokens").fetchone()[0] == "辽宁省"
     meta.write_text("file,city\na.txt,丹东市\n", encoding="utf-8")
     report = corpus.ingest([str(article)], meta=meta)
     assert report.updated == 1
-    assert tuple(corpus.db.execute("SELECT province, city, city_code FROM documents").fetchone()) == (
+    assert tuple(corpus.db.execute("SELECT province, city, city_code FROM documents_with_tokens").fetchone()) == (
         "辽宁省", "丹东市", "210600")
 
 
 def test_bad_files_leave_the_corpus_unchanged_and_are_logged(corpus):
     corpus.ingest([str(SEEDS)])
-    before = corpus.db.execute("SELECT id, norm_hash FROM documents ORDER BY seq").fetchall()
+    before = corpus.db.execute("SELECT id, norm_hash FROM documents_with_tokens ORDER BY seq").fetchall()
     report = corpus.ingest([str(FIXTURES / "bad")])
     # truncated_utf8.txt and cut_character.txt are readable, and so are two rows of ragged_row.csv and two
     # records of mixed_records.json
     assert (report.added, report.near_duplicates) == (6, 0)
     assert [r.path.rsplit("/", 1)[-1] for r in report.repaired] == ["cut_character.txt"]
     assert len(report.skipped) == 8
-    assert corpus.db.execute("SELECT id, norm_hash FROM documents ORDER BY seq LIMIT 5").fetchall() == before
+    assert corpus.db.execute("SELECT id, norm_hash FROM documents_with_tokens ORDER BY seq LIMIT 5").fetchall() == before
     logged = corpus.db.execute("SELECT path, message FROM log WHERE level = 'skipped' ORDER BY path").fetchall()
     assert [(r[0].rsplit("/", 1)[-1]) for r in logged] == ["binary.txt", "empty.txt", "image.txt"] + [
         "mixed_records.json"] * 3 + ["ragged_row.csv", "undecodable.txt"]
@@ -172,9 +172,9 @@ def test_renormalise_with_another_variant_and_back(corpus):
     corpus.tokenise(workers=1)
     report = corpus.normalise(variant="none")
     assert report.changed == 3  # the three traditional-script seeds
-    assert "檢察" in corpus.db.execute("SELECT norm_text FROM documents WHERE name LIKE '000%'").fetchone()[0]
+    assert "檢察" in corpus.db.execute("SELECT norm_text FROM documents_with_tokens WHERE name LIKE '000%'").fetchone()[0]
     assert corpus.get_meta("normalise.variant") == "none"
-    pending = corpus.db.execute("SELECT count(*) FROM documents WHERE tokens_norm_hash IS NOT norm_hash").fetchone()[0]
+    pending = corpus.db.execute("SELECT count(*) FROM documents_with_tokens WHERE tokens_norm_hash IS NOT norm_hash").fetchone()[0]
     assert pending == 3
     corpus.normalise(variant="t2s")
     # back to the text the tokens were made from: nothing to tokenise again
@@ -198,7 +198,7 @@ def _script_twins(corpus, tmp_path, names=("a", "b")):
         (tmp_path / f"{name}.txt").write_text(text, encoding="utf-8")
     corpus.ingest([str(tmp_path)])
     corpus.normalise(variant="t2s")
-    return {r[0]: r[1] for r in corpus.db.execute("SELECT name, duplicate_of FROM documents")}
+    return {r[0]: r[1] for r in corpus.db.execute("SELECT name, duplicate_of FROM documents_with_tokens")}
 
 
 def test_changing_the_original_of_exact_duplicates_frees_them(corpus, tmp_path):
@@ -209,8 +209,8 @@ def test_changing_the_original_of_exact_duplicates_frees_them(corpus, tmp_path):
     (tmp_path / "a.txt").write_text("青島市檢察院召開會議\n會議強調，要落實少捕慎訴慎押。", encoding="utf-8")
     report = corpus.ingest([str(tmp_path)])
     assert report.updated == 1
-    flags = {r[0]: r[1] for r in corpus.db.execute("SELECT name, duplicate_of FROM documents")}
-    b_id = corpus.db.execute("SELECT id FROM documents WHERE name = 'b'").fetchone()[0]
+    flags = {r[0]: r[1] for r in corpus.db.execute("SELECT name, duplicate_of FROM documents_with_tokens")}
+    b_id = corpus.db.execute("SELECT id FROM documents_with_tokens WHERE name = 'b'").fetchone()[0]
     # b was a duplicate of a's old text: it is counted now, and c is a duplicate of b
     assert flags == {"a": None, "b": None, "c": b_id}
     assert corpus.count(include_duplicates=False) == 2
@@ -224,7 +224,7 @@ def test_a_duplicate_whose_text_changes_is_no_longer_a_duplicate(corpus, tmp_pat
     assert flags["b"] is not None
     (tmp_path / "b.txt").write_text("湛江市检察院召开会议\n会议强调，要落实少捕慎诉慎押。", encoding="utf-8")
     corpus.ingest([str(tmp_path)])
-    assert corpus.db.execute("SELECT duplicate_of FROM documents WHERE name = 'b'").fetchone()[0] is None
+    assert corpus.db.execute("SELECT duplicate_of FROM documents_with_tokens WHERE name = 'b'").fetchone()[0] is None
     assert corpus.count(include_duplicates=False) == 2
     assert passed(check_corpus(corpus))
 
@@ -242,14 +242,14 @@ def test_new_metadata_for_one_of_two_identical_files_keeps_one_document(corpus, 
     report = corpus.ingest([str(tmp_path / "x.txt"), str(tmp_path / "y.txt")], meta=meta)
     assert (report.added, report.updated, report.unchanged) == (0, 1, 1)
     assert corpus.count() == 1  # one text, one document: it was counted twice
-    assert corpus.db.execute("SELECT source FROM documents").fetchone()[0] == "湛江市人民检察院"
+    assert corpus.db.execute("SELECT source FROM documents_with_tokens").fetchone()[0] == "湛江市人民检察院"
     assert passed(check_corpus(corpus))
 
 
 def test_interrupted_normalise_leaves_the_corpus_as_it_was(corpus):
     corpus.ingest([str(SEEDS)])
     corpus.tokenise(workers=1)
-    before = corpus.db.execute("SELECT id, norm_text, norm_settings, duplicate_of FROM documents ORDER BY seq").fetchall()
+    before = corpus.db.execute("SELECT id, norm_text, norm_settings, duplicate_of FROM documents_with_tokens ORDER BY seq").fetchall()
 
     def interrupt(done, total):
         if done >= 4:  # two batches of two done
@@ -257,7 +257,7 @@ def test_interrupted_normalise_leaves_the_corpus_as_it_was(corpus):
 
     with pytest.raises(KeyboardInterrupt):
         corpus.normalise(variant="none", batch_size=2, progress=interrupt)
-    after = corpus.db.execute("SELECT id, norm_text, norm_settings, duplicate_of FROM documents ORDER BY seq").fetchall()
+    after = corpus.db.execute("SELECT id, norm_text, norm_settings, duplicate_of FROM documents_with_tokens ORDER BY seq").fetchall()
     assert [tuple(r) for r in after] == [tuple(r) for r in before]  # not two documents in one script, three in another
     assert corpus.get_meta("normalise.variant") == "t2s"
     assert corpus.normalise(variant="none").changed == 3

@@ -62,7 +62,7 @@ def state(db: Path) -> tuple[list, list]:
     con = sqlite3.connect(db)
     documents = con.execute(
         "SELECT id, seq, name, title, date, province, city, source, norm_hash, norm_settings, chars, tokens, "
-        "token_count, tokens_norm_hash, duplicate_of, near_duplicate_of FROM documents ORDER BY seq").fetchall()
+        "token_count, tokens_norm_hash, duplicate_of, near_duplicate_of FROM documents_with_tokens ORDER BY seq").fetchall()
     sources = con.execute("SELECT path, record, doc_id, reader, encoding, raw_sha256 FROM sources "
                           "ORDER BY path, record").fetchall()
     con.close()
@@ -163,7 +163,7 @@ def test_killed_tokenise_keeps_finished_documents_and_a_rerun_completes_it(refer
 
     # The reference segmenter: slow enough to be caught mid-run, and its tokens are the default engine's.
     killed = kill_while_working(["tokenise", "--workers", "2", "--engine", "jieba", "--corpus", str(db)], db,
-                                "SELECT count(*) FROM documents WHERE tokens IS NOT NULL", random.Random(2), 3,
+                                "SELECT count(*) FROM documents_with_tokens WHERE tokens IS NOT NULL", random.Random(2), 3,
                                 tokens_as_reference, jitter=0.15)
     assert killed >= 1
     finish("tokenise", "--workers", "2", "--corpus", str(db))
@@ -197,7 +197,7 @@ def test_ctrl_c_stops_with_one_line_and_a_sound_corpus(reference, tmp_path, comm
     elif command == "tokenise":
         db = copy_corpus(stages["ingested"], tmp_path / "c.db")
         args, progress_sql = (["tokenise", "--workers", "2", "--engine", "jieba"],  # slow enough to interrupt
-                              "SELECT count(*) FROM documents WHERE tokens IS NOT NULL")
+                              "SELECT count(*) FROM documents_with_tokens WHERE tokens IS NOT NULL")
     else:
         db = copy_corpus(stages["tokenised"], tmp_path / "c.db")
         args = ["normalise", "--variant", "none", "--workers", "1"]  # one worker: still at work after 1.5 s

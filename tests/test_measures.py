@@ -25,7 +25,7 @@ def small(corpus, tmp_path):
         (tmp_path / "in" / name).write_text(text, encoding="utf-8")
     corpus.ingest([str(tmp_path / "in")])
     corpus.tokenise(workers=1)
-    tokens = {r[0]: r[1] for r in corpus.db.execute("SELECT name, tokens FROM documents")}
+    tokens = {r[0]: r[1] for r in corpus.db.execute("SELECT name, tokens FROM documents_with_tokens")}
     assert tokens == {"a": "检察机关 公益诉讼 公益诉讼 检察机关 会议", "b": "检察机关 扫黑除恶", "c": "公益诉讼 会议 会议"}
     return corpus
 
@@ -54,7 +54,7 @@ def test_duplicates_are_left_out_unless_asked(small, tmp_path):
     (tmp_path / "d.txt").write_text("检察机关公益诉讼\n公益诉讼的检察机关会议。\n（转自检察日报）", encoding="utf-8")
     small.ingest([str(tmp_path / "d.txt")])
     small.tokenise(workers=1)
-    assert small.db.execute("SELECT count(*) FROM documents WHERE near_duplicate_of IS NOT NULL").fetchone()[0] == 1
+    assert small.db.execute("SELECT count(*) FROM documents_with_tokens WHERE near_duplicate_of IS NOT NULL").fetchone()[0] == 1
     assert dict((r[1], r[2]) for r in term_frequencies(small, top=None).rows)["公益诉讼"] == 3
     assert dict((r[1], r[2]) for r in term_frequencies(small, top=None, include_duplicates=True).rows)["公益诉讼"] == 5
 
@@ -96,7 +96,7 @@ def test_unknown_where_field_and_no_match(regional):
 
 def test_counts_sum_to_totals(regional):
     table = term_frequencies(regional, top=None)
-    total = regional.db.execute("SELECT sum(token_count) FROM documents").fetchone()[0]
+    total = regional.db.execute("SELECT sum(token_count) FROM documents_with_tokens").fetchone()[0]
     assert sum(r["count"] for r in table.records()) == total
     by_province = term_frequencies(regional, top=None, by="province")
     assert sum(r["count"] for r in by_province.records()) == total
@@ -122,7 +122,7 @@ def test_the_cache_keeps_the_count_of_documents_not_tokenised(regional, tmp_path
     import policylex.dtm as dtm_module
     from policylex.overview import not_tokenised
 
-    counted = "SELECT count(*) FROM documents WHERE duplicate_of IS NULL AND near_duplicate_of IS NULL"
+    counted = "SELECT count(*) FROM documents_with_tokens WHERE duplicate_of IS NULL AND near_duplicate_of IS NULL"
     term_frequencies(regional)
     assert dtm_module.cached_not_tokenised(regional) == 0 == not_tokenised(regional)
     (tmp_path / "new.txt").write_text("丹东市检察院召开会议\n检察建议。", encoding="utf-8")
@@ -154,7 +154,7 @@ def test_tfidf_equals_scikit_learn(seeds_corpus, options):
 
     from policylex.measures import tfidf
 
-    rows = seeds_corpus.db.execute("SELECT name, tokens FROM documents ORDER BY seq").fetchall()
+    rows = seeds_corpus.db.execute("SELECT name, tokens FROM documents_with_tokens ORDER BY seq").fetchall()
     vectorizer = TfidfVectorizer(analyzer=str.split, lowercase=False, **options)
     matrix = vectorizer.fit_transform([r["tokens"] for r in rows]).toarray()
     column = vectorizer.vocabulary_
@@ -249,7 +249,7 @@ def test_collocations_by_hand(corpus, tmp_path):
     (tmp_path / "c.txt").write_text("服务、保障、服务、保障、检察机关", encoding="utf-8")
     corpus.ingest([str(tmp_path / "c.txt")])
     corpus.tokenise(workers=1)
-    assert corpus.db.execute("SELECT tokens FROM documents").fetchone()[0] == "服务 保障 服务 保障 检察机关"
+    assert corpus.db.execute("SELECT tokens FROM documents_with_tokens").fetchone()[0] == "服务 保障 服务 保障 检察机关"
     (row,) = collocations(corpus, min_count=2).rows
     assert row[:2] == ("服务 保障", 2)
     # p(服务 保障) = 2/4, p(服务) = 2/5, p(保障) = 2/5 → PMI = log2(0.5 / 0.16)

@@ -69,12 +69,51 @@ def test_schema_is_plain_sqlite(seeds_corpus):
     assert len(rows) == 5 and rows[0][1:] == ("2023-08-08", "山东省")
 
 
+def make_version_3(db) -> None:
+    """Turn a corpus of this version back into one of schema version 3: tokens in the documents' rows."""
+    columns = ("tokens TEXT", "pos TEXT", "token_count INTEGER", "term_counts BLOB", "tokens_norm_hash TEXT",
+               "tokens_settings TEXT")
+    names = ", ".join(c.split()[0] for c in columns)
+    for column in columns:
+        db.execute(f"ALTER TABLE documents ADD COLUMN {column}")
+    db.execute(f"UPDATE documents SET ({names}) = (SELECT {names} FROM document_tokens t WHERE t.seq = documents.seq)")
+    for statement in ("DROP VIEW documents_with_tokens", "DROP TRIGGER document_tokens_inserted",
+                      "DROP TRIGGER document_tokens_changed", "DROP TRIGGER document_tokens_deleted",
+                      "DROP TABLE document_tokens", "DROP TRIGGER documents_changed"):
+        db.execute(statement)
+    db.execute("CREATE TRIGGER documents_changed AFTER UPDATE OF tokens, pos, tokens_settings, duplicate_of, "
+               "near_duplicate_of, title, date, year, province, province_code, city, city_code, source, url, name, "
+               "norm_text ON documents BEGIN UPDATE meta SET value = CAST(value AS INTEGER) + 1 "
+               "WHERE key = 'generation'; END")
+    db.execute("UPDATE meta SET value = '3' WHERE key = 'schema_version'")
+
+
+def test_version_3_corpus_moves_its_tokens_and_keeps_its_counts(seeds_corpus):
+    from policylex.measures import term_frequencies
+
+    before = list(term_frequencies(seeds_corpus, top=30).records())
+    tokens = seeds_corpus.db.execute("SELECT seq, tokens, term_counts FROM document_tokens ORDER BY seq").fetchall()
+    path = seeds_corpus.path
+    make_version_3(seeds_corpus.db)
+    seeds_corpus.close()
+    path.with_name(path.name + ".dtm.npz").unlink(missing_ok=True)
+    with Corpus.open(path) as upgraded:
+        assert upgraded.get_meta("schema_version") == "4"
+        columns = {row[1] for row in upgraded.db.execute("PRAGMA table_info(documents)")}
+        assert not columns & {"tokens", "pos", "token_count", "term_counts", "tokens_norm_hash", "tokens_settings"}
+        moved = upgraded.db.execute("SELECT seq, tokens, term_counts FROM document_tokens ORDER BY seq").fetchall()
+        assert [tuple(r) for r in moved] == [tuple(r) for r in tokens] and len(moved) == 5
+        assert upgraded.tokenise(workers=1).tokenised == 0  # nothing to do again
+        assert list(term_frequencies(upgraded, top=30).records()) == before
+
+
 def test_schema_1_corpus_is_upgraded_and_counted_from_its_tokens(seeds_corpus):
     """A corpus tokenised before term counts were stored opens, and its analyses agree with a new one's."""
     from policylex.measures import term_frequencies
 
     before = list(term_frequencies(seeds_corpus, top=30).records())
     path = seeds_corpus.path
+    make_version_3(seeds_corpus.db)
     seeds_corpus.db.executescript(
         "ALTER TABLE documents DROP COLUMN term_counts; DROP TABLE terms; DROP INDEX documents_duplicate_of; "
         "DROP INDEX documents_near_duplicate_of; "
@@ -82,10 +121,10 @@ def test_schema_1_corpus_is_upgraded_and_counted_from_its_tokens(seeds_corpus):
     seeds_corpus.close()
     path.with_name(path.name + ".dtm.npz").unlink(missing_ok=True)
     with Corpus.open(path) as upgraded:
-        assert upgraded.get_meta("schema_version") == "3"
+        assert upgraded.get_meta("schema_version") == "4"
         assert list(term_frequencies(upgraded, top=30).records()) == before
         assert upgraded.tokenise(workers=1).tokenised == 5  # the next tokenise stores the counts
-        assert upgraded.db.execute("SELECT count(*) FROM documents WHERE term_counts IS NULL").fetchone()[0] == 0
+        assert upgraded.db.execute("SELECT count(*) FROM document_tokens WHERE term_counts IS NULL").fetchone()[0] == 0
         assert list(term_frequencies(upgraded, top=30).records()) == before
 
 
@@ -93,13 +132,14 @@ def test_version_1_corpus_is_upgraded_in_place(tmp_path):
     path = tmp_path / "old.db"
     with Corpus.open(path, create=True) as store:
         store.ingest([str(FIXTURES / "encodings" / "utf8.txt")])
+        make_version_3(store.db)
         for table in ("slogan_hits", "slogan_scans", "slogan_lexicon", "terms"):
             store.db.execute(f"DROP TABLE {table}")
         store.db.executescript("ALTER TABLE documents DROP COLUMN term_counts; DROP INDEX documents_duplicate_of; "
                                "DROP INDEX documents_near_duplicate_of;")
         store.db.execute("UPDATE meta SET value = '1' WHERE key = 'schema_version'")
     with Corpus.open(path) as store:
-        assert store.get_meta("schema_version") == str(SCHEMA_VERSION) == "3"
+        assert store.get_meta("schema_version") == str(SCHEMA_VERSION) == "4"
         assert store.count() == 1
         assert store.db.execute("SELECT count(*) FROM slogan_hits").fetchone()[0] == 0
 
@@ -153,6 +193,7 @@ def test_a_full_disk_is_a_clear_error_and_no_partial_batch(corpus, tmp_path, mon
 def test_a_version_1_corpus_opened_read_only_says_how_to_upgrade(tmp_path):
     path = tmp_path / "old.db"
     with Corpus.open(path, create=True) as store:
+        make_version_3(store.db)
         store.db.execute("UPDATE meta SET value = '1' WHERE key = 'schema_version'")
     with pytest.raises(CorpusError, match="schema version 1: run a command that writes"):
         Corpus.open(path, readonly=True)

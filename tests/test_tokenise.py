@@ -64,13 +64,13 @@ def test_only_changed_documents_are_tokenised_again(corpus, tmp_path):
     corpus.ingest([str(tmp_path)])
     report = corpus.tokenise(workers=1)
     assert report.tokenised == 1
-    tokens = corpus.db.execute("SELECT tokens FROM documents WHERE name = '1'").fetchone()[0].split()
+    tokens = corpus.db.execute("SELECT tokens FROM documents_with_tokens WHERE name = '1'").fetchone()[0].split()
     assert "少捕慎诉慎押" in tokens
     assert corpus.tokenise(workers=1, keep_stopwords=True).tokenised == 3  # settings changed
 
 
 def test_corpus_tokens_are_stored_with_counts(seeds_corpus):
-    for row in seeds_corpus.db.execute("SELECT tokens, token_count, tokens_norm_hash, norm_hash FROM documents"):
+    for row in seeds_corpus.db.execute("SELECT tokens, token_count, tokens_norm_hash, norm_hash FROM documents_with_tokens"):
         assert len(row["tokens"].split()) == row["token_count"] > 100
         assert row["tokens_norm_hash"] == row["norm_hash"]
 
@@ -85,7 +85,7 @@ def test_pos_tags_are_stored_and_filter_freq(corpus, tmp_path):
     with pytest.raises(UsageError, match="tokenise --pos"):
         term_frequencies(corpus, pos=["n"])
     corpus.tokenise(workers=1, pos=True)
-    row = corpus.db.execute("SELECT tokens, pos FROM documents").fetchone()
+    row = corpus.db.execute("SELECT tokens, pos FROM documents_with_tokens").fetchone()
     pairs = dict(zip(row["tokens"].split(), row["pos"].split()))
     assert pairs["湛江市"] == "ns" and pairs["召开"] == "v" and pairs["少捕慎诉慎押"] == "l"
     nouns = {r["term"] for r in term_frequencies(corpus, pos=["n"], top=None).records()}
@@ -104,3 +104,25 @@ def test_short_formulations_of_the_lexicon_stay_whole_in_every_engine(engine):
     assert {"两学一做", "三严三实", "头雁效应", "守正创新", "严紧硬"} <= set(tokens)
     # formulations with trap guards are left to the segmenter, so 第三农场 keeps its words
     assert "三农" not in protected_words() and "三农" not in tokeniser.tokens("第三农场的职工")
+
+
+def test_workers_write_the_same_corpus(tmp_path):
+    """Workers number terms by themselves; the corpus must not show it: same term ids, same counts."""
+    from synthetic import write_corpus
+
+    from policylex.store import Corpus
+
+    write_corpus(tmp_path / "docs", 300)
+    stored = {}
+    for workers in (1, 2):
+        with Corpus.open(tmp_path / f"w{workers}.db", create=True) as corpus:
+            corpus.ingest([str(tmp_path / "docs")])
+            report = corpus.tokenise(workers=workers)
+            assert report.workers == workers
+            stored[workers] = (
+                corpus.db.execute("SELECT id, term FROM terms ORDER BY id").fetchall(),
+                corpus.db.execute("SELECT name, tokens, token_count, term_counts FROM documents_with_tokens ORDER BY name").fetchall(),
+            )
+    (terms, documents), (terms_2, documents_2) = ([[tuple(row) for row in rows] for rows in stored[w]] for w in (1, 2))
+    assert len(terms) > 1000 and len(documents) > 250  # exact copies are one document
+    assert terms == terms_2 and documents == documents_2

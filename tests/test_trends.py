@@ -72,7 +72,7 @@ def test_the_hand_made_corpus(regional):
     # The numbers below are worked out from these tokens and characters.  The date lines go; what is left
     # is the title line and the body, e.g. 沈阳市检察院召开会议 (10) + \n + 检察机关、公益诉讼、公益诉讼。 (15) = 26.
     documents = {r["name"]: (r["year"], r["province"], r["city"], r["token_count"], r["chars"], r["tokens"])
-                 for r in regional.db.execute("SELECT * FROM documents")}
+                 for r in regional.db.execute("SELECT * FROM documents_with_tokens")}
     assert documents == {
         "ln2020": (2020, "辽宁省", "沈阳市", 7, 26, "沈阳市 检察院 召开 会议 检察机关 公益诉讼 公益诉讼"),
         "ln2021": (2021, "辽宁省", "大连市", 6, 21, "大连市 检察院 召开 会议 公益诉讼 扫黑除恶"),

@@ -8,7 +8,7 @@ or its data is inconsistent: that should never happen, whatever was killed when)
 What is verified, and what is not:
 
 * SQLite's own ``integrity_check`` (pages, indexes) and ``foreign_key_check``;
-* the schema: every table, index and trigger of this schema version;
+* the schema: every table, index, trigger and view of this schema version;
 * normalised text: each document's ``norm_hash`` is the hash of its stored
   ``norm_text``, ``chars`` its length, and its normalise settings the corpus's.
   Re-normalising every raw text to compare would take as long as ``normalise``
@@ -37,7 +37,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from policylex.output import Table
-from policylex.store import APPLICATION, COUNTED, SCHEMA, SCHEMA_VERSION, SLOGAN_TABLES, Corpus, json_dumps
+from policylex.store import APPLICATION, COUNTED, DOCUMENT_TOKENS, SCHEMA, SCHEMA_VERSION, SLOGAN_TABLES, Corpus, json_dumps
 
 OK, PENDING, FAILED = "ok", "pending", "failed"
 EXAMPLES = 3  # ids named in a failure's detail
@@ -80,7 +80,8 @@ def _schema_objects() -> set[tuple[str, str]]:
     import re
 
     return {(kind.lower().replace("unique ", ""), name) for kind, name in
-            re.findall(r"CREATE (TABLE|INDEX|UNIQUE INDEX|TRIGGER) IF NOT EXISTS (\w+)", SCHEMA + SLOGAN_TABLES)}
+            re.findall(r"CREATE (TABLE|INDEX|UNIQUE INDEX|TRIGGER|VIEW) IF NOT EXISTS (\w+)",
+                       SCHEMA + SLOGAN_TABLES + DOCUMENT_TOKENS)}
 
 
 def _schema(corpus: Corpus) -> Check:
@@ -91,7 +92,7 @@ def _schema(corpus: Corpus) -> Check:
     generation = corpus.get_meta("generation")
     if generation is None or not generation.isdigit():
         return Check("schema", FAILED, f"meta generation is {generation!r}, not a counter")
-    return Check("schema", OK, f"{APPLICATION} schema version {SCHEMA_VERSION}: every table, index and trigger")
+    return Check("schema", OK, f"{APPLICATION} schema version {SCHEMA_VERSION}: every table, index, trigger and view")
 
 
 def _normalised(corpus: Corpus) -> Check:
@@ -120,7 +121,8 @@ def _normalised(corpus: Corpus) -> Check:
 def _tokens(corpus: Corpus) -> Check:
     settings = corpus.get_meta("tokenise.settings")
     bad, pending, done = [], 0, 0
-    query = "SELECT id, norm_hash, tokens, pos, token_count, tokens_norm_hash, tokens_settings FROM documents ORDER BY seq"
+    query = ("SELECT id, norm_hash, tokens, pos, token_count, tokens_norm_hash, tokens_settings "
+             "FROM documents_with_tokens ORDER BY seq")
     for row in corpus.db.execute(query):
         tokens = row["tokens"]
         if tokens is None:

@@ -174,7 +174,7 @@ def build(corpus: Corpus) -> DocumentTermMatrix:
     not_tokenised = 0
     query = (f"SELECT {', '.join(META_FIELDS)}, {COUNTED} AS counted, term_counts, "
              "CASE WHEN term_counts IS NULL OR pos IS NOT NULL THEN tokens END AS tokens, pos, "
-             f"tokens IS NOT NULL AS tokenised, {COUNTED} AND {NOT_TOKENISED} AS stale FROM documents ORDER BY seq")
+             f"tokens IS NOT NULL AS tokenised, {COUNTED} AND {NOT_TOKENISED} AS stale FROM documents_with_tokens ORDER BY seq")
     for row in corpus.db.execute(query):
         not_tokenised += row["stale"]
         if not row["tokenised"]:
@@ -324,7 +324,7 @@ def cache_key(corpus: Corpus) -> str:
 
 def document_term_matrix(corpus: Corpus, *, use_cache: bool = True) -> DocumentTermMatrix:
     """The corpus's document-term matrix, from the cache when the corpus has not changed."""
-    if corpus.db.execute("SELECT 1 FROM documents WHERE tokens IS NOT NULL LIMIT 1").fetchone() is None:
+    if corpus.db.execute("SELECT 1 FROM document_tokens LIMIT 1").fetchone() is None:
         require_documents(corpus)
         raise UsageError("no tokenised documents: run `policylex tokenise` first")
     with corpus.snapshot():  # the matrix and the generation it is filed under are of one moment

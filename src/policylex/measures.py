@@ -407,7 +407,7 @@ def collocations(
     unigrams: Counter = Counter()
     sequences: Counter = Counter()
     condition = "tokens IS NOT NULL" + ("" if include_duplicates else f" AND {COUNTED}")
-    for row in corpus.db.execute(f"SELECT id, tokens FROM documents WHERE {condition} ORDER BY seq"):
+    for row in corpus.db.execute(f"SELECT id, tokens FROM documents_with_tokens WHERE {condition} ORDER BY seq"):
         if allowed is not None and row["id"] not in allowed:
             continue
         tokens = row["tokens"].split()

@@ -38,7 +38,7 @@ def not_tokenised(corpus: Corpus) -> int:
     cached = cached_not_tokenised(corpus)
     if cached is not None:
         return cached
-    return corpus.db.execute(f"SELECT count(*) FROM documents WHERE {COUNTED} AND {NOT_TOKENISED}").fetchone()[0]
+    return corpus.db.execute(f"SELECT count(*) FROM documents_with_tokens WHERE {COUNTED} AND {NOT_TOKENISED}").fetchone()[0]
 
 
 def corpus_info(corpus: Corpus) -> Table:
@@ -50,7 +50,7 @@ def corpus_info(corpus: Corpus) -> Table:
     counted = corpus.count(include_duplicates=False)
     sources = db.execute("SELECT count(*) FROM sources").fetchone()[0]
     chars, tokens = db.execute(
-        f"SELECT coalesce(sum(chars), 0), coalesce(sum(token_count), 0) FROM documents WHERE {COUNTED}").fetchone()
+        f"SELECT coalesce(sum(chars), 0), coalesce(sum(token_count), 0) FROM documents_with_tokens WHERE {COUNTED}").fetchone()
     untokenised = not_tokenised(corpus)
     years = Counter(r[0] for r in db.execute(f"SELECT year FROM documents WHERE {COUNTED}"))
     provinces = Counter(r[0] for r in db.execute(f"SELECT province FROM documents WHERE {COUNTED}"))
@@ -101,7 +101,7 @@ def document_table(corpus: Corpus, *, include_duplicates: bool = True) -> Table:
     rows = corpus.db.execute(
         f"SELECT d.id, d.name, d.title, d.date, d.year, d.province, d.city, d.source, d.url, d.chars, d.token_count, "
         f"d.duplicate_of, d.near_duplicate_of, (SELECT s.path FROM sources s WHERE s.doc_id = d.id "
-        f"ORDER BY s.ingested_at, s.path LIMIT 1) FROM documents d {where} ORDER BY d.seq"
+        f"ORDER BY s.ingested_at, s.path LIMIT 1) FROM documents_with_tokens d {where} ORDER BY d.seq"
     ).fetchall()
     return Table(DOC_COLUMNS, [tuple(r) for r in rows], title="Documents")
 
@@ -112,7 +112,7 @@ def export_rows(corpus: Corpus, *, include_duplicates: bool = True) -> Iterator[
     query = (
         "SELECT d.id, d.name, d.title, d.date, d.year, d.province, d.province_code, d.city, d.city_code, d.source, "
         "d.url, s.path, s.reader, s.encoding, s.raw_sha256, d.duplicate_of, d.near_duplicate_of, d.chars, "
-        "d.token_count, d.norm_text, d.tokens FROM documents d JOIN sources s ON s.rowid = "
+        "d.token_count, d.norm_text, d.tokens FROM documents_with_tokens d JOIN sources s ON s.rowid = "
         "(SELECT rowid FROM sources WHERE doc_id = d.id ORDER BY ingested_at, path LIMIT 1) "
         f"{where} ORDER BY d.seq"
     )

@@ -167,6 +167,6 @@ def load_documents(corpus: Corpus, *, extra: tuple[str, ...] = ()) -> DocumentSe
     ``extra`` adds stored columns (``chars``, ``province_code``, …) to ``meta``.
     """
     columns = ", ".join(FIELDS + extra)
-    rows = corpus.db.execute(f"SELECT {columns}, {COUNTED} AS counted FROM documents ORDER BY seq").fetchall()
+    rows = corpus.db.execute(f"SELECT {columns}, {COUNTED} AS counted FROM documents_with_tokens ORDER BY seq").fetchall()
     meta = metadata_arrays(rows, FIELDS + extra)
     return DocumentSet(meta, np.array([bool(row["counted"]) for row in rows], dtype=bool))

@@ -1,17 +1,23 @@
 """The corpus store: one SQLite file, no server.
 
-Tables (schema version 3; see README for how to open them with sqlite3 or pandas):
+Tables (schema version 4; see README for how to open them with sqlite3 or pandas):
 
 ``documents``
-    one row per distinct article: stable ``id``, metadata, the decoded raw text
-    (never modified), the normalised text, the tokens (space-separated), and the
-    duplicate flags.
+    one row per distinct article: stable ``id``, ``seq`` (corpus order), metadata,
+    the decoded raw text (never modified), the normalised text, and the duplicate
+    flags.
+``document_tokens``
+    the tokens (space-separated) of each tokenised document, keyed by ``seq``,
+    with their count, term counts, and the text hash and settings they were made
+    from.  A table of their own because SQLite rewrites a whole row for any
+    update: tokenising would rewrite every document's texts.  The view
+    ``documents_with_tokens`` joins the two.
 ``sources``
     provenance: every file (or row of a table) that gave a document, with its
     reader, detected encoding, sha256 of the raw bytes and ingest time.  Two files
     with the same normalised text are two sources of one document.
 ``terms``
-    the vocabulary of the tokens: ``documents.term_counts`` holds each document's
+    the vocabulary of the tokens: ``document_tokens.term_counts`` holds each document's
     term ids then their counts (little-endian int32), so the document-term
     matrix is built by concatenation, not by recounting.
 ``log``
@@ -33,6 +39,7 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
+import time
 import uuid
 from contextlib import contextmanager
 from datetime import datetime, timezone
@@ -41,7 +48,7 @@ from typing import Iterator
 
 from policylex.errors import CorpusError
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 APPLICATION = "policylex"
 DEFAULT_PATH = "policylex.db"
 ENV_VAR = "POLICYLEX_CORPUS"
@@ -67,12 +74,6 @@ CREATE TABLE IF NOT EXISTS documents (
     norm_hash TEXT NOT NULL,
     norm_settings TEXT NOT NULL,
     chars INTEGER NOT NULL,
-    tokens TEXT,
-    pos TEXT,
-    token_count INTEGER,
-    term_counts BLOB,
-    tokens_norm_hash TEXT,
-    tokens_settings TEXT,
     duplicate_of TEXT REFERENCES documents(id),
     near_duplicate_of TEXT REFERENCES documents(id),
     near_duplicate_score REAL,
@@ -110,10 +111,6 @@ CREATE TRIGGER IF NOT EXISTS documents_inserted AFTER INSERT ON documents
 BEGIN UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'generation'; END;
 CREATE TRIGGER IF NOT EXISTS documents_deleted AFTER DELETE ON documents
 BEGIN UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'generation'; END;
-CREATE TRIGGER IF NOT EXISTS documents_changed AFTER UPDATE OF
-    tokens, pos, tokens_settings, duplicate_of, near_duplicate_of, title, date, year, province, province_code,
-    city, city_code, source, url, name, norm_text ON documents
-BEGIN UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'generation'; END;
 CREATE TABLE IF NOT EXISTS log (
     id INTEGER PRIMARY KEY,
     time TEXT NOT NULL,
@@ -124,6 +121,19 @@ CREATE TABLE IF NOT EXISTS log (
     message TEXT NOT NULL
 );
 """
+
+def _statements(script: str) -> list[str]:
+    """The statements of a script, a trigger (``BEGIN … END``) kept whole."""
+    statements, pending = [], ""
+    for part in script.split(";"):
+        pending += part + ";"
+        if "CREATE TRIGGER" in pending.upper() and not pending.rstrip(" \n;").upper().endswith("END"):
+            continue
+        if pending.strip(" \n;"):
+            statements.append(pending.strip().rstrip(";"))
+        pending = ""
+    return statements
+
 
 # Version 2: slogan detection results (see policylex.slogans), reused by every
 # slogan and trend analysis until the document's text or the lexicon changes.
@@ -157,7 +167,6 @@ CREATE TABLE IF NOT EXISTS slogan_hits (
 CREATE INDEX IF NOT EXISTS slogan_hits_slogan ON slogan_hits(slogan);
 """
 
-# How to bring a corpus of an older schema version up to date: version -> SQL.
 # Version 3: term counts per document (filled by the next tokenise; until then the
 # matrix is counted from the tokens), and the duplicate links indexed (ingest looked
 # them up with a scan of every document for every document it added).
@@ -169,8 +178,44 @@ CREATE INDEX IF NOT EXISTS documents_near_duplicate_of ON documents(near_duplica
     WHERE near_duplicate_of IS NOT NULL;
 """
 
-# How to bring a corpus of an older schema version up to date: version -> SQL.
-MIGRATIONS = {1: SLOGAN_TABLES, 2: TERM_COUNTS}
+# Version 4: tokens in a table of their own.  Tokenising wrote them into the document's
+# row, and SQLite rewrites a whole row (raw and normalised text too) for any update: at
+# 100,000 documents that was most of the tokenise command's time.
+DOCUMENT_TOKENS = """
+CREATE TABLE IF NOT EXISTS document_tokens (
+    seq INTEGER PRIMARY KEY REFERENCES documents(seq) ON DELETE CASCADE,
+    tokens TEXT NOT NULL,
+    pos TEXT,
+    token_count INTEGER NOT NULL,
+    term_counts BLOB,  -- NULL for tokens of schema version 2: the next tokenise adds the counts
+    tokens_norm_hash TEXT NOT NULL,
+    tokens_settings TEXT NOT NULL
+);
+CREATE VIEW IF NOT EXISTS documents_with_tokens AS
+    SELECT * FROM documents LEFT JOIN document_tokens USING (seq);
+CREATE TRIGGER IF NOT EXISTS documents_changed AFTER UPDATE OF
+    duplicate_of, near_duplicate_of, title, date, year, province, province_code,
+    city, city_code, source, url, name, norm_text ON documents
+BEGIN UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'generation'; END;
+CREATE TRIGGER IF NOT EXISTS document_tokens_inserted AFTER INSERT ON document_tokens
+BEGIN UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'generation'; END;
+CREATE TRIGGER IF NOT EXISTS document_tokens_changed AFTER UPDATE ON document_tokens
+BEGIN UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'generation'; END;
+CREATE TRIGGER IF NOT EXISTS document_tokens_deleted AFTER DELETE ON document_tokens
+BEGIN UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'generation'; END;
+"""
+TOKEN_COLUMNS = ("tokens", "pos", "token_count", "term_counts", "tokens_norm_hash", "tokens_settings")
+MOVE_TOKENS = [
+    "DROP TRIGGER IF EXISTS documents_changed",
+    *_statements(DOCUMENT_TOKENS),
+    f"INSERT INTO document_tokens(seq, {', '.join(TOKEN_COLUMNS)}) SELECT seq, {', '.join(TOKEN_COLUMNS)} "
+    "FROM documents WHERE tokens IS NOT NULL AND token_count IS NOT NULL "
+    "AND tokens_norm_hash IS NOT NULL AND tokens_settings IS NOT NULL",
+    *(f"ALTER TABLE documents DROP COLUMN {column}" for column in TOKEN_COLUMNS),
+]
+
+# How to bring a corpus of an older schema version up to date: version -> statements.
+MIGRATIONS = {1: _statements(SLOGAN_TABLES), 2: _statements(TERM_COUNTS), 3: MOVE_TOKENS}
 
 
 def now() -> str:
@@ -214,30 +259,47 @@ class Corpus:
             raise CorpusError(f"cannot open corpus {path}: {error}") from None
         db.row_factory = sqlite3.Row
         corpus = cls(path, db, readonly=readonly)
-        try:
-            db.execute("PRAGMA busy_timeout = 60000")
-            db.execute("PRAGMA foreign_keys = ON")
-            # 64 MB of page cache (the default is 2 MB): ingest updates several indexes at
-            # random places (ids and hashes), which thrash a small cache at 100k documents.
-            db.execute("PRAGMA cache_size = -65536")
-            # In WAL mode NORMAL syncs at checkpoints, not at every commit: a crash of the
-            # program loses nothing and the file stays consistent; a power cut may undo the
-            # last transactions (each whole).  FULL cost 70 ms a commit when ingesting.
-            db.execute("PRAGMA synchronous = NORMAL")
-            if not corpus._has_table("meta"):
-                if corpus._has_any_table():
-                    raise CorpusError(f"{path} is an SQLite file but not a policylex corpus")
-                if readonly:
-                    raise CorpusError(f"{path} is not a policylex corpus (an empty file)")
-                corpus._create()
-            corpus._check_schema()
-        except sqlite3.DatabaseError as error:  # damaged pages, or not a database after all
-            db.close()
-            raise CorpusError(f"cannot read corpus {path}: {error}") from None
-        except CorpusError:
-            db.close()
-            raise
-        return corpus
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                corpus._prepare()
+                return corpus
+            except sqlite3.OperationalError as error:
+                # While another process creates the file and turns on WAL, SQLite answers
+                # "locked" at once instead of waiting: wait here as for any other lock.
+                if "locked" in str(error) and time.monotonic() < deadline:
+                    if db.in_transaction:
+                        db.execute("ROLLBACK")
+                    time.sleep(0.05)
+                    continue
+                db.close()
+                raise CorpusError(f"cannot read corpus {path}: {error}") from None
+            except sqlite3.DatabaseError as error:  # damaged pages, or not a database after all
+                db.close()
+                raise CorpusError(f"cannot read corpus {path}: {error}") from None
+            except CorpusError:
+                db.close()
+                raise
+
+    def _prepare(self) -> None:
+        """Set the connection up; make the schema in a new file; check (or upgrade) an existing one's."""
+        db = self.db
+        db.execute("PRAGMA busy_timeout = 60000")
+        db.execute("PRAGMA foreign_keys = ON")
+        # 64 MB of page cache (the default is 2 MB): ingest updates several indexes at
+        # random places (ids and hashes), which thrash a small cache at 100k documents.
+        db.execute("PRAGMA cache_size = -65536")
+        # In WAL mode NORMAL syncs at checkpoints, not at every commit: a crash of the
+        # program loses nothing and the file stays consistent; a power cut may undo the
+        # last transactions (each whole).  FULL cost 70 ms a commit when ingesting.
+        db.execute("PRAGMA synchronous = NORMAL")
+        if not self._has_table("meta"):
+            if self._has_any_table():
+                raise CorpusError(f"{self.path} is an SQLite file but not a policylex corpus")
+            if self.readonly:
+                raise CorpusError(f"{self.path} is not a policylex corpus (an empty file)")
+            self._create()
+        self._check_schema()
 
     def _has_table(self, name: str) -> bool:
         return self.db.execute("SELECT 1 FROM sqlite_master WHERE type='table' AND name=?", (name,)).fetchone() is not None
@@ -254,7 +316,7 @@ class Corpus:
         # corpus at once both succeed: the second, waiting for the first's lock,
         # finds everything there and adds nothing.
         self.db.executescript(
-            f"BEGIN IMMEDIATE;\n{SCHEMA}\n{SLOGAN_TABLES}\n"
+            f"BEGIN IMMEDIATE;\n{SCHEMA}\n{SLOGAN_TABLES}\n{DOCUMENT_TOKENS}\n"
             f"INSERT OR IGNORE INTO meta(key, value) VALUES ('application', '{APPLICATION}'), "
             f"('schema_version', '{SCHEMA_VERSION}'), ('created_at', '{now()}'), ('generation', '0'), "
             f"('corpus_id', '{uuid.uuid4().hex}');\n"
@@ -281,8 +343,8 @@ class Corpus:
         """Add what later versions added; one transaction, so the file is upgraded wholly or not at all."""
         with self.transaction():
             while version in MIGRATIONS:
-                for statement in MIGRATIONS[version].split(";"):
-                    if statement.strip() and not self._column_exists(statement):
+                for statement in MIGRATIONS[version]:
+                    if not self._column_exists(statement):
                         self.db.execute(statement)
                 version += 1
                 self.set_meta("schema_version", str(version))
@@ -379,10 +441,10 @@ class Corpus:
 
     def documents(self, *, include_duplicates: bool = True, columns: str = "*") -> Iterator[sqlite3.Row]:
         where = "" if include_duplicates else f" WHERE {COUNTED}"
-        yield from self.db.execute(f"SELECT {columns} FROM documents{where} ORDER BY seq")
+        yield from self.db.execute(f"SELECT {columns} FROM documents_with_tokens{where} ORDER BY seq")
 
     def document(self, doc_id: str) -> sqlite3.Row | None:
-        return self.db.execute("SELECT * FROM documents WHERE id = ?", (doc_id,)).fetchone()
+        return self.db.execute("SELECT * FROM documents_with_tokens WHERE id = ?", (doc_id,)).fetchone()
 
     def generation(self) -> int:
         """A counter that triggers raise on every change to documents, their tokens or metadata.

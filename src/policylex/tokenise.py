@@ -15,8 +15,8 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import sys
 import unicodedata
+import uuid
 from array import array
 from collections import Counter
 from dataclasses import dataclass
@@ -167,6 +167,7 @@ def check_userdict(path: str | None) -> None:
 # --- parallel tokenising --------------------------------------------------------
 
 _worker: Tokeniser | None = None
+_vocabulary: "LocalVocabulary | None" = None
 
 
 @lru_cache(maxsize=4)
@@ -175,23 +176,63 @@ def _cached_tokeniser(settings: TokeniserSettings, fingerprint: str) -> Tokenise
 
 
 def _init_worker(settings: TokeniserSettings) -> None:
-    """Build (or reuse, within one process) the tokeniser: a segmenter's dictionary takes a while to load."""
-    global _worker
+    """Build (or reuse, within one process) the tokeniser: a segmenter's dictionary takes a while to load.
+
+    Each call starts a new vocabulary: a run's term numbers are known to that run only.
+    """
+    global _worker, _vocabulary
     _worker = _cached_tokeniser(settings, settings.fingerprint())
+    _vocabulary = LocalVocabulary()
+
+
+class LocalVocabulary:
+    """A worker's own term numbering, so that the main process never looks up a term it has seen.
+
+    A worker numbers terms 0, 1, 2, … as it first meets them and names the new
+    ones with the document that has them first; the main process translates a
+    worker's numbers into the corpus's term ids with one array lookup per
+    document (:class:`TermIds`).  A worker takes its documents in input order and
+    the main process writes them in input order, so a number's name always
+    arrives before the number is used again.
+    """
+
+    def __init__(self):
+        self.key = uuid.uuid4().hex  # tells this worker's numbering from another's
+        self.ids: dict[str, int] = {}
+
+    def number(self, terms: list[str]) -> tuple[bytes, str]:
+        """The terms' numbers (int32, native order) and the terms numbered now, newline-joined."""
+        ids = self.ids
+        found = list(map(ids.get, terms))
+        new = []
+        if None in found:
+            for k, term in enumerate(terms):
+                if found[k] is None:
+                    found[k] = ids[term] = len(ids)
+                    new.append(term)
+        return array("i", found).tobytes(), "\n".join(new)
 
 
 @dataclass
 class Tokenised:
-    """One text's tokens (space-joined), tags (or None) and term counts, as a worker returns them."""
+    """One text's tokens as a worker returns them: few, flat fields, so sending them costs little.
+
+    ``terms`` are the distinct tokens as numbers of the worker's vocabulary
+    ``vocabulary`` (int32), ``counts`` their counts (int32), ``new_terms`` the
+    terms this document numbered first (newline-joined, in number order).
+    """
 
     tokens: str
     tags: str | None
-    terms: list[str]
-    counts: list[int]
+    token_count: int
+    vocabulary: str
+    terms: bytes
+    counts: bytes
+    new_terms: str
 
 
 def _tokenise_one(text: str) -> Tokenised:
-    assert _worker is not None
+    assert _worker is not None and _vocabulary is not None
     if _worker.settings.pos:
         pairs = _worker.tagged(text)
         tokens = [token for token, _ in pairs]
@@ -199,10 +240,12 @@ def _tokenise_one(text: str) -> Tokenised:
     else:
         tokens, tags = _worker.tokens(text), None
     counts = Counter(tokens)
-    return Tokenised(" ".join(tokens), tags, list(counts), list(counts.values()))
+    terms, new_terms = _vocabulary.number(list(counts))
+    return Tokenised(" ".join(tokens), tags, len(tokens), _vocabulary.key, terms, array("i", counts.values()).tobytes(),
+                     new_terms)
 
 
-def _tokenise_row(row: tuple[str, str, str]) -> Tokenised:
+def _tokenise_row(row: tuple[int, str, str]) -> Tokenised:
     return _tokenise_one(row[2])
 
 
@@ -248,6 +291,7 @@ class TermIds:
         self.db = corpus.db
         self.ids: dict[str, int] = {}
         self.last = 0
+        self.translations: dict[str, array] = {}  # a worker's vocabulary -> its numbers' term ids
         self.refresh()
 
     def refresh(self) -> None:
@@ -256,20 +300,23 @@ class TermIds:
             self.ids[term] = term_id
             self.last = term_id
 
-    def pack(self, terms: list[str], counts: list[int], new: list[tuple[int, str]]) -> bytes:
-        """The term ids then the counts, as little-endian int32; new terms are appended to ``new``."""
-        found = list(map(self.ids.get, terms))
-        if None in found:
-            for k, term in enumerate(terms):
-                if found[k] is None:
+    def pack(self, result: Tokenised, new: list[tuple[int, str]]) -> bytes:
+        """The result's term ids then its counts, as little-endian int32; new terms are appended to ``new``."""
+        import numpy as np  # deferred: numpy takes a tenth of a second to import
+
+        translation = self.translations.setdefault(result.vocabulary, array("i"))
+        if result.new_terms:
+            for term in result.new_terms.split("\n"):
+                term_id = self.ids.get(term)
+                if term_id is None:
                     self.last += 1
-                    found[k] = self.ids[term] = self.last
+                    term_id = self.ids[term] = self.last
                     new.append((self.last, term))
-        packed = array("i", found)
-        packed.extend(counts)
-        if sys.byteorder == "big":
-            packed.byteswap()
-        return packed.tobytes()
+                translation.append(term_id)
+        local = np.frombuffer(result.terms, dtype=np.int32)
+        packed = np.concatenate((np.frombuffer(translation, dtype=np.int32)[local],
+                                 np.frombuffer(result.counts, dtype=np.int32)))
+        return packed.astype("<i4", copy=False).tobytes()
 
 
 def tokenise_corpus(
@@ -295,30 +342,30 @@ def tokenise_corpus(
     settings = TokeniserSettings(hmm=hmm, keep_stopwords=keep_stopwords,
                                  userdict=str(Path(userdict).resolve()) if userdict else None, pos=pos, engine=engine)
     fingerprint = settings.fingerprint()
-    # term_counts is NULL for documents tokenised before schema version 2: they are done again.
+    # term_counts is NULL for tokens made before schema version 3: they are made again.
     condition = "1" if force else ("(tokens_norm_hash IS NOT norm_hash OR tokens_settings IS NOT :settings "
                                    "OR term_counts IS NULL)")
     params = {"settings": fingerprint}
-    total = corpus.db.execute(f"SELECT count(*) FROM documents WHERE {condition}", params).fetchone()[0]
+    total = corpus.db.execute(f"SELECT count(*) FROM documents_with_tokens WHERE {condition}", params).fetchone()[0]
     report = TokeniseReport(documents=corpus.count(), settings=fingerprint)
     workers = max(1, workers or default_workers())
     report.workers = 1 if total < SERIAL_BELOW else min(workers, max(1, total // 8))
     terms = TermIds(corpus)
 
     def batches():
-        """(id, norm_hash, norm_text) of pending documents in ``seq`` order, a batch at a time.
+        """(seq, norm_hash, norm_text) of pending documents in ``seq`` order, a batch at a time.
 
         Keyset pagination: no list of ids in memory, however large the corpus.
         """
         last = 0
         while True:
             rows = corpus.db.execute(
-                f"SELECT id, seq, norm_text, norm_hash FROM documents WHERE seq > :last AND {condition} "
+                f"SELECT seq, norm_text, norm_hash FROM documents_with_tokens WHERE seq > :last AND {condition} "
                 f"ORDER BY seq LIMIT {BATCH_DOCUMENTS}", params | {"last": last}).fetchall()
             if not rows:
                 return
             last = rows[-1]["seq"]
-            yield [(row["id"], row["norm_hash"], row["norm_text"]) for row in rows]
+            yield [(row["seq"], row["norm_hash"], row["norm_text"]) for row in rows]
 
     _init_worker(settings)  # before any fork, so that the workers inherit the loaded dictionary
     for batch, results in map_batches(_tokenise_row, batches(), workers=report.workers, initializer=_init_worker,
@@ -327,15 +374,18 @@ def tokenise_corpus(
         with corpus.transaction():
             terms.refresh()
             updates = []
-            for (doc_id, norm_hash, _), result in zip(batch, results):
-                count = sum(result.counts)
-                updates.append((result.tokens, result.tags, count, terms.pack(result.terms, result.counts, new_terms),
-                                norm_hash, fingerprint, doc_id))
-                report.tokens += count
+            for (seq, norm_hash, _), result in zip(batch, results):
+                updates.append((seq, result.tokens, result.tags, result.token_count, terms.pack(result, new_terms),
+                                norm_hash, fingerprint))
+                report.tokens += result.token_count
             corpus.db.executemany("INSERT INTO terms(id, term) VALUES (?, ?)", new_terms)
             corpus.db.executemany(
-                "UPDATE documents SET tokens = ?, pos = ?, token_count = ?, term_counts = ?, tokens_norm_hash = ?, "
-                "tokens_settings = ? WHERE id = ?", updates)
+                # A document another process deleted meanwhile gets no tokens.
+                "INSERT INTO document_tokens(seq, tokens, pos, token_count, term_counts, tokens_norm_hash, tokens_settings) "
+                "SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7 WHERE EXISTS (SELECT 1 FROM documents WHERE seq = ?1) "
+                "ON CONFLICT (seq) DO UPDATE SET tokens = excluded.tokens, pos = excluded.pos, "
+                "token_count = excluded.token_count, term_counts = excluded.term_counts, "
+                "tokens_norm_hash = excluded.tokens_norm_hash, tokens_settings = excluded.tokens_settings", updates)
             corpus.set_meta("tokenise.settings", fingerprint)
         report.tokenised += len(batch)
         if progress:

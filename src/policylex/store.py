@@ -180,16 +180,19 @@ CREATE INDEX IF NOT EXISTS documents_near_duplicate_of ON documents(near_duplica
 
 # Version 4: tokens in a table of their own.  Tokenising wrote them into the document's
 # row, and SQLite rewrites a whole row (raw and normalised text too) for any update: at
-# 100,000 documents that was most of the tokenise command's time.
+# 100,000 documents that was most of the tokenise command's time.  Small columns first:
+# SQLite reads a row's columns in order, following its overflow pages to reach a late
+# one, so the staleness check (hash and settings) and the matrix (term counts) read
+# only a row's first page.
 DOCUMENT_TOKENS = """
 CREATE TABLE IF NOT EXISTS document_tokens (
     seq INTEGER PRIMARY KEY REFERENCES documents(seq) ON DELETE CASCADE,
-    tokens TEXT NOT NULL,
-    pos TEXT,
     token_count INTEGER NOT NULL,
-    term_counts BLOB,  -- NULL for tokens of schema version 2: the next tokenise adds the counts
     tokens_norm_hash TEXT NOT NULL,
-    tokens_settings TEXT NOT NULL
+    tokens_settings TEXT NOT NULL,
+    term_counts BLOB,  -- NULL for tokens of schema version 2: the next tokenise adds the counts
+    tokens TEXT NOT NULL,
+    pos TEXT
 );
 CREATE VIEW IF NOT EXISTS documents_with_tokens AS
     SELECT * FROM documents LEFT JOIN document_tokens USING (seq);

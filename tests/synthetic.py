@@ -49,3 +49,14 @@ def write_corpus(folder: Path, n: int, seed: int = 7, per_folder: int = 250) -> 
         path.write_text(text, encoding="utf-8")
         paths.append(path)
     return paths
+
+
+def corpora_by_workers(folder: Path, n: int = 300, workers: tuple[int, ...] = (1, 2)):
+    """(workers, corpus) for each worker count: the same ``n`` synthetic articles ingested into a corpus each."""
+    from policylex.store import Corpus
+
+    write_corpus(folder / "docs", n)
+    for count in workers:
+        with Corpus.open(folder / f"w{count}.db", create=True) as corpus:
+            corpus.ingest([str(folder / "docs")])
+            yield count, corpus

@@ -295,3 +295,18 @@ def test_counts_of_a_scan_overtaken_by_an_ingest_are_not_cached(seeds_corpus, tm
     monkeypatch.setattr(slogans_module, "scan", real_scan)
     counts = {r["slogan"]: r["occurrences"] for r in count_slogans(seeds_corpus).records()}
     assert counts["四大检察"] == 6  # the late document scanned too: 5 in the seeds, 1 in it
+
+
+def test_workers_store_the_same_matches(tmp_path):
+    """Matching in worker processes, batched writes in key order: the tables must not show it."""
+    from synthetic import corpora_by_workers
+
+    stored = {}
+    for workers, corpus in corpora_by_workers(tmp_path):
+        report = scan(corpus, workers=workers)
+        hits = corpus.db.execute("SELECT * FROM slogan_hits ORDER BY doc_id, start").fetchall()
+        scans = corpus.db.execute("SELECT * FROM slogan_scans ORDER BY doc_id").fetchall()
+        stored[workers] = ([tuple(r) for r in hits], [tuple(r) for r in scans], report.matches)
+        assert report.scanned == len(scans) == corpus.count() and report.matches == len(hits)
+        assert scan(corpus, workers=workers).scanned == 0  # nothing left to do
+    assert stored[1] == stored[2] and len(stored[1][0]) > 300

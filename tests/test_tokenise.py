@@ -108,21 +108,16 @@ def test_short_formulations_of_the_lexicon_stay_whole_in_every_engine(engine):
 
 def test_workers_write_the_same_corpus(tmp_path):
     """Workers number terms by themselves; the corpus must not show it: same term ids, same counts."""
-    from synthetic import write_corpus
+    from synthetic import corpora_by_workers
 
-    from policylex.store import Corpus
-
-    write_corpus(tmp_path / "docs", 300)
     stored = {}
-    for workers in (1, 2):
-        with Corpus.open(tmp_path / f"w{workers}.db", create=True) as corpus:
-            corpus.ingest([str(tmp_path / "docs")])
-            report = corpus.tokenise(workers=workers)
-            assert report.workers == workers
-            stored[workers] = (
-                corpus.db.execute("SELECT id, term FROM terms ORDER BY id").fetchall(),
-                corpus.db.execute("SELECT name, tokens, token_count, term_counts FROM documents_with_tokens ORDER BY name").fetchall(),
-            )
+    for workers, corpus in corpora_by_workers(tmp_path):
+        report = corpus.tokenise(workers=workers)
+        assert report.workers == workers
+        stored[workers] = (
+            corpus.db.execute("SELECT id, term FROM terms ORDER BY id").fetchall(),
+            corpus.db.execute("SELECT name, tokens, token_count, term_counts FROM documents_with_tokens ORDER BY name").fetchall(),
+        )
     (terms, documents), (terms_2, documents_2) = ([[tuple(row) for row in rows] for rows in stored[w]] for w in (1, 2))
     assert len(terms) > 1000 and len(documents) > 250  # exact copies are one document
     assert terms == terms_2 and documents == documents_2

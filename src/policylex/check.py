@@ -37,7 +37,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from policylex.output import Table
-from policylex.store import APPLICATION, COUNTED, DOCUMENT_TOKENS, SCHEMA, SCHEMA_VERSION, SLOGAN_TABLES, Corpus, json_dumps
+from policylex.store import APPLICATION, COUNTED, FULL_SCHEMA, SCHEMA_VERSION, Corpus, json_dumps
 
 OK, PENDING, FAILED = "ok", "pending", "failed"
 EXAMPLES = 3  # ids named in a failure's detail
@@ -80,8 +80,7 @@ def _schema_objects() -> set[tuple[str, str]]:
     import re
 
     return {(kind.lower().replace("unique ", ""), name) for kind, name in
-            re.findall(r"CREATE (TABLE|INDEX|UNIQUE INDEX|TRIGGER|VIEW) IF NOT EXISTS (\w+)",
-                       SCHEMA + SLOGAN_TABLES + DOCUMENT_TOKENS)}
+            re.findall(r"CREATE (TABLE|INDEX|UNIQUE INDEX|TRIGGER|VIEW) IF NOT EXISTS (\w+)", FULL_SCHEMA)}
 
 
 def _schema(corpus: Corpus) -> Check:

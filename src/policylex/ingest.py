@@ -25,7 +25,7 @@ from policylex.metadata import Metadata, extract, find_labelled_date, find_sourc
 from policylex.normalise import DEFAULT_VARIANT, VARIANTS, clean, normalise, normalise_newlines, opencc_backend
 from policylex.parallel import default_workers, map_batches
 from policylex.readers import READERS, ReadOptions, Skipped, SourceText, expand_paths, read_path
-from policylex.store import Corpus, json_dumps, now
+from policylex.store import Corpus, json_dumps, now, pages
 
 Progress = Callable[[int, int], None]
 BATCH_FILES = 500
@@ -467,15 +467,9 @@ def renormalise(corpus: Corpus, *, variant: str | None = None, progress: Progres
     workers = 1 if total < SERIAL_BELOW else max(1, workers or default_workers())
 
     def batches():
-        """(id, source text, normalised text, settings) in ``seq`` order, a batch at a time (keyset pagination)."""
-        last = 0
-        while True:
-            rows = corpus.db.execute(
-                "SELECT id, seq, text, raw_text, norm_text, norm_settings FROM documents WHERE seq > ? "
-                f"ORDER BY seq LIMIT {batch_size}", (last,)).fetchall()
-            if not rows:
-                return
-            last = rows[-1]["seq"]
+        """(id, source text, normalised text, settings) in ``seq`` order, a batch at a time."""
+        query = "SELECT id, seq, text, raw_text, norm_text, norm_settings FROM documents WHERE seq > :last"
+        for rows in pages(corpus.db, query, {}, batch_size):
             yield [(r["id"], r["text"] if r["text"] is not None else normalise_newlines(r["raw_text"]),
                     r["norm_text"], r["norm_settings"]) for r in rows]
 

@@ -27,7 +27,7 @@ from policylex.lexicon import Lexicon, load_lexicon
 from policylex.output import Table
 from policylex.parallel import default_workers, map_batches
 from policylex.selection import CODE_FIELDS, SIZE_FIELDS, UNKNOWN, DocumentSet, load_documents
-from policylex.store import Corpus
+from policylex.store import Corpus, pages
 
 Progress = Callable[[int, int], None]
 PER = 10_000
@@ -123,14 +123,9 @@ def scan(corpus: Corpus, lexicon: Lexicon | None = None, *, workers: int | None 
         return report
 
     def batches():
-        last = 0
-        while True:
-            rows = db.execute(f"SELECT d.seq, d.id, d.norm_text, d.norm_hash {stale} d.seq > :last AND {condition} "
-                              f"ORDER BY d.seq LIMIT {BATCH_DOCUMENTS}", {"last": last, "lexicon": fingerprint}).fetchall()
-            if not rows:
-                return
-            last = rows[-1][0]
-            yield [tuple(row)[1:] for row in rows]
+        query = f"SELECT d.seq, d.id, d.norm_text, d.norm_hash {stale} d.seq > :last AND {condition}"
+        for rows in pages(db, query, {"lexicon": fingerprint}, BATCH_DOCUMENTS):
+            yield [(row["id"], row["norm_text"], row["norm_hash"]) for row in rows]
 
     workers = 1 if total < SERIAL_BELOW else max(1, workers or default_workers())
     for batch, results in map_batches(_scan_text, batches(), workers=workers, initializer=_init_matcher,

@@ -217,6 +217,9 @@ MOVE_TOKENS = [
     *(f"ALTER TABLE documents DROP COLUMN {column}" for column in TOKEN_COLUMNS),
 ]
 
+# Everything a new corpus file is made with (and what `policylex check` looks for).
+FULL_SCHEMA = SCHEMA + SLOGAN_TABLES + DOCUMENT_TOKENS
+
 # How to bring a corpus of an older schema version up to date: version -> statements.
 MIGRATIONS = {1: _statements(SLOGAN_TABLES), 2: _statements(TERM_COUNTS), 3: MOVE_TOKENS}
 
@@ -319,7 +322,7 @@ class Corpus:
         # corpus at once both succeed: the second, waiting for the first's lock,
         # finds everything there and adds nothing.
         self.db.executescript(
-            f"BEGIN IMMEDIATE;\n{SCHEMA}\n{SLOGAN_TABLES}\n{DOCUMENT_TOKENS}\n"
+            f"BEGIN IMMEDIATE;\n{FULL_SCHEMA}\n"
             f"INSERT OR IGNORE INTO meta(key, value) VALUES ('application', '{APPLICATION}'), "
             f"('schema_version', '{SCHEMA_VERSION}'), ('created_at', '{now()}'), ('generation', '0'), "
             f"('corpus_id', '{uuid.uuid4().hex}');\n"
@@ -485,6 +488,21 @@ COUNTED = "duplicate_of IS NULL AND near_duplicate_of IS NULL"
 # Documents without tokens of their current text made with the corpus's tokeniser settings.
 NOT_TOKENISED = ("(tokens IS NULL OR tokens_norm_hash IS NOT norm_hash "
                  "OR tokens_settings IS NOT (SELECT value FROM meta WHERE key = 'tokenise.settings'))")
+
+
+def pages(db: sqlite3.Connection, query: str, params: dict, size: int) -> Iterator[list[sqlite3.Row]]:
+    """The rows of ``query`` a page of ``size`` at a time, in ``seq`` order (keyset pagination).
+
+    ``query`` selects ``seq`` and has ``seq > :last`` in its condition; it runs once
+    a page, so memory stays flat however large the corpus, and no list of ids is kept.
+    """
+    last = 0
+    while True:
+        rows = db.execute(f"{query} ORDER BY seq LIMIT {size}", params | {"last": last}).fetchall()
+        if not rows:
+            return
+        last = rows[-1]["seq"]
+        yield rows
 
 
 def _check_is_sqlite(path: Path) -> None:

@@ -28,12 +28,18 @@ from typing import Callable, Iterable
 from policylex.errors import UsageError
 from policylex.parallel import chunks, default_workers, map_batches
 from policylex.segment import Entry, engine_name, make_engine, parse_dictionary
-from policylex.store import Corpus, json_dumps
+from policylex.store import TOKEN_COLUMNS, Corpus, json_dumps, pages
 
 Progress = Callable[[int, int], None]
 BATCH_DOCUMENTS = 512
 SERIAL_BELOW = 64  # fewer documents than this are not worth starting processes for
 KEEP_CACHE_SIZE = 1_000_000  # distinct tokens whose keep-or-drop verdict a tokeniser remembers
+# One document's tokens, as (seq, *TOKEN_COLUMNS); a document another process deleted meanwhile gets none.
+UPSERT_TOKENS = (
+    f"INSERT INTO document_tokens(seq, {', '.join(TOKEN_COLUMNS)}) "
+    f"SELECT ?1, {', '.join(f'?{k}' for k in range(2, len(TOKEN_COLUMNS) + 2))} "
+    "WHERE EXISTS (SELECT 1 FROM documents WHERE seq = ?1) "
+    f"ON CONFLICT (seq) DO UPDATE SET {', '.join(f'{c} = excluded.{c}' for c in TOKEN_COLUMNS)}")
 
 
 def _data_path(name: str) -> Path:
@@ -353,18 +359,9 @@ def tokenise_corpus(
     terms = TermIds(corpus)
 
     def batches():
-        """(seq, norm_hash, norm_text) of pending documents in ``seq`` order, a batch at a time.
-
-        Keyset pagination: no list of ids in memory, however large the corpus.
-        """
-        last = 0
-        while True:
-            rows = corpus.db.execute(
-                f"SELECT seq, norm_text, norm_hash FROM documents_with_tokens WHERE seq > :last AND {condition} "
-                f"ORDER BY seq LIMIT {BATCH_DOCUMENTS}", params | {"last": last}).fetchall()
-            if not rows:
-                return
-            last = rows[-1]["seq"]
+        """(seq, norm_hash, norm_text) of pending documents in ``seq`` order, a batch at a time."""
+        query = f"SELECT seq, norm_text, norm_hash FROM documents_with_tokens WHERE seq > :last AND {condition}"
+        for rows in pages(corpus.db, query, params, BATCH_DOCUMENTS):
             yield [(row["seq"], row["norm_hash"], row["norm_text"]) for row in rows]
 
     _init_worker(settings)  # before any fork, so that the workers inherit the loaded dictionary
@@ -379,13 +376,7 @@ def tokenise_corpus(
                                 norm_hash, fingerprint))
                 report.tokens += result.token_count
             corpus.db.executemany("INSERT INTO terms(id, term) VALUES (?, ?)", new_terms)
-            corpus.db.executemany(
-                # A document another process deleted meanwhile gets no tokens.
-                "INSERT INTO document_tokens(seq, tokens, pos, token_count, term_counts, tokens_norm_hash, tokens_settings) "
-                "SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7 WHERE EXISTS (SELECT 1 FROM documents WHERE seq = ?1) "
-                "ON CONFLICT (seq) DO UPDATE SET tokens = excluded.tokens, pos = excluded.pos, "
-                "token_count = excluded.token_count, term_counts = excluded.term_counts, "
-                "tokens_norm_hash = excluded.tokens_norm_hash, tokens_settings = excluded.tokens_settings", updates)
+            corpus.db.executemany(UPSERT_TOKENS, updates)
             corpus.set_meta("tokenise.settings", fingerprint)
         report.tokenised += len(batch)
         if progress:

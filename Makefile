@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test setup bench clean
+.PHONY: demo test setup bench eval clean
 
 setup: $(STAMP)
 
@@ -28,3 +28,7 @@ clean:
 # The performance benchmark (benchmarks/README.md): BENCH_SIZES=1000,10000 make bench for fewer sizes.
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run.py
+
+# Metadata extraction scored against the labelled development set (benchmarks/eval_metadata.py).
+eval: $(STAMP)
+	$(BIN)/python benchmarks/eval_metadata.py

@@ -60,8 +60,11 @@ def ingest_folder(folder: Path, corpus_path: Path) -> dict[str, dict[str, str]]:
     from policylex import Corpus
 
     started = time.perf_counter()
+    # The collections inside the folder, not the folder: its truth.csv names every file, and
+    # would be read as their metadata table (a sidecar), which is what is being measured.
+    inputs = sorted(str(p) for p in folder.iterdir() if p.is_dir() or p.suffix not in (".csv", ".md"))
     with Corpus.open(corpus_path, create=True) as corpus:
-        report = corpus.ingest([str(folder)])
+        report = corpus.ingest(inputs)
     print(f"ingested {folder}: {report.added} documents, {len(report.skipped)} skipped "
           f"in {time.perf_counter() - started:.1f} s", file=sys.stderr)
     for skipped in report.skipped:

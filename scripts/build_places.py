@@ -20,6 +20,7 @@ from pathlib import Path
 
 PLACEHOLDER_CITIES = {"市辖区", "县", "省直辖县级行政区划", "自治区直辖县级行政区划"}
 MUNICIPALITIES = {"11", "12", "31", "50"}
+SPECIAL_CODES = {"台湾省": "710000", "香港特别行政区": "810000", "澳门特别行政区": "820000"}
 ETHNIC = (
     "朝鲜族 土家族 苗族 藏族 羌族 彝族 布依族 侗族 哈尼族 壮族 傣族 白族 景颇族 傈僳族 "
     "回族 蒙古族 蒙古 柯尔克孜 哈萨克 维吾尔 仫佬族 毛南族 瑶族 黎族"
@@ -97,10 +98,13 @@ def build(source: Path) -> list[dict[str, str]]:
 
     special = json.loads((source / "HK-MO-TW.json").read_text(encoding="utf-8"))
     for name, subdivisions in special.items():
-        add("", name, province_short(name), "province", "", name)
+        # The list gives these no codes; GB/T 2260 has one for each province-level unit
+        # (and none for Taiwan's cities, which keep an empty code).
+        code = SPECIAL_CODES.get(name, "")
+        add(code, name, province_short(name), "province", code, name)
         if name == "台湾省":
             for city in subdivisions:
-                add("", city, city_short(city) if city.endswith("市") else "", "city", "", name, "", city)
+                add("", city, city_short(city) if city.endswith("市") else "", "city", code, name, "", city)
     return rows
 
 

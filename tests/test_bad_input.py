@@ -193,9 +193,12 @@ def test_jsonl_with_a_malformed_line(batch):
     assert added_names(batch.corpus) == ["export.jsonl#1", "export.jsonl#2", "export.jsonl#4", "good"]
 
 
-def test_json_that_is_not_a_list_of_records(batch):
+def test_json_object_without_text_is_skipped_saying_so(batch):
+    """One object is one document (as scrapers write pages); a crawler's status object has no text."""
     report = batch(FIXTURES / "tables" / "not_records.json")
-    assert skipped(report) == [("not_records.json", None, "JSON is not a list of records (objects)")]
+    [(name, line, reason)] = skipped(report)
+    assert (name, line) == ("not_records.json", None)
+    assert reason.startswith("no text field among site, crawler_version") and "--text-column" in reason
 
 
 def test_json_list_with_entries_that_are_not_records(batch):

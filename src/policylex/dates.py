@@ -39,18 +39,32 @@ class PartialDate:
 
 
 def _chinese_number(text: str) -> int | None:
-    """二〇二一 → 2021 (digit by digit); 二十五 → 25; 十 → 10."""
+    """二〇二一 → 2021 and 一一三 → 113 (digit by digit); 二十五 → 25; 一百零六 → 106; 一百十三 → 113."""
     if not text:
         return None
     if text.isdigit():
         return int(text)
-    if "十" in text:
-        tens, _, units = text.partition("十")
-        tens_value = _NUMERALS.get(tens, None) if tens else 1
-        units_value = _NUMERALS.get(units, None) if units else 0
-        if tens_value is None or units_value is None:
-            return None
-        return tens_value * 10 + units_value
+    if "十" in text or "百" in text:
+        value, rest = 0, text
+        if "百" in rest:
+            hundreds, _, rest = rest.partition("百")
+            hundreds_value = _NUMERALS.get(hundreds) if hundreds else 1
+            if hundreds_value is None:
+                return None
+            value += hundreds_value * 100
+            rest = rest.lstrip("零〇○")
+        if "十" in rest:
+            tens, _, rest = rest.partition("十")
+            tens_value = _NUMERALS.get(tens) if tens else 1
+            if tens_value is None:
+                return None
+            value += tens_value * 10
+        if rest:
+            units = _NUMERALS.get(rest)
+            if units is None or len(rest) > 1:
+                return None
+            value += units
+        return value
     digits = [_NUMERALS.get(c) for c in text]
     if None in digits:
         return None
@@ -97,12 +111,51 @@ def _match_to_date(match: re.Match) -> PartialDate | None:
     return None
 
 
-def find_dates(text: str):
-    """Every well-formed date in the text, as (start, end, PartialDate)."""
-    for match in DATE_PATTERN.finditer(text):
-        date = _match_to_date(match)
-        if date is not None:
-            yield match.start(), match.end(), date
+# Dates of the Republic of China calendar (Taiwan): 民国113年3月3日, 中华民国一百零六年二月十七日,
+# 113年3月3日 (a three-digit year is never a Gregorian one in an official text), 108/09/27.
+ROC_OFFSET = 1911
+_ROC_NUM = rf"(?:\d{{1,3}}|[{_CN_DIGIT}百]{{1,5}})"
+ROC_PATTERN = re.compile(
+    rf"(?:中华民国|中華民國|民国|民國)\s*(?P<y>{_ROC_NUM})\s*年\s*(?P<m>{_NUM})\s*月(?:\s*(?P<d>{_NUM})\s*[日号])?"
+    rf"|(?<![\d/.\-])(?P<y2>1\d\d|[4-9]\d)\s*年\s*(?P<m2>\d{{1,2}})\s*月\s*(?P<d2>\d{{1,2}})\s*日"
+    rf"|(?<![\d/.\-])(?P<y3>1\d\d)/(?P<m3>\d{{1,2}})/(?P<d3>\d{{1,2}})(?![\d/])"
+)
+
+
+def _roc_to_date(match: re.Match) -> PartialDate | None:
+    for y, m, d in (("y", "m", "d"), ("y2", "m2", "d2"), ("y3", "m3", "d3")):
+        if match.group(y) is None:
+            continue
+        year, month = _chinese_number(match.group(y)), _chinese_number(match.group(m))
+        day = _chinese_number(match.group(d)) if match.group(d) else None
+        if year is None or month is None or not 1 <= year <= MAX_YEAR - ROC_OFFSET:
+            return None
+        if y == "y2" and year < 38:  # 两年3月: not a year of the ROC calendar in use since 1949
+            return None
+        return make_date(year + ROC_OFFSET, month, day)
+    return None
+
+
+def find_dates(text: str, *, roc: bool = True):
+    """Every well-formed date in the text, as (start, end, PartialDate), in order.
+
+    With ``roc``, dates of the Republic of China calendar too (民國113年 → 2024), where
+    they do not overlap a Gregorian one.
+    """
+    found = [(m.start(), m.end(), d) for m in DATE_PATTERN.finditer(text) if (d := _match_to_date(m)) is not None]
+    if roc and ("年" in text or "/" in text):
+        taken = [(start, end) for start, end, _ in found]
+        for match in ROC_PATTERN.finditer(text):
+            date = _roc_to_date(match)
+            if date is not None and not any(s < match.end() and match.start() < e for s, e in taken):
+                found.append((match.start(), match.end(), date))
+        found.sort(key=lambda item: item[0])
+    yield from found
+
+
+def uses_roc_calendar(text: str) -> bool:
+    """Whether the text dates itself in the Republic of China calendar (a Taiwan document)."""
+    return any(_roc_to_date(m) is not None for m in ROC_PATTERN.finditer(text))
 
 
 def parse_date(value: str | None) -> PartialDate | None:

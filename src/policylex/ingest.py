@@ -12,8 +12,10 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import io
+import json
 import sqlite3
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Callable, Iterable
 
@@ -21,10 +23,13 @@ import numpy as np
 
 from policylex import dedup
 from policylex.errors import UsageError
-from policylex.metadata import Metadata, extract, find_labelled_date, find_source
+from policylex.dates import make_date
+from policylex.metadata import Metadata, extract
 from policylex.normalise import DEFAULT_VARIANT, VARIANTS, clean, normalise, normalise_newlines, opencc_backend
 from policylex.parallel import default_workers, map_batches
-from policylex.readers import READERS, ReadOptions, Skipped, SourceText, expand_paths, read_path
+from policylex.paths import PathMetadata, compile_pattern, from_path, parse_with_pattern
+from policylex.places import resolve_region
+from policylex.readers import COLUMN_NAMES, READERS, ReadOptions, Skipped, SourceText, expand_paths, path_text, read_path
 from policylex.store import Corpus, json_dumps, now, pages
 
 Progress = Callable[[int, int], None]
@@ -43,6 +48,7 @@ class IngestReport:
     near_duplicates: int = 0
     skipped: list[Skipped] = field(default_factory=list)
     repaired: list[Skipped] = field(default_factory=list)  # read, with undecodable bytes as U+FFFD
+    sidecars: list[str] = field(default_factory=list)  # folders' metadata tables, read as metadata
 
     def summary(self) -> list[tuple[str, int]]:
         return [
@@ -53,6 +59,7 @@ class IngestReport:
             ("exact duplicates (recorded once)", self.duplicates),
             ("near-duplicates flagged", self.near_duplicates),
             ("read with undecodable bytes replaced", len(self.repaired)),
+            ("metadata tables used", len(self.sidecars)),
             ("skipped", len(self.skipped)),
         ]
 
@@ -61,50 +68,189 @@ def _sha(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-def load_sidecar(path: str | Path) -> dict[str, dict[str, str]]:
-    """Metadata overrides from a CSV keyed by file name (column file/filename/path/name)."""
-    path = Path(path)
-    try:
-        with path.open(encoding="utf-8-sig", newline="") as handle:
-            rows = list(csv.DictReader(handle))
-    except OSError as error:
-        raise UsageError(f"cannot read --meta file {path}: {error.strerror}") from None
-    except (csv.Error, UnicodeDecodeError) as error:
-        raise UsageError(f"--meta file {path} is not a UTF-8 CSV: {error}") from None
-    if not rows:
+SIDECAR_NAMES = ("metadata", "meta", "index", "manifest", "catalog", "catalogue", "元数据", "目录")
+
+
+@dataclass
+class Sidecar:
+    """Metadata rows keyed by the file each names: by path (relative to the sidecar's folder) or file name."""
+
+    by_path: dict[str, dict[str, str]] = field(default_factory=dict)  # resolved absolute path → fields
+    by_name: dict[str, dict[str, str]] = field(default_factory=dict)  # file name or stem → fields
+    scope: Path | None = None  # a folder's metadata table speaks only of the files below its folder
+
+    def __bool__(self) -> bool:
+        return bool(self.by_path or self.by_name)
+
+    def fields_for(self, source_path: str, root: str | None = None) -> dict[str, str]:
+        path = Path(source_path)
+        resolved = str(path.resolve())
+        if self.scope is not None and not path.resolve().is_relative_to(self.scope):
+            return {}
+        if resolved in self.by_path:
+            return self.by_path[resolved]
+        for key in (source_path, path.name, path.stem):
+            if key in self.by_name:
+                return self.by_name[key]
+        if root is not None:
+            try:
+                relative = path.resolve().relative_to(Path(root).resolve())
+            except ValueError:
+                relative = None
+            if relative is not None and relative.as_posix() in self.by_name:
+                return self.by_name[relative.as_posix()]
         return {}
-    key = next((k for k in rows[0] if k and k.strip().lower() in SIDECAR_KEYS), None)
+
+
+def _sidecar_rows(path: Path, what: str) -> list[dict[str, str]]:
+    """The rows of a CSV, TSV or JSON Lines metadata file."""
+    try:
+        text = path.read_bytes().decode("utf-8-sig")
+    except OSError as error:
+        raise UsageError(f"cannot read {what} {path}: {error.strerror}") from None
+    except UnicodeDecodeError as error:
+        raise UsageError(f"{what} {path} is not UTF-8: {error}") from None
+    if path.suffix.lower() == ".jsonl":
+        rows = []
+        for number, line in enumerate(text.splitlines(), start=1):
+            if not line.strip():
+                continue
+            try:
+                row = json.loads(line)
+            except json.JSONDecodeError as error:
+                raise UsageError(f"{what} {path}:{number}: malformed JSON ({error.msg})") from None
+            if isinstance(row, dict):
+                rows.append({str(k): "" if v is None else str(v) for k, v in row.items()})
+        return rows
+    try:
+        return list(csv.DictReader(io.StringIO(text, newline=""), delimiter="\t" if path.suffix.lower() == ".tsv" else ","))
+    except csv.Error as error:
+        raise UsageError(f"{what} {path} is not a well-formed table: {error}") from None
+
+
+def _key_column(rows: list[dict[str, str]]) -> str | None:
+    return next((k for k in rows[0] if k and k.strip().lower() in SIDECAR_KEYS), None) if rows else None
+
+
+def load_sidecar(path: str | Path, *, files: Iterable[Path] = (), what: str = "--meta file",
+                 scoped: bool = False) -> Sidecar:
+    """Metadata overrides keyed by file (column file/filename/path/name): by relative path or by file name.
+
+    ``files`` are the files being ingested: a bare file name that names two of them
+    is an error, since the row cannot say which it means.
+    """
+    path = Path(path)
+    rows = _sidecar_rows(path, what)
+    folder = path.resolve().parent
+    sidecar = Sidecar(scope=folder if scoped else None)
+    if scoped:
+        files = [file for file in files if file.resolve().is_relative_to(folder)]
+    if not rows:
+        return sidecar
+    key = _key_column(rows)
     if key is None:
-        raise UsageError(f"--meta file {path} needs a column naming the file ({', '.join(SIDECAR_KEYS[:4])})")
-    return {row[key].strip(): {k.strip().lower(): v for k, v in row.items() if k and k != key} for row in rows if row.get(key)}
+        raise UsageError(f"{what} {path} needs a column naming the file ({', '.join(SIDECAR_KEYS[:4])})")
+    by_name: dict[str, list[Path]] = {}
+    for file in files:
+        by_name.setdefault(file.name, []).append(file)
+        by_name.setdefault(file.stem, []).append(file)
+    for row in rows:
+        name = (row.get(key) or "").strip()
+        if not name:
+            continue
+        fields = {k.strip().lower(): v for k, v in row.items() if k and k != key and v not in (None, "")}
+        candidate = (folder / name).resolve()
+        if "/" in name or "\\" in name or candidate.is_file():
+            sidecar.by_path[str(candidate)] = fields
+            sidecar.by_name.setdefault(name, fields)
+            continue
+        matches = sorted({str(p) for p in by_name.get(name, [])})
+        if len(matches) > 1:
+            raise UsageError(f"{what} {path}: {name!r} names two files, {matches[0]} and {matches[1]}: "
+                             "key it by relative path")
+        sidecar.by_name[name] = fields
+    return sidecar
 
 
-def _sidecar_for(sidecar: dict[str, dict[str, str]], source: SourceText) -> dict[str, str]:
-    path = Path(source.path)
-    for key in (source.path, str(path.resolve()), path.name, path.stem):
-        if key in sidecar:
-            return sidecar[key]
-    return {}
+def is_sidecar(path: Path, files: set[Path]) -> bool:
+    """Whether a table found in a folder is the folder's metadata rather than documents.
+
+    It is when it has a column naming files, names at least one of the files being
+    ingested, and either has no text column or is called metadata / index / manifest.
+    """
+    if path.suffix.lower() not in (".csv", ".tsv", ".jsonl") or path.stat().st_size > MAX_SIDECAR_BYTES:
+        return False
+    try:
+        rows = _sidecar_rows(path, "metadata file")
+    except UsageError:
+        return False
+    key = _key_column(rows)
+    if key is None:
+        return False
+    lowered = {k.strip().lower() for k in rows[0] if k}
+    if path.stem.lower() not in SIDECAR_NAMES and lowered & set(COLUMN_NAMES["text"]):
+        return False
+    folder = path.resolve().parent
+    resolved = {p.resolve() for p in files if p.resolve().is_relative_to(folder)}
+    names = {p.name for p in resolved} | {p.stem for p in resolved}
+    return any((row.get(key) or "").strip() in names or (folder / (row.get(key) or "").strip()).resolve() in resolved
+               for row in rows[:1000] if (row.get(key) or "").strip())
+
+
+MAX_SIDECAR_BYTES = 50 * 1024 * 1024
+
+
+def sidecar_fields(sidecars: list[Sidecar], source_path: str, root: str | None) -> dict[str, str]:
+    """A source's fields from every sidecar that names it; the later (``--meta``) wins."""
+    fields: dict[str, str] = {}
+    for sidecar in sidecars:
+        fields |= sidecar.fields_for(source_path, root)
+    return fields
+
+
+def apply_path(meta: Metadata, found: PathMetadata) -> Metadata:
+    """A path's date and region over the text's (see :mod:`policylex.paths` for the two strengths of date)."""
+    if found.date is not None:
+        precise = meta.date is not None and meta.date.year == found.date.year and (
+            found.date.month is None or (meta.date.month == found.date.month and found.date.day is None))
+        if not precise:
+            meta = replace(meta, date=found.date, origin=meta.origin | {"date": "path"})
+    elif found.year_hint is not None:
+        if meta.date is None:
+            meta = replace(meta, date=found.year_hint, origin=meta.origin | {"date": "path"})
+        elif meta.date.year is None:
+            filled = make_date(found.year_hint.year, meta.date.month, meta.date.day)
+            if filled is not None:
+                meta = replace(meta, date=filled, origin=meta.origin | {"date": "text+path"})
+    if found.place is not None:
+        meta = meta.within(found.place, "path")
+    return meta
 
 
 def document_metadata(source: SourceText, sidecar: dict[str, str] | None = None, *,
-                      cleaned: str | None = None) -> Metadata:
-    """Extracted metadata, overridden by what the source states, overridden by the sidecar.
+                      cleaned: str | None = None, path_meta: PathMetadata | None = None) -> Metadata:
+    """The text's metadata, then the path's, then the source's columns, then the sidecar's.
 
+    An HTML page's date tag is the CMS's posting date (a repost's is years later than
+    the document): it counts only where neither the page nor the path dates the document.
     Place names and labels are matched in simplified script: ``cleaned`` is
     ``clean(source.text, "t2s")`` if the caller has it.
     """
     if cleaned is None:
         cleaned = clean(source.text, "t2s")
     page_title = clean(source.fields["title"], "t2s") if source.fields.get("title") else None
-    meta = extract(cleaned, title=page_title)
-    if source.page_text:
-        page_lines = [line for line in clean(source.page_text, "t2s").split("\n") if line.strip()]
-        page_date = find_labelled_date(page_lines, whole=True)
-        page_source = find_source(page_lines, None, whole=True)
-        meta = meta.override({"date": page_date.iso() if page_date else None, "source": page_source}, "page")
+    context = clean(source.page_text, "t2s") if source.page_text else ""
+    if source.fields.get("url"):  # a site's address can say whose it is (.gov.tw)
+        context += f"\nurl：{source.fields['url']}"
+    meta = extract(cleaned, title=page_title, context=context)
+    if path_meta:
+        meta = apply_path(meta, path_meta)
     stated = {k: clean(v, "t2s") if k in ("title", "source") else v for k, v in source.fields.items()}
+    if source.reader == "html" and meta.date is not None:
+        stated.pop("date", None)
     meta = meta.override(stated, source.reader)
+    if not meta.province and meta.source and source.fields.get("source"):
+        meta = meta.with_place(resolve_region(meta.source, "", None), source.reader)
     if sidecar:
         meta = meta.override(sidecar, "sidecar")
     return meta
@@ -117,6 +263,7 @@ class Prepared:
     source: SourceText
     fields_hash: str
     sidecar: dict[str, str]
+    path_meta: PathMetadata | None = None
     norm: str = ""  # empty: nothing left after removing page furniture
     norm_hash: str = ""
     meta: Metadata | None = None
@@ -124,20 +271,23 @@ class Prepared:
     unchanged: bool = False  # the corpus has this source already, as it is
 
 
-def prepare(source: SourceText, sidecar: dict[str, str], variant: str, known: Callable | None = None) -> Prepared:
+def prepare(source: SourceText, sidecar: dict[str, str], variant: str, known: Callable | None = None,
+            path_meta: PathMetadata | None = None) -> Prepared:
     """Clean, normalise, extract metadata and sign one source: the work that needs no corpus.
 
     ``known(path, record)`` gives the stored (raw_sha256, fields_hash) of a
     source, so that an unchanged one is not normalised again.
     """
-    prepared = Prepared(source, _sha(json_dumps([source.fields, sidecar])), sidecar)
+    path_fields = path_meta and {"date": path_meta.date and path_meta.date.iso(), "place": path_meta.place and path_meta.place.name,
+                                 "year": path_meta.year_hint and path_meta.year_hint.iso()}
+    prepared = Prepared(source, _sha(json_dumps([source.fields, sidecar, path_fields or None])), sidecar, path_meta)
     if known is not None and known(source.path, source.record) == (source.raw_sha256, prepared.fields_hash):
         prepared.unchanged = True
         return prepared
     simplified = clean(source.text, "t2s")
     prepared.norm = normalise(source.text, variant, cleaned=simplified if variant == "t2s" else None)
     if prepared.norm:
-        prepared.meta = document_metadata(source, sidecar, cleaned=simplified)
+        prepared.meta = document_metadata(source, sidecar, cleaned=simplified, path_meta=path_meta)
         prepared.norm_hash = _sha(prepared.norm)
         prepared.signature = dedup.signature(prepared.norm)
     return prepared
@@ -171,7 +321,7 @@ class _Writer:
             self.report.unchanged += 1
             return
         if prepared.unchanged:  # the worker's snapshot was older than this run's own writes: do the work now
-            prepared = prepare(source, prepared.sidecar, variant)
+            prepared = prepare(source, prepared.sidecar, variant, path_meta=prepared.path_meta)
         norm, meta, norm_hash = prepared.norm, prepared.meta, prepared.norm_hash
         if not norm:
             self.report.skipped.append(Skipped(source.path, "no text left after removing page furniture"))
@@ -351,13 +501,27 @@ def _known(path: str, record: str) -> tuple[str, str] | None:
     return tuple(row) if row else None
 
 
-def _prepare_path(path: Path) -> list[Prepared | Skipped]:
+def _path_metadata(path: Path, root: str | None) -> PathMetadata | None:
+    pattern = _job.get("path_pattern")
+    if pattern is not None:
+        found = parse_with_pattern(pattern, path_text(path))
+        if found is not None:
+            return found
+    return from_path(path_text(path), root) if _job.get("read_paths", True) else None
+
+
+def _prepare_path(item: tuple[Path, str | None]) -> list[Prepared | Skipped]:
+    path, root = item
     out: list[Prepared | Skipped] = []
-    for item in read_path(path, _job["read_options"]):
-        if isinstance(item, Skipped):
-            out.append(item)
-        else:
-            out.append(prepare(item, _sidecar_for(_job["sidecar"], item), _job["variant"], _known))
+    path_meta = _path_metadata(path, root)
+    for found in read_path(path, _job["read_options"]):
+        if isinstance(found, Skipped):
+            out.append(found)
+            continue
+        fields = sidecar_fields(_job["sidecars"], found.path, root)
+        # A table's name dates the export, not each row: its rows take only its folder's region.
+        row_meta = PathMetadata(place=path_meta.place) if path_meta and found.record else path_meta
+        out.append(prepare(found, fields, _job["variant"], _known, row_meta))
     return out
 
 
@@ -370,8 +534,15 @@ def ingest(
     stdin=None,
     progress: Progress | None = None,
     workers: int | None = None,
+    path_pattern: str | None = None,
+    read_paths: bool = True,
 ) -> IngestReport:
     """Read files, folders (recursively) and ``-`` (paths on stdin) into the corpus.
+
+    Metadata comes from the text, the path (``read_paths``; ``path_pattern`` states a
+    collection's naming, see :func:`policylex.paths.compile_pattern`), the source's own
+    columns or tags, a folder's metadata table (``metadata.csv`` beside the files, see
+    :func:`is_sidecar`) and ``meta``, each winning over the one before.
 
     Unreadable files and rows are skipped, reported and logged; the rest goes in.
     Re-ingesting an unchanged file changes nothing; a changed file updates its
@@ -379,14 +550,25 @@ def ingest(
     more source of that document.  ``workers`` processes (default: all cores)
     read and normalise; the result does not depend on their number.
     """
-    sidecar = load_sidecar(meta) if meta else {}
+    pattern = compile_pattern(path_pattern) if path_pattern else None
     report = IngestReport()
-    paths: list[Path] = []
-    for item in expand_paths(inputs, stdin):
-        if isinstance(item, Skipped):
-            report.skipped.append(item)
-        else:
-            paths.append(item)
+    paths: list[tuple[Path, str | None]] = []
+    for given in inputs:
+        folder = given != "-" and Path(given).is_dir()
+        for item in expand_paths([given], stdin):
+            if isinstance(item, Skipped):
+                report.skipped.append(item)
+            else:
+                # Path metadata is read below the folder the user named (its own name included).
+                paths.append((item, given if folder else str(item.parent)))
+    files = {path for path, _ in paths}
+    found_sidecars = [path for path, root in paths if path.suffix.lower() in (".csv", ".tsv", ".jsonl")
+                      and str(path.parent) != "." and is_sidecar(path, files - {path})]
+    sidecars = [load_sidecar(path, files=files, what="metadata file", scoped=True) for path in found_sidecars]
+    report.sidecars = [path_text(path) for path in found_sidecars]
+    paths = [(path, root) for path, root in paths if path not in set(found_sidecars)]
+    if meta:
+        sidecars.append(load_sidecar(meta, files=files))
     if not paths and not report.skipped:
         raise UsageError("no input files (supported: " + ", ".join(sorted(READERS)) + ")")
     variant = corpus_variant(corpus)
@@ -395,8 +577,8 @@ def ingest(
     # Workers look at the corpus read-only to skip unchanged files; in this process the
     # writer's own check does (a second connection left open here would keep SQLite from
     # folding the WAL into the file when the corpus is closed).
-    job = {"read_options": read_options, "sidecar": sidecar, "variant": variant,
-           "corpus": str(corpus.path.resolve()) if workers > 1 else None}
+    job = {"read_options": read_options, "sidecars": sidecars, "variant": variant, "path_pattern": pattern,
+           "read_paths": read_paths, "corpus": str(corpus.path.resolve()) if workers > 1 else None}
     batches = (paths[start : start + BATCH_FILES] for start in range(0, len(paths), BATCH_FILES))
     logged = 0
     for _, results in map_batches(_prepare_path, batches, workers=workers, initializer=_init_job, initargs=(job,),

@@ -1,8 +1,27 @@
-"""Metadata of an article read off its text: title, publication date, region, source.
+"""Metadata of a document read off its text: title, date, region, source.
 
 Works on *cleaned* text (see :func:`policylex.normalise.clean`): simplified script,
-no converter pinyin, page-date and source lines still present.  Every field may
-be absent; nothing is guessed (a date with no year gives no year).
+no converter pinyin, half-width digits, page-date and source lines still present.
+Every field may be absent; nothing is guessed (a date with no year gives no year, and
+a date that cannot be trusted is left out: a wrong year is worse than none).
+
+Pages open with furniture (download, print and font-size bars, breadcrumbs, visit
+counters, CSS or JavaScript left in the text): the *header* is the first
+:data:`HEADER_LINES` lines that are not furniture, wherever they start.
+
+Dates are found with a *role*, and the best role wins (see :data:`DATE_ROLES`):
+
+1. ``version``: the latest date of a law's or regulation's header history
+   (通过 / 修正 / 修订 / 批准 / 公布 lines), never its 施行 (commencement) date;
+2. ``signed``: 成文日期, 签发日期, 公布日期, 印发日期;
+3. ``own``: a line that is nothing but a date (often in brackets) under the title or
+   at the foot, as official documents date themselves;
+4. ``delivered``: ``——2014年3月5日在…会议上``, the date a report was delivered;
+5. ``posted``: 发布日期, 发布时间, 发稿时间, 公告日, 日期 …, and page-date lines;
+6. ``lead``: a date opening the lead (``2021年2月25日下午，…``).
+
+A page clock (``2023年10月11日 星期三``, ``今天是 …``) and print, crawl and visit dates
+(``列印時間``, ``访问时间``) never count.
 """
 
 from __future__ import annotations
@@ -17,17 +36,42 @@ from policylex.normalise import (
     _is_widget_line,
     is_boilerplate_line,
 )
-from policylex.places import Place, resolve_name, resolve_region
+from policylex.places import NATIONAL_PLACE, TAIWAN, Place, resolve_name, resolve_region, taiwan_cue
 
-HEADER_LINES = 8
+HEADER_LINES = 12
 FOOTER_LINES = 6
 LEAD_CHARS = 300
+MAX_TITLE_CHARS = 120
+MIN_TITLE_CHARS = 5
 
-_DATE_LABEL = re.compile(r"(?:发布时间|发布日期|发布于|发稿时间|更新时间|日期|时间)\s*[:：]?\s*$")
-_SOURCE = re.compile(r"(?:信息来源|文章来源|来源|稿源|转载自|转自)\s*[:：]\s*([^\s:：|/]{2,30})")
+DATE_ROLES = ("version", "signed", "own", "delivered", "posted", "lead")
+
+_SIGNED_LABEL = r"成文日期|成文时间|签发日期|签署日期|公布日期|印发日期|颁布日期"
+_POSTED_LABEL = (r"发布时间|发布日期|发布于|发稿时间|发稿日期|发文日期|公告日期|公告日|生成日期|发表时间|发表日期|"
+                 r"上传时间|更新时间|日期|时间")
+_DATE_LABEL = re.compile(rf"(?:(?P<signed>{_SIGNED_LABEL})|{_POSTED_LABEL})\s*[:：]?\s*[(（]?\s*$")
+# Dates that are the reader's, not the document's.
+_NOT_THE_DOCUMENT = re.compile(r"(?:今天是|今日是|当前时间|现在是|列印时间|列印日期|打印时间|打印日期|下载时间|"
+                               r"访问时间|浏览时间|抓取时间|采集时间|爬取时间|查询时间|截至)\s*[:：]?\s*$")
+_PAGE_CLOCK = re.compile(r"^\s*(?:[（(]?\s*)?(?:星期|周)[一二三四五六日天]")
+_ACT = re.compile(r"通过|修正|修订|修改|批准|公布|发布|颁布|施行|实施|废止")
+_DELIVERED = re.compile(r"^[—\-─－]{1,3}\s*$")
+_SOURCE = re.compile(r"(?:信息来源|文章来源|发文机关|发布机构|发布单位|发稿单位|主管机关|来源|稿源|转载自|转自)\s*[:：]\s*"
+                     r"([^\s:：|/]{2,30})")
+_TITLE_LABEL = re.compile(r"^(?:标题|题目|名称)\s*[:：]\s*(.{4,})$")
 _MASTHEAD = re.compile(r"^(\S{2,12}?(?:网|报|台|社))讯")
 _LEAD_DATE = re.compile(rf"^(?:\S{{2,12}}?讯\s*)?(?:本报讯\s*)?(?:[(（][^)）]{{0,20}}[)）]\s*)?(?={DATE_PATTERN.pattern})")
-_FURNITURE_DATE = re.compile(r"(?:今天是|今日是|当前时间|现在是)\s*$")
+_SALUTATION = re.compile(r"^(?:各位|尊敬的|亲爱的|同志们|女士们|先生们|代表们|朋友们)[^。]{0,20}[:：,，!！]?$|[:：]$")
+_MARKDOWN = re.compile(r"^\s*(?:#{1,6}\s+|>\s*)")
+_MENU_WORDS = re.compile(
+    r"下载|打印|全屏|收藏|关闭|分享|字号|字体|加大|还原|减小|默认|繁体|简体|繁體|无障碍|长者模式|长辈版|关怀版|"
+    r"English|首页|返回|登录|注册|搜索|RSS|扫码|手机版|网站地图|视力保护|朗读|[大中小]|[【】\[\]:：/|\s·•]"
+)
+_CODE = re.compile(r"[{};]\s*$|^\s*(?:function\b|var\s|let\s|const\s|\$\(|document\.|window\.|<!--|-->|@media|"
+                   r"[.#]?[A-Za-z-]+\s*\{)|\{[^{}]*:[^{}]*\}")
+_COUNTER = re.compile(r"(?:访问量|访问次数|浏览量|浏览次数|点击量|点击数|点击率|阅读量|阅读数|阅读次数)\s*[:：]?\s*\d*")
+# A year typed with spaces between its digits (1 9 9 8 年), as some reports are.
+_SPACED_YEAR = re.compile(r"(?<!\d)\d(?:[ \u3000]\d){3}(?=[ \u3000]*年)")
 
 
 @dataclass(frozen=True)
@@ -47,21 +91,31 @@ class Metadata:
         return self.date.year if self.date else None
 
     def with_place(self, place: Place | None, origin: str) -> "Metadata":
+        """The region of ``place``; a municipality's districts have no city of their own (北京市 is the province)."""
         if place is None:
             return self
+        city = place.city if place.city != place.province else None
         return replace(
             self,
             province=place.province,
             province_code=place.province_code,
-            city=place.city,
-            city_code=place.city_code,
+            city=city,
+            city_code=place.city_code if city else None,
             origin=self.origin | {"province": origin, "city": origin},
         )
+
+    def within(self, place: Place, origin: str) -> "Metadata":
+        """``place`` as the region, keeping a city this metadata has inside it (a path's 广东 + the text's 广州)."""
+        if (place.level == "province" and self.city and self.province == place.province):
+            return replace(self, origin=self.origin | {"province": origin})
+        return self.with_place(place, origin)
 
     def override(self, values: dict[str, str | None], origin: str) -> "Metadata":
         """Fields given by the user (columns, sidecar, page tags) win over extracted ones.
 
-        Unknown region names are kept as written rather than dropped.
+        A region that does not resolve is kept as written, in the field it was given
+        for, with the codes and the city that no longer belong cleared.  A date that
+        does not parse leaves the date there was (see :func:`problems`).
         """
         result = self
         for key, value in values.items():
@@ -69,66 +123,188 @@ class Metadata:
                 continue
             value = str(value).strip()
             if key == "date":
-                result = replace(result, date=parse_date(value), origin=result.origin | {"date": origin})
+                date = parse_date(value)
+                if date is not None:
+                    result = replace(result, date=date, origin=result.origin | {"date": origin})
             elif key in ("province", "city", "region"):
                 place = resolve_name(value)
                 if place is None:
-                    result = replace(result, **{"province" if key == "region" else key: value},
-                                     origin=result.origin | {key: origin})
+                    field_name = "city" if key == "city" else "province"
+                    cleared = ({"city": value, "city_code": None} if field_name == "city" else
+                               {"province": value, "province_code": None, "city": None, "city_code": None})
+                    result = replace(result, **cleared, origin=result.origin | {field_name: origin})
                 elif key == "city" and place.level == "province":
                     continue
                 else:
-                    result = result.with_place(place, origin)
+                    result = result.within(place, origin)
             elif key in ("title", "source", "url"):
                 result = replace(result, **{key: value}, origin=result.origin | {key: origin})
         return result
 
 
+def problems(values: dict[str, str | None]) -> list[str]:
+    """What in user-given fields cannot be used: an unparseable date, a region no division list knows."""
+    found = []
+    date = values.get("date")
+    if date not in (None, "") and parse_date(str(date)) is None:
+        found.append(f"date {str(date).strip()!r} is not a date (the text's date is kept)")
+    for key in ("province", "city", "region"):
+        value = values.get(key)
+        if value not in (None, "") and resolve_name(str(value)) is None:
+            found.append(f"{key} {str(value).strip()!r} is not a known place (kept as written, without codes)")
+    return found
+
+
+# --- the header -------------------------------------------------------------------------
+
+
+def is_page_furniture(line: str) -> bool:
+    """Template lines around an article: menus, font-size and share bars, counters, code, breadcrumbs."""
+    if is_boilerplate_line(line):
+        return True
+    if len(line) <= 40 and not _MENU_WORDS.sub("", line):
+        return True
+    if ("字号" in line or "字体" in line) and len(line) <= 30:
+        return True
+    if _CODE.search(line) and sum(c.isascii() for c in line) > len(line) / 3:
+        return True
+    if _COUNTER.search(line) and len(line) <= 40:
+        return True
+    return False
+
+
 def _lines(text: str) -> list[str]:
-    return [line.strip() for line in text.split("\n") if line.strip()]
+    lines = []
+    for line in text.split("\n"):
+        line = _MARKDOWN.sub("", line).strip()
+        if line:
+            lines.append(line)
+    return lines
+
+
+@dataclass
+class _Page:
+    """A text's lines, split into the header (past the furniture), the body and the footer."""
+
+    lines: list[str]
+    header: list[str]
+    header_end: int  # index in ``lines`` after the header
+    footer: list[str]
+
+    @classmethod
+    def of(cls, text: str) -> "_Page":
+        lines = _lines(text)
+        header, end = [], 0
+        for index, line in enumerate(lines):
+            end = index + 1
+            if is_page_furniture(line) and not _is_dated_metadata(line):
+                continue
+            header.append(line)
+            if len(header) >= HEADER_LINES:
+                break
+        footer = lines[max(end, len(lines) - FOOTER_LINES):]
+        return cls(lines, header, end, footer)
+
+
+def _is_dated_metadata(line: str) -> bool:
+    return _is_metadata_line(line) and bool(DATE_PATTERN.search(line))
 
 
 def find_title(lines: list[str]) -> str | None:
-    """The first short line of the header that is not page furniture or a lead sentence."""
-    for line in lines[:HEADER_LINES]:
-        if is_boilerplate_line(line):
+    """The first header line that reads as a title: not furniture, a salutation, a date or a sentence."""
+    for line in lines:
+        if is_page_furniture(line):
             continue
-        if 4 <= len(line) <= 80 and not line.endswith(("。", "；", "，", ",")) and not _LEAD_DATE.match(line):
+        labelled = _TITLE_LABEL.match(line)
+        if labelled:
+            return labelled.group(1).strip()
+        if _SALUTATION.search(line) or _is_date_line(line):
+            continue
+        if (MIN_TITLE_CHARS <= len(line) <= MAX_TITLE_CHARS and not line.endswith(("。", "；", "，", ",", "：", ":"))
+                and not _LEAD_DATE.match(line)):
             return line
         return None
     return None
 
 
-def _lead(lines: list[str], title: str | None) -> str:
-    body = [line for line in lines if not is_boilerplate_line(line) and line != title]
-    return body[0][:LEAD_CHARS] if body else ""
+def _is_date_line(line: str) -> bool:
+    """A line that is a date and nothing else: （2023年4月12日）, 2019年1月27日, ——1998年3月5日."""
+    dates = list(find_dates(line))
+    if not dates:
+        return False
+    rest = line[: dates[0][0]] + line[dates[-1][1]:]
+    return not re.sub(r"[\s()（）\[\]【】—\-─－]", "", rest)
 
 
-def _zone(lines: list[str], whole: bool) -> list[str]:
-    """Where page templates print dates and sources: the header and footer of an article."""
-    return lines if whole else lines[:HEADER_LINES] + lines[-FOOTER_LINES:]
+# --- dates ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DateCandidate:
+    role: str
+    date: PartialDate
+    line: int  # where it was found, for ties: the earlier wins
+
+    @property
+    def rank(self) -> tuple[int, int]:
+        return DATE_ROLES.index(self.role), self.line
+
+
+def _version_date(header: list[str]) -> DateCandidate | None:
+    """A law's version: the latest date of its header history (通过 / 修正 / 修订 / 批准 / 公布 / 施行).
+
+    The 施行 (commencement) date counts: where a file names no version, the latest date
+    the header gives is how collections of laws date the text they hold.
+    """
+    best = None
+    for index, line in enumerate(header):
+        dates = list(find_dates(line))
+        if not dates or not _ACT.search(line) or not _starts_with_date(line, dates[0][0]):
+            continue
+        for position, (start, end, date) in enumerate(dates):
+            following = line[end: dates[position + 1][0] if position + 1 < len(dates) else len(line)]
+            if date.year is None or not _ACT.search(following):
+                continue
+            if best is None or (date.year, date.month or 0, date.day or 0) > (
+                    best.date.year, best.date.month or 0, best.date.day or 0):
+                best = DateCandidate("version", date, index)
+    return best
+
+
+def _starts_with_date(line: str, start: int) -> bool:
+    return not re.sub(r"[\s(（\[【]", "", line[:start])
+
+
+def _date_candidates(lines: list[str], offset: int = 0, *, lead_ok: bool = False) -> list[DateCandidate]:
+    found: list[DateCandidate] = []
+    for index, line in enumerate(lines, start=offset):
+        if _is_furniture_line(line) and not _DATE_LABEL.search(re.split(r"今天是|今日是", line)[0]):
+            continue
+        line = _SPACED_YEAR.sub(lambda m: re.sub(r"\s", "", m.group()), line)
+        date_only = _is_date_line(line)
+        for start, end, date in find_dates(line):
+            before, after = line[:start], line[end:]
+            if _NOT_THE_DOCUMENT.search(before) or _PAGE_CLOCK.match(after):
+                continue
+            label = _DATE_LABEL.search(before)
+            if label:
+                found.append(DateCandidate("signed" if label.group("signed") else "posted", date, index))
+            elif date_only and _DELIVERED.match(before.strip() or "-") and before.strip():
+                found.append(DateCandidate("own", date, index))  # ——2019年1月27日 alone on its line
+            elif date_only:
+                found.append(DateCandidate("own", date, index))
+            elif re.match(r"^[—\-─－]{1,3}\s*$", before) and "在" in after[:4]:
+                found.append(DateCandidate("delivered", date, index))
+            elif date.year is not None and _is_metadata_line(line):
+                found.append(DateCandidate("posted", date, index))
+    return found
 
 
 def find_labelled_date(lines: list[str], *, whole: bool = False) -> PartialDate | None:
-    """A date after 发布时间 / 日期 / 时间 labels, or on a page-date line, never 今天是 ….
-
-    Only the header and footer lines are read, unless ``whole`` (an HTML page's
-    visible text, where the article's own lines are a small part).
-    """
-    zone = _zone(lines, whole)
-    unlabelled = None
-    for line in zone:
-        if _is_furniture_line(line) and not _DATE_LABEL.search(line.split("今天是")[0]):
-            continue
-        for start, _end, date in find_dates(line):
-            before = line[:start]
-            if _FURNITURE_DATE.search(before):
-                continue
-            if _DATE_LABEL.search(before):
-                return date
-            if unlabelled is None and date.year is not None and _is_metadata_line(line):
-                unlabelled = date
-    return unlabelled
+    """The best date of the header and footer lines (or all of them, ``whole``), by role."""
+    zone = lines if whole else lines[:HEADER_LINES] + lines[-FOOTER_LINES:]
+    candidates = [c for c in _date_candidates(zone) if c.role != "own" or c.date.year is not None]
+    return min(candidates, key=lambda c: c.rank).date if candidates else None
 
 
 def find_lead_date(lead: str) -> PartialDate | None:
@@ -139,9 +315,26 @@ def find_lead_date(lead: str) -> PartialDate | None:
     return next((date for start, _e, date in find_dates(lead[match.end():]) if start == 0), None)
 
 
+def document_dates(page: _Page, lead: str) -> list[DateCandidate]:
+    """Every date the text gives for itself, best first."""
+    candidates = _date_candidates(page.header)
+    candidates += _date_candidates(page.footer, offset=len(page.lines))
+    version = _version_date(page.header)
+    if version is not None:
+        candidates.append(version)
+    lead_date = find_lead_date(lead)
+    if lead_date is not None:
+        candidates.append(DateCandidate("lead", lead_date, len(page.lines) * 2))
+    # A date with no year (10月30日) is kept only where nothing better is known.
+    return sorted(candidates, key=lambda c: (c.date.year is None, c.rank))
+
+
+# --- source and region ------------------------------------------------------------------
+
+
 def find_source(lines: list[str], masthead: str | None, *, whole: bool = False) -> str | None:
-    """The value after 来源 / 稿源 / 转载自 on a header or footer line, else the masthead's site."""
-    zone = _zone(lines, whole)
+    """The value after 来源 / 发文机关 / 稿源 … on a header or footer line, else the masthead's site."""
+    zone = lines if whole else lines[:HEADER_LINES] + lines[-FOOTER_LINES:]
     for line in zone:
         if not (_is_metadata_line(line) or _is_widget_line(line) or len(line) <= 60):
             continue
@@ -151,25 +344,80 @@ def find_source(lines: list[str], masthead: str | None, *, whole: bool = False) 
     return masthead
 
 
-def extract(text: str, *, title: str | None = None) -> Metadata:
+def _lead(page: _Page, title: str | None) -> str:
+    body = [line for line in page.lines[page.lines.index(title) + 1 if title in page.lines else 0:]
+            if not is_page_furniture(line) and line != title and not _is_date_line(line)]
+    body = [line for line in body if not _SALUTATION.search(line)] or body
+    return body[0][:LEAD_CHARS] if body else ""
+
+
+def _issuer_lines(page: _Page, title: str | None) -> str:
+    """Header lines that are not sentences (signatures, law histories, speech headers) and a short foot."""
+    header = [line for line in page.header if line != title and "。" not in line.rstrip("。") and len(line) <= 120]
+    footer = [line for line in page.footer if len(line) <= 40]
+    return "\n".join(header + footer)
+
+
+def find_region(page: _Page, title: str | None, lead: str, masthead: str | None,
+                source: str | None = None, context: str = "") -> Place | None:
+    """The issuing region: the body in the title, then in the header, signature and lead; then places named.
+
+    A text that dates itself in the ROC calendar, or names a body only Taiwan has,
+    is Taiwan's (台湾省) unless a Taiwan city is found.
+    """
+    issuers = _issuer_lines(page, title)
+    place = resolve_region(title, issuers + "\n" + lead, masthead)
+    if place is None and source:
+        place = resolve_region(source, "", None)
+    if place is None and _ENGLISH_NATIONAL.search("\n".join(page.header)):
+        place = NATIONAL_PLACE  # an official translation: "Report on the Work of the Government … State Council"
+    if place is None or place.province != TAIWAN:
+        cues = "\n".join(filter(None, (title, "\n".join(page.header), lead, source, context)))
+        if taiwan_cue(cues):
+            # The mainland places a Taiwan text names (安定区 is also Lanzhou's) are not its region.
+            place = next((p for text in (source, title, issuers, lead) if text for p in _places(text)
+                          if p.province == TAIWAN), None) or resolve_name(TAIWAN)
+    return place
+
+
+_ENGLISH_NATIONAL = re.compile(r"\bState Council\b|National People's Congress|Central Committee of the Communist "
+                               r"Party of China|Supreme People's (?:Court|Procuratorate)")
+
+
+def _places(text: str) -> list[Place]:
+    from policylex.places import find_mentions
+
+    return [mention.place for mention in find_mentions(text)]
+
+
+def extract(text: str, *, title: str | None = None, context: str = "") -> Metadata:
     """Read title, date, region and source off cleaned text.
 
     ``title`` is the page's own title where the reader has one (HTML ``<h1>``).
+    ``context`` is what else the source says around the text (a record's other
+    fields, as ``key：value`` lines): read for labelled dates, sources and Taiwan cues.
     """
-    lines = _lines(text)
-    title = title or find_title(lines)
-    lead = _lead(lines, title)
+    page = _Page.of(text)
+    title = title or find_title(page.header)
+    lead = _lead(page, title)
     masthead_match = _MASTHEAD.match(lead)
     masthead = masthead_match.group(1) if masthead_match else None
-
-    date = find_labelled_date(lines) or find_lead_date(lead)
+    candidates = document_dates(page, lead)
+    if context:
+        candidates += [replace(c, line=c.line + 10**6) for c in _date_candidates(_lines(context))
+                       if c.role in ("signed", "posted") and c.date.year is not None]
+        candidates.sort(key=lambda c: (c.date.year is None, c.rank))
+    date = candidates[0].date if candidates else None
     origin = {}
     if title:
         origin["title"] = "text"
     if date:
         origin["date"] = "text"
-    source = find_source(lines, masthead)
+    source = find_source(page.header + page.footer, masthead, whole=True)
+    if source is None and context:
+        source = find_source(_lines(context), None, whole=True)
     if source:
         origin["source"] = "text"
     meta = Metadata(title=title, date=date, source=source, origin=origin)
-    return meta.with_place(resolve_region(title, lead, masthead), "text")
+    return meta.with_place(find_region(page, title, lead, masthead, source, context), "text")
+

@@ -16,16 +16,43 @@ from importlib import resources
 NATIONAL = "全国"
 
 # Bodies that speak for the whole country.  An article they issue is national
-# even when a provincial site reposts it.
+# even when a provincial site reposts it.  Ministries that Taiwan has under the same
+# name (外交部, 财政部, 教育部 …) are national only without Taiwan cues: see
+# :func:`taiwan_cue`.
 NATIONAL_BODIES = (
-    "最高人民检察院|最高检|最高人民法院|最高法|两高|中共中央|党中央|国务院|全国人大常委会|全国人大|"
-    "中央政法委|中央全面依法治国委员会|公安部|司法部|国家监委|中央纪委"
+    "最高人民检察院|最高检|最高人民法院|最高法|两高|中共中央|党中央|中央人民政府|国务院|全国人民代表大会|"
+    "全国人大常委会|全国人大|全国政协|中国人民政治协商会议全国委员会|中央军事委员会|中央军委|"
+    "中央政法委|中央全面依法治国委员会|中央纪委|国家监察委员会|国家监委|中央网络安全和信息化委员会|"
+    "外交部|国防部|国家发展和改革委员会|国家发展改革委|教育部|科学技术部|科技部|工业和信息化部|"
+    "国家民族事务委员会|国家民委|公安部|国家安全部|民政部|司法部|财政部|人力资源和社会保障部|"
+    "人力资源社会保障部|自然资源部|生态环境部|住房和城乡建设部|住房城乡建设部|交通运输部|水利部|"
+    "农业农村部|商务部|文化和旅游部|国家卫生健康委员会|国家卫生健康委|国家卫生和计划生育委员会|"
+    "退役军人事务部|应急管理部|中国人民银行|审计署|国务院国有资产监督管理委员会|海关总署|"
+    "国家税务总局|国家市场监督管理总局|市场监督管理总局|国家金融监督管理总局|中国银行保险监督管理委员会|"
+    "中国银行业监督管理委员会|中国保险监督管理委员会|中国证券监督管理委员会|中国证监会|国家广播电视总局|"
+    "国家新闻出版署|国家体育总局|国家统计局|国家知识产权局|国家国际发展合作署|国家医疗保障局|"
+    "国家互联网信息办公室|国家网信办|国家版权局|国家宗教事务局|国家能源局|国家林业和草原局|"
+    "国家铁路局|中国民用航空局|国家邮政局|国家文物局|国家中医药管理局|国家药品监督管理局|"
+    "国家外汇管理局|国家粮食和物资储备局|国家移民管理局|国家数据局|国家烟草专卖局|国家保密局|"
+    "国家档案局|国家密码管理局|国家航天局|国家原子能机构|工商行政管理总局|国家质量监督检验检疫总局|"
+    "国家安全生产监督管理总局|国家食品药品监督管理总局|文化部|卫生部|铁道部|监察部|信息产业部|"
+    "国家计划委员会|国家经济贸易委员会|国家计委|劳动和社会保障部|人事部|建设部|农业部|国土资源部|"
+    "环境保护部|国家旅游局"
+)
+# Bodies only Taiwan has (in simplified script, as the callers convert first).
+TAIWAN_BODIES = (
+    "行政院|立法院|司法院|考试院|监察院|总统府|法务部|经济部|内政部|卫生福利部|数位发展部|劳动部|"
+    "金融监督管理委员会|国家发展委员会|原住民族委员会|客家委员会|大陆委员会|侨务委员会|"
+    "公所|区公所|乡公所|镇公所"
 )
 # Bodies that issue documents; a place written right before one is the issuer's.
 BODIES = (
     "人民检察院|检察院|检察分院|检察机关|人民法院|中级人民法院|高级人民法院|法院|公安局|公安厅|"
-    "司法局|司法厅|政法委|人大常委会|人大|人民政府|政府|党委|委员会|纪委|监委|长安网|检察"
+    "司法局|司法厅|政法委|人大常委会|人民代表大会常务委员会|人民代表大会|人大|人民政府|政府|党委|"
+    "委员会|纪委|监委|长安网|检察|政协|省委|市委|区委|县委|省长|市长|州长|县长|区长|主席"
 )
+# Any department written right after a place (宜春市统计局, 台南市政府水利局, 安南区公所).
+DEPARTMENT = "[\u4e00-\u9fff]{0,6}?(?:局|厅|办公室|办公厅|公所|委)"
 _LEVEL_SUFFIX = "(?:省|市|自治区|自治州|地区|盟|区|县)?"
 
 
@@ -40,6 +67,7 @@ class Place:
 
 
 NATIONAL_PLACE = Place(NATIONAL, "national", NATIONAL, "000000")
+TAIWAN = "台湾省"
 
 
 @dataclass(frozen=True)
@@ -90,6 +118,30 @@ def gazetteer() -> Gazetteer:
     return Gazetteer(forms, shared, pattern)
 
 
+def place_by_code(code: str) -> Place | None:
+    """The province, city or county with this 6-digit GB/T 2260 code (000000: national)."""
+    if code == NATIONAL_PLACE.province_code:
+        return NATIONAL_PLACE
+    return _by_code().get(code)
+
+
+@lru_cache(maxsize=1)
+def _by_code() -> dict[str, Place]:
+    places: dict[str, Place] = {}
+    with resources.files("policylex").joinpath("data/places.csv").open(encoding="utf-8") as handle:
+        for row in csv.DictReader(handle):
+            if row["code"]:
+                places.setdefault(row["code"], _place_from_row(row))
+    return places
+
+
+def province_of(place: Place) -> Place:
+    """The province-level unit a place belongs to (itself for a province or the nation)."""
+    if place.level in ("province", "national"):
+        return place
+    return Place(place.province, "province", place.province, place.province_code)
+
+
 def resolve_name(value: str | None) -> Place | None:
     """A place given as a value (a column, an option): 辽宁, 遼寧省, 丹东市, 全国."""
     if not value:
@@ -113,8 +165,19 @@ class Mention:
     body: str | None  # the body written right after the place, if any
 
 
-_BODY_AFTER = re.compile(rf"{_LEVEL_SUFFIX}(?:人民)?({BODIES})")
+_BODY_AFTER = re.compile(rf"{_LEVEL_SUFFIX}(?:第[一二三四五六七八九十]+届)?(?:人民)?({BODIES}|{DEPARTMENT})")
 _NATIONAL_RE = re.compile(NATIONAL_BODIES)
+_TAIWAN_RE = re.compile(TAIWAN_BODIES)
+_TAIWAN_DOMAIN = re.compile(r"\.gov\.tw\b|\.(?:edu|org)\.tw\b")
+
+
+def taiwan_cue(text: str) -> bool:
+    """Whether a text speaks as a Taiwan body: its calendar (民國113年), its bodies (行政院) or sites (.gov.tw)."""
+    from policylex.dates import uses_roc_calendar
+
+    return bool(_TAIWAN_RE.search(text) or _TAIWAN_DOMAIN.search(text) or uses_roc_calendar(text))
+
+
 # 省人民检察院, 市检察院 with no place before them: the place is the masthead's.
 _BARE_BODY = re.compile(rf"(?<![\u4e00-\u9fff])(?:全)?(省|市)(?:人民)?(?:{BODIES})")
 
@@ -149,6 +212,9 @@ def issuing_region(text: str) -> Place | None:
     national = _NATIONAL_RE.search(text)
     if national:
         candidates.append((national.start(), NATIONAL_PLACE))
+    taiwan = _TAIWAN_RE.search(text)
+    if taiwan:
+        candidates.append((taiwan.start(), resolve_name(TAIWAN)))
     for mention in find_mentions(text):
         if mention.body:
             candidates.append((mention.start, mention.place))
@@ -173,6 +239,8 @@ def resolve_region(title: str | None, lead: str, masthead: str | None = None) ->
     takes the masthead's place); then the first place named in the title, the
     masthead, and the lead.
     """
+    if title and title.startswith("中华人民共和国"):  # a national law's name: 中华人民共和国仲裁法
+        return NATIONAL_PLACE
     for text in filter(None, (title, lead)):
         issuer = issuing_region(text)
         if isinstance(issuer, Place):

@@ -42,7 +42,8 @@ COLUMN_NAMES = {
     "date": ("date", "pub_date", "publish_date", "published", "pubdate", "publish_time", "pub_time", "time",
              "datetime", "发布日期", "发布时间", "日期", "时间"),
     "url": ("url", "link", "href", "source_url", "网址", "链接"),
-    "source": ("source", "site", "site_name", "media", "publisher", "来源", "网站", "媒体"),
+    "source": ("source", "site", "site_name", "media", "publisher", "department", "agency", "issuer", "author_org",
+               "来源", "网站", "媒体", "发文机关", "发布机构", "发文单位", "发布单位", "机关", "部门"),
     "province": ("province", "省份", "省"),
     "city": ("city", "城市", "市"),
     "region": ("region", "地区", "地域"),
@@ -438,9 +439,16 @@ def _html_fields(tree) -> dict[str, str]:
     return fields
 
 
-def _column_map(columns: list[str], options: ReadOptions, path: str) -> dict[str, str]:
-    """Which column holds which field, by option or by the common names."""
+def _column_map(columns: list[str], options: ReadOptions, path: str, *, nested: dict | None = None) -> dict[str, str]:
+    """Which column holds which field, by option or by the common names.
+
+    ``nested``: a JSON record, whose nested fields can be named (``data.content``) and
+    whose text, where no field has a usual name, is the field holding the most text.
+    """
     lowered = {c.strip().lower(): c for c in columns if c}
+    last = {}
+    for column in columns:
+        last.setdefault(column.rsplit(".", 1)[-1].strip().lower(), column)
     mapping: dict[str, str] = {}
     for key, names in COLUMN_NAMES.items():
         wanted = options.column_for(key)
@@ -453,6 +461,29 @@ def _column_map(columns: list[str], options: ReadOptions, path: str) -> dict[str
             if name in lowered:
                 mapping[key] = lowered[name]
                 break
+        else:
+            for name in names:
+                if nested is not None and name in last:
+                    mapping[key] = last[name]
+                    break
+    if nested is not None:
+        from policylex.normalise import convert_script
+
+        for column in columns:  # 中文法規名稱, 最新異動日期: a title or date by what the name ends with
+            name = convert_script(column.rsplit(".", 1)[-1])
+            if "title" not in mapping and name.endswith(("标题", "名称")) and isinstance(nested.get(column), str):
+                mapping["title"] = column
+            if ("date" not in mapping and name.endswith(("日期", "发布时间", "公布时间"))
+                    and not re.search(r"爬取|抓取|采集|crawl", name) and isinstance(nested.get(column), (str, int))):
+                mapping["date"] = column
+        if "text" not in mapping:
+            found = largest_text_field(nested)
+            if found is not None:
+                mapping["text"] = found
+    if "text" not in mapping and nested is not None:
+        raise InputError(path, f"no text field among {', '.join(columns[:12])} (looked for "
+                         f"{', '.join(COLUMN_NAMES['text'][:6])}, …, and for a field holding text; "
+                         "name it with --text-column, e.g. data.content)")
     if "text" not in mapping:
         raise InputError(
             path,
@@ -462,21 +493,134 @@ def _column_map(columns: list[str], options: ReadOptions, path: str) -> dict[str
     return mapping
 
 
+def _value(row: dict, key: str):
+    """``row[key]``, where ``key`` may name a nested field: data.content."""
+    if key in row:
+        return row[key]
+    value = row
+    for part in key.split("."):
+        if not isinstance(value, dict) or part not in value:
+            return None
+        value = value[part]
+    return value
+
+
+def _flat_keys(row: dict, prefix: str = "") -> list[str]:
+    """Every field of a record, nested objects' as dotted names (data.content)."""
+    keys = []
+    for key, value in row.items():
+        if not isinstance(key, str):
+            continue
+        keys.append(prefix + key)
+        if isinstance(value, dict):
+            keys.extend(_flat_keys(value, prefix + key + "."))
+    return keys
+
+
+def _as_text(value) -> str:
+    """A field as text: a string, or a list of strings or records (a law's articles) joined by lines."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, list):
+        parts = []
+        for item in value:
+            if isinstance(item, dict):
+                parts.append(" ".join(str(v) for v in item.values() if isinstance(v, (str, int, float))))
+            elif isinstance(item, (str, int, float)):
+                parts.append(str(item))
+        return "\n".join(p for p in parts if p.strip())
+    return ""
+
+
+def largest_text_field(row: dict) -> str | None:
+    """The field holding the most text, where no field has a usual text name (法規內容, articles …)."""
+    best, size = None, 0
+    for key in _flat_keys(row):
+        value = _value(row, key)
+        text = _as_text(value)
+        letters = sum(ch.isalpha() for ch in text[:50000])
+        if letters > size:
+            best, size = key, letters
+    return best if size >= 20 else None
+
+
+_MARKUP = re.compile(r"<(?:p|div|span|br|td|tr|table|tbody|html|body|h[1-6]|li|font|strong|a)\b[^>]*>", re.I)
+_BLOCKS = {"p", "div", "br", "tr", "table", "tbody", "li", "ul", "ol", "h1", "h2", "h3", "h4", "h5", "h6", "section",
+           "article", "header", "footer", "title", "dd", "dt", "blockquote", "pre"}
+
+
+def looks_like_html(text: str) -> bool:
+    return len(_MARKUP.findall(text[:5000])) >= 2
+
+
+def html_text(markup: str) -> str:
+    """The visible text of an HTML page or fragment, a line per block (a cell of a scraper's export)."""
+    import lxml.html
+
+    try:
+        tree = lxml.html.fromstring(_XML_INCOMPATIBLE.sub("", markup))
+    except (ValueError, lxml.etree.LxmlError):
+        return markup
+    for bad in tree.xpath("//script|//style|//noscript|//template"):
+        bad.drop_tree()
+    for element in tree.iter():
+        if isinstance(element.tag, str) and element.tag.lower() in _BLOCKS:
+            element.tail = "\n" + (element.tail or "")
+            if element.tag.lower() == "td":
+                element.tail = " " + (element.tail or "")
+    lines = (re.sub(r"[ \t\xa0\u3000]+", " ", line).strip() for line in tree.text_content().split("\n"))
+    return "\n".join(line for line in lines if line)
+
+
+MAX_CONTEXT_CHARS = 4000
+
+
+def _context(row: dict, used: set[str]) -> str:
+    """A record's other fields as ``key：value`` lines (a page's HTML as its text), for metadata only."""
+    lines = []
+    for key in _flat_keys(row):
+        if key in used or any(key.startswith(u + ".") for u in used):
+            continue
+        value = _value(row, key)
+        if isinstance(value, (dict, list)) or value in (None, "", "NULL"):
+            if isinstance(value, list):
+                text = _as_text(value)
+                if text:
+                    lines.append(f"{key}：{text[:MAX_CONTEXT_CHARS]}")
+            continue
+        value = str(value)
+        if looks_like_html(value):
+            lines.append(html_text(value)[: MAX_CONTEXT_CHARS * 4])
+        else:
+            lines.append(f"{key}：{value[:MAX_CONTEXT_CHARS]}")
+    return "\n".join(lines)
+
+
 def _record(path: Path, record: str, reader: str, encoding: str, row: dict, mapping: dict[str, str]) -> SourceText | Skipped:
-    text = row.get(mapping["text"])
+    text = _value(row, mapping["text"])
+    if isinstance(text, list):
+        text = _as_text(text)
     line = int(record.split()[-1]) if record.startswith("line") else None
+    title = _value(row, mapping["title"]) if "title" in mapping else None
+    if text in (None, "") and isinstance(title, str) and len(title.strip()) >= 10:
+        text = title  # a notice published as its headline alone: the headline is its text
     if not isinstance(text, str) or not text.strip():
         what = "empty text" if text in (None, "") or isinstance(text, str) else f"text is a JSON {type(text).__name__}"
         return Skipped(path_text(path), f"{what} (column {mapping['text']!r})", line)
+    raw = text
+    if looks_like_html(text):
+        text = html_text(text)
     try:
         _check_length(path, text, line)
     except InputError as error:
         return Skipped(error.path, error.reason, line)
-    fields = {key: str(row[col]) for key, col in mapping.items()
-              if key != "text" and row.get(col) not in (None, "")}
+    fields = {key: str(value) for key, col in mapping.items()
+              if key != "text" and (value := _value(row, col)) not in (None, "", "NULL")
+              and not isinstance(value, (dict, list))}
     canonical = json.dumps({k: row[k] for k in sorted(row) if isinstance(k, str)}, ensure_ascii=False, default=str)
-    return SourceText(path_text(path), record, reader, encoding, sha256_hex(canonical.encode("utf-8")), text,
-                      normalise_newlines(text), fields)
+    context = _context(row, set(mapping.values())) or None
+    return SourceText(path_text(path), record, reader, encoding, sha256_hex(canonical.encode("utf-8")), raw,
+                      normalise_newlines(text), fields, context)
 
 
 def _read_table(path: Path, data: bytes, kind: str, options: ReadOptions) -> Iterator[SourceText | Skipped]:
@@ -533,7 +677,7 @@ def _read_jsonl(path: Path, data: bytes, options: ReadOptions) -> Iterator[Sourc
             yield Skipped(path_text(path), f"a JSON {type(row).__name__}, not an object", number)
             continue
         try:
-            mapping = mapping or _column_map(list(row), options, path_text(path))
+            mapping = mapping or _column_map(_flat_keys(row), options, path_text(path), nested=row)
         except InputError as error:
             yield Skipped(error.path, error.reason, number)
             continue
@@ -553,10 +697,23 @@ def _read_json(path: Path, data: bytes, options: ReadOptions) -> Iterator[Source
         raise InputError(path_text(path), f"malformed JSON ({error.msg})", error.lineno) from None
     if records == []:
         raise InputError(path_text(path), "JSON list is empty")
+    if isinstance(records, dict):
+        # One object per file, as scrapers write a page: one document.  An object whose
+        # one list holds the records ({"data": [...]}) is a list of records.
+        lists = [v for v in records.values() if isinstance(v, list) and v and all(isinstance(r, dict) for r in v)]
+        holder = lists[0] if len(lists) == 1 and not _has_text_name(records) and _has_text_name(lists[0][0]) else None
+        if holder is None:
+            mapping = _column_map(_flat_keys(records), options, path_text(path), nested=records)
+            result = _record(path, "", "json", encoding, records, mapping)
+            if isinstance(result, SourceText):
+                result.replaced = replaced
+            yield result
+            return
+        records = holder
     if not isinstance(records, list) or not any(isinstance(r, dict) for r in records):
-        raise InputError(path_text(path), "JSON is not a list of records (objects)")
+        raise InputError(path_text(path), "JSON is neither a record (object) nor a list of records")
     first = next(r for r in records if isinstance(r, dict))
-    mapping = _column_map(list(first), options, path_text(path))
+    mapping = _column_map(_flat_keys(first), options, path_text(path), nested=first)
     for number, row in enumerate(records, start=1):
         if not isinstance(row, dict):  # one odd entry does not sink the others
             yield Skipped(path_text(path), f"record {number} is a JSON {type(row).__name__}, not an object")
@@ -567,3 +724,8 @@ def _read_json(path: Path, data: bytes, options: ReadOptions) -> Iterator[Source
         else:
             result.replaced = replaced
         yield result
+
+
+def _has_text_name(row: dict) -> bool:
+    names = {k.strip().lower() for k in _flat_keys(row)} | {k.rsplit(".", 1)[-1].lower() for k in _flat_keys(row)}
+    return any(name in names for name in COLUMN_NAMES["text"])

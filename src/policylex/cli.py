@@ -172,15 +172,25 @@ def _summary(rows, title: str) -> None:
 def ingest(
     paths: Annotated[list[str], typer.Argument(help="Files and folders (recursive); '-' reads paths from stdin.")],
     corpus: CorpusOption = DEFAULT_CORPUS,
-    meta: Annotated[Optional[Path], typer.Option(help="CSV of metadata overrides keyed by file name.")] = None,
+    meta: Annotated[Optional[Path], typer.Option(help="CSV/TSV/JSONL of metadata overrides keyed by file name or "
+                                                 "relative path (column file).")] = None,
     text_column: Annotated[Optional[str], typer.Option(help="CSV/TSV/JSON column holding the text.")] = None,
     title_column: Annotated[Optional[str], typer.Option(help="Column holding the title.")] = None,
     date_column: Annotated[Optional[str], typer.Option(help="Column holding the publication date.")] = None,
     region_column: Annotated[Optional[str], typer.Option(help="Column holding the province or city.")] = None,
     url_column: Annotated[Optional[str], typer.Option(help="Column holding the URL.")] = None,
     source_column: Annotated[Optional[str], typer.Option(help="Column holding the source (来源 / site).")] = None,
+    path_pattern: Annotated[Optional[str], typer.Option(
+        help="How the collection names its files, e.g. '{province}/{year}/{date:%Y%m%d}_*.txt' "
+             "(fields: province city region year month date source title; * any name part, ** any folders).")] = None,
+    path_metadata: Annotated[bool, typer.Option("--path-metadata/--no-path-metadata",
+                                                help="Read dates and regions from file and folder names.")] = True,
 ) -> None:
     """Read .txt .md .html .htm .csv .tsv .jsonl .json files into the corpus.
+
+    Metadata is read off the text, the path (a date in the file name, year and region
+    folders), the file's own columns or tags, a folder's metadata.csv naming its files,
+    and --meta, each winning over the one before.
 
     Example: policylex ingest seeds/ scraped/export.csv --text-column content
     """
@@ -188,7 +198,8 @@ def ingest(
 
     options = ReadOptions(text_column, title_column, date_column, region_column, url_column, source_column)
     with _open(corpus, create=True) as store:
-        report = _ingest(store, paths, read_options=options, meta=meta)
+        report = _ingest(store, paths, read_options=options, meta=meta, path_pattern=path_pattern,
+                         read_paths=path_metadata)
     if report.skipped:
         raise typer.Exit(1)
 
@@ -199,6 +210,10 @@ def _ingest(store, paths: list[str], **options):
         report = store.ingest(paths, progress=update, **options)
     _summary(report.summary(), f"Ingested into {store.path}")
     err = _stderr()
+    for sidecar in report.sidecars:
+        err.print(f"metadata from {sidecar}", markup=False, soft_wrap=True)
+    for warning in report.warnings:
+        err.print(f"warning {warning}", markup=False, soft_wrap=True)
     for repaired in report.repaired:
         err.print(f"repaired {repaired}", markup=False, soft_wrap=True)
     for skipped in report.skipped:

@@ -46,19 +46,14 @@ def _chinese_number(text: str) -> int | None:
         return int(text)
     if "十" in text or "百" in text:
         value, rest = 0, text
-        if "百" in rest:
-            hundreds, _, rest = rest.partition("百")
-            hundreds_value = _NUMERALS.get(hundreds) if hundreds else 1
-            if hundreds_value is None:
-                return None
-            value += hundreds_value * 100
-            rest = rest.lstrip("零〇○")
-        if "十" in rest:
-            tens, _, rest = rest.partition("十")
-            tens_value = _NUMERALS.get(tens) if tens else 1
-            if tens_value is None:
-                return None
-            value += tens_value * 10
+        for unit, size in (("百", 100), ("十", 10)):
+            if unit in rest:
+                count, _, rest = rest.partition(unit)
+                count_value = _NUMERALS.get(count) if count else 1
+                if count_value is None:
+                    return None
+                value += count_value * size
+                rest = rest.lstrip("零〇○")
         if rest:
             units = _NUMERALS.get(rest)
             if units is None or len(rest) > 1:
@@ -117,7 +112,7 @@ ROC_OFFSET = 1911
 _ROC_NUM = rf"(?:\d{{1,3}}|[{_CN_DIGIT}百]{{1,5}})"
 ROC_PATTERN = re.compile(
     rf"(?:中华民国|中華民國|民国|民國)\s*(?P<y>{_ROC_NUM})\s*年\s*(?P<m>{_NUM})\s*月(?:\s*(?P<d>{_NUM})\s*[日号])?"
-    rf"|(?<![\d/.\-])(?P<y2>1\d\d|[4-9]\d)\s*年\s*(?P<m2>\d{{1,2}})\s*月\s*(?P<d2>\d{{1,2}})\s*日"
+    rf"|(?<![\d/.\-])(?P<y2>1\d\d)\s*年\s*(?P<m2>\d{{1,2}})\s*月\s*(?P<d2>\d{{1,2}})\s*日"
     rf"|(?<![\d/.\-])(?P<y3>1\d\d)/(?P<m3>\d{{1,2}})/(?P<d3>\d{{1,2}})(?![\d/])"
 )
 
@@ -129,8 +124,6 @@ def _roc_to_date(match: re.Match) -> PartialDate | None:
         year, month = _chinese_number(match.group(y)), _chinese_number(match.group(m))
         day = _chinese_number(match.group(d)) if match.group(d) else None
         if year is None or month is None or not 1 <= year <= MAX_YEAR - ROC_OFFSET:
-            return None
-        if y == "y2" and year < 38:  # 两年3月: not a year of the ROC calendar in use since 1949
             return None
         return make_date(year + ROC_OFFSET, month, day)
     return None
@@ -154,8 +147,12 @@ def find_dates(text: str, *, roc: bool = True):
 
 
 def uses_roc_calendar(text: str) -> bool:
-    """Whether the text dates itself in the Republic of China calendar (a Taiwan document)."""
-    return any(_roc_to_date(m) is not None for m in ROC_PATTERN.finditer(text))
+    """Whether the text dates itself in the Republic of China calendar as Taiwan does.
+
+    Dates before 1950 (民国三十七年) are history, which mainland texts cite that way too.
+    """
+    return any(date is not None and date.year >= 1950
+               for date in (_roc_to_date(m) for m in ROC_PATTERN.finditer(text)))
 
 
 def parse_date(value: str | None) -> PartialDate | None:

@@ -24,12 +24,13 @@ import numpy as np
 from policylex import dedup
 from policylex.errors import UsageError
 from policylex.dates import make_date
-from policylex.metadata import Metadata, extract
+from policylex.metadata import Metadata, extract, problems
 from policylex.normalise import DEFAULT_VARIANT, VARIANTS, clean, normalise, normalise_newlines, opencc_backend
 from policylex.parallel import default_workers, map_batches
 from policylex.paths import PathMetadata, compile_pattern, from_path, parse_with_pattern
 from policylex.places import resolve_region
-from policylex.readers import COLUMN_NAMES, READERS, ReadOptions, Skipped, SourceText, expand_paths, path_text, read_path
+from policylex.readers import (COLUMN_NAMES, READERS, ReadOptions, Skipped, SourceText, expand_paths, json_lines,
+                               path_text, read_path)
 from policylex.store import Corpus, json_dumps, now, pages
 
 Progress = Callable[[int, int], None]
@@ -49,6 +50,7 @@ class IngestReport:
     skipped: list[Skipped] = field(default_factory=list)
     repaired: list[Skipped] = field(default_factory=list)  # read, with undecodable bytes as U+FFFD
     sidecars: list[str] = field(default_factory=list)  # folders' metadata tables, read as metadata
+    warnings: list[Skipped] = field(default_factory=list)  # stated metadata that could not be used, once per file
 
     def summary(self) -> list[tuple[str, int]]:
         return [
@@ -112,13 +114,9 @@ def _sidecar_rows(path: Path, what: str) -> list[dict[str, str]]:
         raise UsageError(f"{what} {path} is not UTF-8: {error}") from None
     if path.suffix.lower() == ".jsonl":
         rows = []
-        for number, line in enumerate(text.splitlines(), start=1):
-            if not line.strip():
-                continue
-            try:
-                row = json.loads(line)
-            except json.JSONDecodeError as error:
-                raise UsageError(f"{what} {path}:{number}: malformed JSON ({error.msg})") from None
+        for number, row in json_lines(text):
+            if isinstance(row, json.JSONDecodeError):
+                raise UsageError(f"{what} {path}:{number}: malformed JSON ({row.msg})")
             if isinstance(row, dict):
                 rows.append({str(k): "" if v is None else str(v) for k, v in row.items()})
         return rows
@@ -264,6 +262,7 @@ class Prepared:
     fields_hash: str
     sidecar: dict[str, str]
     path_meta: PathMetadata | None = None
+    warnings: list[str] = field(default_factory=list)  # stated fields that could not be used
     norm: str = ""  # empty: nothing left after removing page furniture
     norm_hash: str = ""
     meta: Metadata | None = None
@@ -288,6 +287,7 @@ def prepare(source: SourceText, sidecar: dict[str, str], variant: str, known: Ca
     prepared.norm = normalise(source.text, variant, cleaned=simplified if variant == "t2s" else None)
     if prepared.norm:
         prepared.meta = document_metadata(source, sidecar, cleaned=simplified, path_meta=path_meta)
+        prepared.warnings = problems(source.fields) + problems(sidecar or {})
         prepared.norm_hash = _sha(prepared.norm)
         prepared.signature = dedup.signature(prepared.norm)
     return prepared
@@ -468,6 +468,10 @@ class _Writer:
             self.report.near_duplicates += 1
 
 
+def _line(record: str) -> int | None:
+    return int(record.split()[-1]) if record.startswith("line") else None
+
+
 def corpus_variant(corpus: Corpus) -> str:
     return corpus.get_meta("normalise.variant") or DEFAULT_VARIANT
 
@@ -581,6 +585,7 @@ def ingest(
            "read_paths": read_paths, "corpus": str(corpus.path.resolve()) if workers > 1 else None}
     batches = (paths[start : start + BATCH_FILES] for start in range(0, len(paths), BATCH_FILES))
     logged = 0
+    warned: set[tuple[str, str]] = set()
     for _, results in map_batches(_prepare_path, batches, workers=workers, initializer=_init_job, initargs=(job,),
                                   chunksize=4):
         with corpus.transaction():
@@ -600,6 +605,11 @@ def ingest(
                         report.repaired.append(repaired)
                         corpus.log("ingest", "repaired", repaired.reason, repaired.path)
                     writer.store(item, variant)
+                    for warning in item.warnings:  # once per file and field: a bad column is one mistake
+                        if (source.path, warning.split(" ", 1)[0]) not in warned:
+                            warned.add((source.path, warning.split(" ", 1)[0]))
+                            report.warnings.append(Skipped(source.path, warning, _line(source.record)))
+                            corpus.log("ingest", "warning", warning, source.path, _line(source.record))
                 if progress:
                     progress(report.files, len(paths))
             for skipped in report.skipped[logged:]:

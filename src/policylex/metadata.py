@@ -207,7 +207,7 @@ class _Page:
 
 
 def _is_dated_metadata(line: str) -> bool:
-    return _is_metadata_line(line) and bool(DATE_PATTERN.search(line))
+    return _is_metadata_line(line) and any(True for _ in find_dates(line))
 
 
 def find_title(lines: list[str]) -> str | None:
@@ -345,15 +345,23 @@ def find_source(lines: list[str], masthead: str | None, *, whole: bool = False) 
 
 
 def _lead(page: _Page, title: str | None) -> str:
-    body = [line for line in page.lines[page.lines.index(title) + 1 if title in page.lines else 0:]
-            if not is_page_furniture(line) and line != title and not _is_date_line(line)]
-    body = [line for line in body if not _SALUTATION.search(line)] or body
-    return body[0][:LEAD_CHARS] if body else ""
+    """The first line of prose after the title: not furniture, a date line or an addressee."""
+    start = page.lines.index(title) + 1 if title in page.lines else 0
+    fallback = None
+    for line in page.lines[start:]:
+        if line == title or is_page_furniture(line) or _is_date_line(line):
+            continue
+        if not _SALUTATION.search(line):
+            return line[:LEAD_CHARS]
+        fallback = fallback or line
+    return (fallback or "")[:LEAD_CHARS]
 
 
 def _issuer_lines(page: _Page, title: str | None) -> str:
     """Header lines that are not sentences (signatures, law histories, speech headers) and a short foot."""
-    header = [line for line in page.header if line != title and "。" not in line.rstrip("。") and len(line) <= 120]
+    # An addressee (河北省人民政府：) is who the document is for, not who issues it.
+    header = [line for line in page.header if line != title and "。" not in line.rstrip("。") and len(line) <= 120
+              and not _SALUTATION.search(line)]
     footer = [line for line in page.footer if len(line) <= 40]
     return "\n".join(header + footer)
 

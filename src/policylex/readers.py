@@ -662,16 +662,22 @@ def _read_table(path: Path, data: bytes, kind: str, options: ReadOptions) -> Ite
         yield result
 
 
+def json_lines(text: str) -> Iterator[tuple[int, object]]:
+    """(line number, parsed value or the JSONDecodeError) for each non-blank line of JSON Lines."""
+    for number, line in enumerate(text.splitlines(), start=1):
+        if line.strip():
+            try:
+                yield number, json.loads(line)
+            except json.JSONDecodeError as error:
+                yield number, error
+
+
 def _read_jsonl(path: Path, data: bytes, options: ReadOptions) -> Iterator[SourceText | Skipped]:
     text, encoding, replaced = decode_bytes(data, path_text(path))
     mapping = None
-    for number, line in enumerate(text.splitlines(), start=1):
-        if not line.strip():
-            continue
-        try:
-            row = json.loads(line)
-        except json.JSONDecodeError as error:
-            yield Skipped(path_text(path), f"malformed JSON ({error.msg} at column {error.colno})", number)
+    for number, row in json_lines(text):
+        if isinstance(row, json.JSONDecodeError):
+            yield Skipped(path_text(path), f"malformed JSON ({row.msg} at column {row.colno})", number)
             continue
         if not isinstance(row, dict):
             yield Skipped(path_text(path), f"a JSON {type(row).__name__}, not an object", number)

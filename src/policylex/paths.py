@@ -109,9 +109,9 @@ def place_in_folder(folder: str) -> Place | None:
         return place
     # A folder named after a place and what it holds (广东地方法规, 北京市政府文件): the place
     # must open the name, so that 中国宜春 or 驻京办 do not count.
-    match = gazetteer().pattern.match(folder)
-    if match and match.group() in gazetteer().by_form:
-        return gazetteer().by_form[match.group()]
+    opening = next(((end, name) for start, end, name in gazetteer().matches(folder) if start == 0), None)
+    if opening and opening[1] in gazetteer().by_form:
+        return gazetteer().by_form[opening[1]]
     issuer = issuing_region(folder)
     return issuer if isinstance(issuer, Place) else None
 

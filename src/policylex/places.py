@@ -74,7 +74,17 @@ TAIWAN = "台湾省"
 class Gazetteer:
     by_form: dict[str, Place]  # full names and unambiguous short forms
     shared: dict[str, list[Place]]  # county names used in several places (朝阳区), resolved by context
-    pattern: re.Pattern
+    names: list[str]
+    automaton: object  # ahocorasick_rs.AhoCorasick over ``names``, leftmost-longest
+
+    def matches(self, text: str) -> list[tuple[int, int, str]]:
+        """(start, end, name) of the names in ``text``: leftmost first, the longest at each start.
+
+        The same matches as one regular expression of the names longest first, which
+        took 0.6 s to compile in every worker and 10 ms a document to run (3,000 names).
+        """
+        return [(start, end, self.names[index]) for index, start, end in
+                self.automaton.find_matches_as_indexes(text)]
 
 
 def _place_from_row(row: dict[str, str]) -> Place:
@@ -113,9 +123,11 @@ def gazetteer() -> Gazetteer:
             forms[name] = places[0]
         else:
             shared[name] = places  # 朝阳区 in Beijing and in Changchun
+    import ahocorasick_rs
+
     names = sorted(list(forms) + list(shared), key=len, reverse=True)
-    pattern = re.compile("|".join(map(re.escape, names)))
-    return Gazetteer(forms, shared, pattern)
+    automaton = ahocorasick_rs.AhoCorasick(names, matchkind=ahocorasick_rs.MatchKind.LeftmostLongest)
+    return Gazetteer(forms, shared, names, automaton)
 
 
 def place_by_code(code: str) -> Place | None:
@@ -186,17 +198,16 @@ def find_mentions(text: str) -> list[Mention]:
     """Place names in the text, longest first at each position, with the body after them."""
     g = gazetteer()
     found: list[Mention] = []
-    for match in g.pattern.finditer(text):
-        form = match.group()
+    for start, end, form in g.matches(text):
         place = g.by_form.get(form)
         if place is None:  # a shared county name: only right after its province or city (北京市朝阳区)
-            previous = found[-1].place if found and found[-1].end >= match.start() - 1 else None
+            previous = found[-1].place if found and found[-1].end >= start - 1 else None
             place = next((p for p in g.shared[form] if previous and p.province == previous.province
                           and (previous.level != "city" or p.city == previous.city)), None)
             if place is None:
                 continue
-        after = _BODY_AFTER.match(text, match.end())
-        found.append(Mention(match.start(), match.end(), place, after.group(1) if after else None))
+        after = _BODY_AFTER.match(text, end)
+        found.append(Mention(start, end, place, after.group(1) if after else None))
     return found
 
 

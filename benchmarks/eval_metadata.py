@@ -14,8 +14,9 @@ into a fresh corpus; each document's stored metadata is then compared with its l
   simplified script).
 
 A label that is empty counts for neither (there is nothing to be right about), except
-that a value given where the label is empty counts against precision for date and year:
-a date where none can be trusted is a wrong date.
+that a value given where the label is empty counts against precision for date and year
+(a date where none can be trusted is a wrong date) and for city where the province is
+labelled (a national or provincial body has no city).
 """
 
 from __future__ import annotations
@@ -84,20 +85,23 @@ def ingest_folder(folder: Path, corpus_path: Path) -> dict[str, dict[str, str]]:
 
 
 def score(truth: list[dict[str, str]], found: dict[str, dict[str, str]]):
-    """{(kind, field): [labelled, given, right]} and the list of mistakes."""
-    counts: dict[tuple[str, str], list[int]] = defaultdict(lambda: [0, 0, 0])
+    """{(kind, field): [labelled, given, right, labelled and given]} and the list of mistakes."""
+    counts: dict[tuple[str, str], list[int]] = defaultdict(lambda: [0, 0, 0, 0])
     mistakes: list[tuple[str, str, str, str]] = []
     for label in truth:
         got = found.get(label["path"], {})
         for kind in (label["kind"], "all"):
             for field in FIELDS:
                 want, given = label.get(field, "") or "", got.get(field, "")
-                if not want and not (given and field in EMPTY_IS_A_LABEL):
+                # No city where the province is known: a city given there is wrong (a central body's).
+                empty_is_label = field in EMPTY_IS_A_LABEL or (field == "city" and label.get("province"))
+                if not want and not (given and empty_is_label):
                     continue
                 cell = counts[(kind, field)]
                 cell[0] += bool(want)
                 if given:
                     cell[1] += 1
+                    cell[3] += bool(want)
                     right = _same(field, given, want)
                     cell[2] += right
                     if not right and kind == "all":
@@ -113,9 +117,9 @@ def table(counts) -> list[dict[str, str]]:
     for kind in kinds:
         row = {"kind": kind, "documents": str(max(counts[(kind, f)][0] for f in FIELDS if (kind, f) in counts))}
         for field in FIELDS:
-            labelled, given, right = counts.get((kind, field), (0, 0, 0))
+            labelled, given, right, covered = counts.get((kind, field), (0, 0, 0, 0))
             row[f"{field} P"] = f"{100 * right / given:.1f}" if given else "–"
-            row[f"{field} C"] = f"{100 * given / labelled:.1f}" if labelled else "–"
+            row[f"{field} C"] = f"{100 * covered / labelled:.1f}" if labelled else "–"
         rows.append(row)
     return rows
 

@@ -336,3 +336,75 @@ def test_overrides_that_do_not_resolve_leave_no_contradiction(corpus, tmp_path):
     # once per file and field, not per row
     assert sorted(w.reason.split(" ", 1)[0] for w in report.warnings) == ["date", "region"]
     assert corpus.db.execute("SELECT count(*) FROM log WHERE level = 'warning'").fetchone()[0] == 2
+
+
+# --- rules found on collections outside the development set ---------------------------------
+
+
+def test_a_news_bulletin_speaks_for_the_country_not_the_places_it_lists():
+    from policylex.normalise import clean
+
+    text = ("# 《新闻联播》（20220625）\n## 新闻摘要\n本期节目主要内容：\n"
+            "1.习近平将出席庆祝香港回归祖国25周年大会暨香港特别行政区第六届政府就职典礼；\n"
+            "2.上海合作组织成员国元首理事会会议举行；\n3.浙江杭州推进亚运场馆建设。\n")
+    meta = extract(clean(text))
+    assert (meta.province, meta.city) == ("全国", None)
+
+
+def test_a_national_bodys_local_branch_is_its_place(corpus, tmp_path):
+    write(tmp_path / "nfra" / "国家金融监督管理总局菏泽监管分局行政处罚信息公开表.txt",
+          "序号\t1\n当事人名称\t某某银行股份有限公司\n主要违法违规行为\t贷款管理不审慎\n行政处罚内容\t罚款30万元\n")
+    corpus.ingest([str(tmp_path / "nfra")])
+    row = corpus.db.execute("SELECT title, province, city FROM documents").fetchone()
+    assert tuple(row) == ("国家金融监督管理总局菏泽监管分局行政处罚信息公开表", "山东省", "菏泽市")
+
+
+def test_a_reports_delivery_date_beats_a_publication_column(corpus, tmp_path):
+    report = ("下载\n打印\n全屏\n收藏\n【字号：\n加大\n还原\n减小\n】\n2026年某某省政府工作报告\n"
+              "2026年1月14日在浙江省第十四届人民代表大会第四次会议上\n来源：\n浙江日报\n时间：\n2026-01-22\n"
+              "浙江省省长 某某\n各位代表：\n现在，我代表省人民政府向大会作政府工作报告，请予审议。\n")
+    write(tmp_path / "reports.csv", "province,title,publish_date,full_text\n"
+          f"浙江省,2026年浙江省政府工作报告,2026-01-22,\"{report}\"\n")
+    corpus.ingest([str(tmp_path / "reports.csv")])
+    row = corpus.db.execute("SELECT date, province, meta_origin FROM documents").fetchone()
+    assert (row["date"], row["province"]) == ("2026-01-14", "浙江省")
+    from policylex.readers import ReadOptions
+
+    with Corpus.open(tmp_path / "named.db", create=True) as named:
+        named.ingest([str(tmp_path / "reports.csv")], read_options=ReadOptions(date_column="publish_date"))
+        assert named.db.execute("SELECT date FROM documents").fetchone()[0] == "2026-01-22"  # the user's word
+
+
+def test_a_label_on_its_own_line_labels_the_next():
+    meta = extract("某某市政府工作报告\n时间：\n2026-02-02 09:20\n来源：\n某某日报\n各位代表：\n现在，我代表市人民政府报告工作。\n")
+    assert meta.date.iso() == "2026-02-02" and meta.source == "某某日报"
+
+
+def test_taiwans_central_government_has_no_city_and_mainland_news_is_not_taiwans():
+    from policylex.normalise import clean
+
+    visit = clean("總統訪視台北縣三芝鄉\n發稿單位：總統府\n發布日期：民國81年3月3日\n總統今日前往台北縣三芝鄉，關心地方建設。\n")
+    assert (extract(visit).province, extract(visit).city) == ("台湾省", None)
+    tainan = clean("市府推動綠能建設\n發稿單位：臺南市政府經濟發展局\n臺南市政府今天宣布，將與桃園市合作推動綠能。\n"
+                   "民國113年3月3日\n")
+    assert (extract(tainan).province, extract(tainan).city) == ("台湾省", "台南市")
+    news = clean("韩国法务部宣布新规\n新华社首尔3月5日电 韩国法务部5日宣布，将修订出入境管理规定。\n")
+    assert extract(news).province == "全国"
+
+
+@pytest.mark.parametrize("name, old, now", [("台北县", "台北县", "新北市"), ("莱芜市", "莱芜市", "济南市")])
+def test_retired_place_names_resolve_to_their_successors(name, old, now):
+    from policylex.places import resolve_name
+
+    assert resolve_name(old).city == now
+
+
+def test_shtml_pages_are_read_and_a_clock_is_no_title(corpus, tmp_path):
+    page = ("<html><head><title>00:30:01</title></head><body><h1>00:30:01</h1><div class='content'>"
+            "<p>央视网消息：今天，全国春耕生产全面展开，各地抢抓农时，推进粮食生产。</p>"
+            "<p>农业农村部表示，将加强农资供应保障，确保春耕生产顺利进行。</p></div></body></html>")
+    write(tmp_path / "pages" / "20230903.shtml", page)
+    report = corpus.ingest([str(tmp_path / "pages")])
+    assert not report.skipped and corpus.count() == 1
+    row = corpus.db.execute("SELECT title, date FROM documents").fetchone()
+    assert row["title"] != "00:30:01" and row["date"] == "2023-09-03"

@@ -14,6 +14,7 @@ import csv
 import hashlib
 import io
 import json
+import re
 import sqlite3
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -27,7 +28,7 @@ from policylex.dates import make_date
 from policylex.metadata import Metadata, extract, problems
 from policylex.normalise import DEFAULT_VARIANT, VARIANTS, clean, normalise, normalise_newlines, opencc_backend
 from policylex.parallel import default_workers, map_batches
-from policylex.paths import PathMetadata, compile_pattern, from_path, parse_with_pattern
+from policylex.paths import PathMetadata, compile_pattern, date_in_name, from_path, parse_with_pattern
 from policylex.places import resolve_region
 from policylex.readers import (COLUMN_NAMES, READERS, ReadOptions, Skipped, SourceText, expand_paths, json_lines,
                                path_text, read_path)
@@ -225,8 +226,15 @@ def apply_path(meta: Metadata, found: PathMetadata) -> Metadata:
     return meta
 
 
+# What a text says of its own date that outranks a table's publication-date column: the
+# column of a provincial report's export is the newspaper's date, days after delivery.
+_DATES_OVER_COLUMNS = ("version", "signed", "delivered")
+_TITLE_LIKE_NAME = re.compile(r"[\u4e00-\u9fff]{4,}")
+
+
 def document_metadata(source: SourceText, sidecar: dict[str, str] | None = None, *,
-                      cleaned: str | None = None, path_meta: PathMetadata | None = None) -> Metadata:
+                      cleaned: str | None = None, path_meta: PathMetadata | None = None,
+                      date_column_named: bool = False) -> Metadata:
     """The text's metadata, then the path's, then the source's columns, then the sidecar's.
 
     An HTML page's date tag is the CMS's posting date (a repost's is years later than
@@ -240,11 +248,17 @@ def document_metadata(source: SourceText, sidecar: dict[str, str] | None = None,
     context = clean(source.page_text, "t2s") if source.page_text else ""
     if source.fields.get("url"):  # a site's address can say whose it is (.gov.tw)
         context += f"\nurl：{source.fields['url']}"
-    meta = extract(cleaned, title=page_title, context=context)
+    # A plain text without a heading is often named after its title (….行政处罚信息公开表.txt).
+    stem = Path(source.path).stem if source.reader == "text" else ""
+    named = clean(stem, "t2s") if _TITLE_LIKE_NAME.search(stem) and date_in_name(stem) is None else None
+    meta = extract(cleaned, title=page_title, context=context, fallback_title=named)
     if path_meta:
         meta = apply_path(meta, path_meta)
     stated = {k: clean(v, "t2s") if k in ("title", "source") else v for k, v in source.fields.items()}
+    text_dated = meta.date is not None and meta.date.year is not None and meta.origin.get("date") == "text"
     if source.reader == "html" and meta.date is not None:
+        stated.pop("date", None)
+    elif text_dated and meta.date_role in _DATES_OVER_COLUMNS and not date_column_named:
         stated.pop("date", None)
     meta = meta.override(stated, source.reader)
     if not meta.province and meta.source and source.fields.get("source"):
@@ -286,7 +300,9 @@ def prepare(source: SourceText, sidecar: dict[str, str], variant: str, known: Ca
     simplified = clean(source.text, "t2s")
     prepared.norm = normalise(source.text, variant, cleaned=simplified if variant == "t2s" else None)
     if prepared.norm:
-        prepared.meta = document_metadata(source, sidecar, cleaned=simplified, path_meta=path_meta)
+        options = _job.get("read_options")
+        prepared.meta = document_metadata(source, sidecar, cleaned=simplified, path_meta=path_meta,
+                                          date_column_named=bool(options and options.date_column))
         prepared.warnings = problems(source.fields) + problems(sidecar or {})
         prepared.norm_hash = _sha(prepared.norm)
         prepared.signature = dedup.signature(prepared.norm)

@@ -36,7 +36,8 @@ from policylex.normalise import (
     _is_widget_line,
     is_boilerplate_line,
 )
-from policylex.places import NATIONAL_PLACE, TAIWAN, Place, resolve_name, resolve_region, taiwan_cue
+from policylex.places import (ANY_BODY, NATIONAL_PLACE, TAIWAN, Place, find_mentions, national_outlet, resolve_name,
+                              resolve_region, taiwan_central, taiwan_cue)
 
 HEADER_LINES = 12
 FOOTER_LINES = 6
@@ -56,20 +57,18 @@ _NOT_THE_DOCUMENT = re.compile(r"(?:今天是|今日是|当前时间|现在是|�
 _PAGE_CLOCK = re.compile(r"^\s*(?:[（(]?\s*)?(?:星期|周)[一二三四五六日天]")
 _ACT = re.compile(r"通过|修正|修订|修改|批准|公布|发布|颁布|施行|实施|废止")
 _DELIVERED = re.compile(r"^[—\-─－]{1,3}\s*$")
-_SOURCE = re.compile(r"(?:信息来源|文章来源|发文机关|发布机构|发布单位|发稿单位|主管机关|来源|稿源|转载自|转自)\s*[:：]\s*"
-                     r"([^\s:：|/]{2,30})")
+# ——2014年3月5日在第十二届全国人民代表大会第二次会议上: the day a report was delivered.
+_DELIVERED_BEFORE = re.compile(r"^\s*[—\-─－]{0,3}\s*[(（]?\s*$")
+_DELIVERED_AFTER = re.compile(r"\s*(?:至\d{1,2}日\s*)?在[^。]{2,60}?(?:会议|大会|全会|常委会)")
+# A label printed on a line of its own, its value on the next (时间：\n2026-02-02 09:20).
+_BARE_LABEL = re.compile(r"^[\u4e00-\u9fff]{2,6}\s*[:：]$")
+_SOURCE = re.compile(r"(?:信息来源|文章来源|发文机关|发布机构|发布单位|发稿单位|主管机关|作出决定机关|作出处罚决定的机关|"
+                     r"来源|稿源|转载自|转自)\s*(?:[:：]\s*|\t)([^\s:：|/()（）\[\]【】]{2,30})")
 _TITLE_LABEL = re.compile(r"^(?:标题|题目|名称)\s*[:：]\s*(.{4,})$")
 _MASTHEAD = re.compile(r"^(\S{2,12}?(?:网|报|台|社))讯")
 _LEAD_DATE = re.compile(rf"^(?:\S{{2,12}}?讯\s*)?(?:本报讯\s*)?(?:[(（][^)）]{{0,20}}[)）]\s*)?(?={DATE_PATTERN.pattern})")
 _SALUTATION = re.compile(r"^(?:各位|尊敬的|亲爱的|同志们|女士们|先生们|代表们|朋友们)[^。]{0,20}[:：,，!！]?$|[:：]$")
 _MARKDOWN = re.compile(r"^\s*(?:#{1,6}\s+|>\s*)")
-_MENU_WORDS = re.compile(
-    r"下载|打印|全屏|收藏|关闭|分享|字号|字体|加大|还原|减小|默认|繁体|简体|繁體|无障碍|长者模式|长辈版|关怀版|"
-    r"English|首页|返回|登录|注册|搜索|RSS|扫码|手机版|网站地图|视力保护|朗读|[大中小]|[【】\[\]:：/|\s·•]"
-)
-_CODE = re.compile(r"[{};]\s*$|^\s*(?:function\b|var\s|let\s|const\s|\$\(|document\.|window\.|<!--|-->|@media|"
-                   r"[.#]?[A-Za-z-]+\s*\{)|\{[^{}]*:[^{}]*\}")
-_COUNTER = re.compile(r"(?:访问量|访问次数|浏览量|浏览次数|点击量|点击数|点击率|阅读量|阅读数|阅读次数)\s*[:：]?\s*\d*")
 # A year typed with spaces between its digits (1 9 9 8 年), as some reports are.
 _SPACED_YEAR = re.compile(r"(?<!\d)\d(?:[ \u3000]\d){3}(?=[ \u3000]*年)")
 
@@ -85,6 +84,7 @@ class Metadata:
     source: str | None = None
     url: str | None = None
     origin: dict[str, str] = field(default_factory=dict, compare=False)
+    date_role: str | None = field(default=None, compare=False)  # what the text's date is (DATE_ROLES)
 
     @property
     def year(self) -> int | None:
@@ -160,24 +160,18 @@ def problems(values: dict[str, str | None]) -> list[str]:
 
 def is_page_furniture(line: str) -> bool:
     """Template lines around an article: menus, font-size and share bars, counters, code, breadcrumbs."""
-    if is_boilerplate_line(line):
-        return True
-    if len(line) <= 40 and not _MENU_WORDS.sub("", line):
-        return True
-    if ("字号" in line or "字体" in line) and len(line) <= 30:
-        return True
-    if _CODE.search(line) and sum(c.isascii() for c in line) > len(line) / 3:
-        return True
-    if _COUNTER.search(line) and len(line) <= 40:
-        return True
-    return False
+    return is_boilerplate_line(line)
 
 
 def _lines(text: str) -> list[str]:
-    lines = []
+    lines: list[str] = []
     for line in text.split("\n"):
         line = _MARKDOWN.sub("", line).strip()
-        if line:
+        if not line:
+            continue
+        if lines and _BARE_LABEL.match(lines[-1]):
+            lines[-1] += line
+        else:
             lines.append(line)
     return lines
 
@@ -221,7 +215,7 @@ def find_title(lines: list[str]) -> str | None:
         if _SALUTATION.search(line) or _is_date_line(line):
             continue
         if (MIN_TITLE_CHARS <= len(line) <= MAX_TITLE_CHARS and not line.endswith(("。", "；", "，", ",", "：", ":"))
-                and not _LEAD_DATE.match(line)):
+                and not _LEAD_DATE.match(line) and sum(ch.isalpha() for ch in line) >= 2):  # not 00:30:01
             return line
         return None
     return None
@@ -293,7 +287,7 @@ def _date_candidates(lines: list[str], offset: int = 0, *, lead_ok: bool = False
                 found.append(DateCandidate("own", date, index))  # ——2019年1月27日 alone on its line
             elif date_only:
                 found.append(DateCandidate("own", date, index))
-            elif re.match(r"^[—\-─－]{1,3}\s*$", before) and "在" in after[:4]:
+            elif _DELIVERED_BEFORE.match(before) and _DELIVERED_AFTER.match(after):
                 found.append(DateCandidate("delivered", date, index))
             elif date.year is not None and _is_metadata_line(line):
                 found.append(DateCandidate("posted", date, index))
@@ -359,11 +353,23 @@ def _lead(page: _Page, title: str | None) -> str:
 
 def _issuer_lines(page: _Page, title: str | None) -> str:
     """Header lines that are not sentences (signatures, law histories, speech headers) and a short foot."""
-    # An addressee (河北省人民政府：) is who the document is for, not who issues it.
-    header = [line for line in page.header if line != title and "。" not in line.rstrip("。") and len(line) <= 120
-              and not _SALUTATION.search(line)]
-    footer = [line for line in page.footer if len(line) <= 40]
-    return "\n".join(header + footer)
+    return "\n".join(line for line in page.header + page.footer if line != title and _is_issuer_line(line))
+
+
+_LIST_ITEM = re.compile(r"^\s*(?:\d{1,2}\s*[.、．)）]|[(（]?[一二三四五六七八九十]{1,3}[)）、]|[•·●■◆▪-]\s)")
+
+
+def _is_issuer_line(line: str) -> bool:
+    """A line that can name who issues the text: a signature, a dated history line, a speech header.
+
+    Not a sentence, not an item of a list (a news bulletin's summary names the places
+    it reports on), not an addressee (河北省人民政府：, whom the document is for).
+    """
+    if len(line) > 120 or "。" in line.rstrip("。") or line.endswith(("；", "，", ";", ",")):
+        return False
+    if _SALUTATION.search(line) or _LIST_ITEM.match(line):
+        return False
+    return bool(ANY_BODY.search(line))
 
 
 def find_region(page: _Page, title: str | None, lead: str, masthead: str | None,
@@ -374,17 +380,25 @@ def find_region(page: _Page, title: str | None, lead: str, masthead: str | None,
     is Taiwan's (台湾省) unless a Taiwan city is found.
     """
     issuers = _issuer_lines(page, title)
-    place = resolve_region(title, issuers + "\n" + lead, masthead)
+    outlet = national_outlet(title, masthead, source, lead[:16])  # …讯, 新华社北京3月5日电
+    cues = "\n".join(filter(None, (title, "\n".join(page.header), source, context)))
+    if taiwan_cue(cues, "" if outlet else "\n".join(filter(None, (source, title, issuers)))):
+        # A mainland place the text names is not its region (安定区 is also Lanzhou's); a
+        # central body's (總統府, 行政院, 內政部) has no city, whatever town it visits.
+        central = any(text and taiwan_central(text) for text in (source, title, issuers, context))
+        mentions = [] if central else [m for text in (source, title, issuers, lead) if text
+                                       for m in find_mentions(text) if m.place.province == TAIWAN]
+        issuer = next((m.place for m in mentions if m.body), None)  # 臺南市政府, 安南區公所
+        return issuer or (mentions[0].place if mentions else resolve_name(TAIWAN))
+    place = resolve_region(title, issuers, masthead, places=False)
+    if place is None and outlet:
+        place = NATIONAL_PLACE  # 新闻联播 names the places it reports on; it speaks for the country
+    if place is None:
+        place = resolve_region(title, lead, masthead)
     if place is None and source:
         place = resolve_region(source, "", None)
     if place is None and _ENGLISH_NATIONAL.search("\n".join(page.header)):
         place = NATIONAL_PLACE  # an official translation: "Report on the Work of the Government … State Council"
-    if place is None or place.province != TAIWAN:
-        cues = "\n".join(filter(None, (title, "\n".join(page.header), lead, source, context)))
-        if taiwan_cue(cues):
-            # The mainland places a Taiwan text names (安定区 is also Lanzhou's) are not its region.
-            place = next((p for text in (source, title, issuers, lead) if text for p in _places(text)
-                          if p.province == TAIWAN), None) or resolve_name(TAIWAN)
     return place
 
 
@@ -392,21 +406,17 @@ _ENGLISH_NATIONAL = re.compile(r"\bState Council\b|National People's Congress|Ce
                                r"Party of China|Supreme People's (?:Court|Procuratorate)")
 
 
-def _places(text: str) -> list[Place]:
-    from policylex.places import find_mentions
-
-    return [mention.place for mention in find_mentions(text)]
-
-
-def extract(text: str, *, title: str | None = None, context: str = "") -> Metadata:
+def extract(text: str, *, title: str | None = None, context: str = "", fallback_title: str | None = None) -> Metadata:
     """Read title, date, region and source off cleaned text.
 
     ``title`` is the page's own title where the reader has one (HTML ``<h1>``).
     ``context`` is what else the source says around the text (a record's other
     fields, as ``key：value`` lines): read for labelled dates, sources and Taiwan cues.
+    ``fallback_title`` is the title where the text has none (a file named after it).
     """
     page = _Page.of(text)
-    title = title or find_title(page.header)
+    found_title = title or find_title(page.header)
+    title = found_title or fallback_title
     lead = _lead(page, title)
     masthead_match = _MASTHEAD.match(lead)
     masthead = masthead_match.group(1) if masthead_match else None
@@ -418,14 +428,15 @@ def extract(text: str, *, title: str | None = None, context: str = "") -> Metada
     date = candidates[0].date if candidates else None
     origin = {}
     if title:
-        origin["title"] = "text"
+        origin["title"] = "text" if found_title else "path"
     if date:
         origin["date"] = "text"
-    source = find_source(page.header + page.footer, masthead, whole=True)
+    source = find_source(page.lines[: page.header_end] + page.footer, masthead, whole=True)
     if source is None and context:
         source = find_source(_lines(context), None, whole=True)
     if source:
         origin["source"] = "text"
-    meta = Metadata(title=title, date=date, source=source, origin=origin)
+    meta = Metadata(title=title, date=date, source=source, origin=origin,
+                    date_role=candidates[0].role if candidates else None)
     return meta.with_place(find_region(page, title, lead, masthead, source, context), "text")
 

@@ -176,8 +176,32 @@ def _is_furniture_line(line: str) -> bool:
     return bool(_BREADCRUMB.match(line))
 
 
+# Page templates' menus, one item a line or a bar of them: 下载 / 打印 / 全屏 / 收藏 /
+# 【字号： 加大 还原 减小 】 / 无障碍 / 繁體版.
+_MENU_WORDS = re.compile(_either_script(
+    r"下载|打印|全屏|收藏|关闭|分享|字号|字体|加大|还原|减小|默认|繁体|简体|繁體|无障碍|长者模式|长辈版|关怀版|"
+    r"English|首页|返回|登录|注册|搜索|RSS|扫码|手机版|网站地图|视力保护|朗读|[大中小]|[【】\[\]:：/|\s·•]"
+))
+# CSS or JavaScript left in a page's text (文字列印body{font-size:12pt;}…).
+_CODE = re.compile(r"[{};]\s*$|^\s*(?:function\b|var\s|let\s|const\s|\$\(|document\.|window\.|<!--|-->|@media|"
+                   r"[.#]?[A-Za-z-]+\s*\{)|\{[^{}]*:[^{}]*\}")
+_COUNTER = re.compile(_either_script(r"(?:访问量|访问次数|浏览量|浏览次数|点击量|点击数|点击率|阅读量|阅读数|阅读次数)"
+                                     r"\s*[:：]?\s*\d*"))
+
+
+def _is_menu_line(line: str) -> bool:
+    """Menu items, font-size bars, visit counters and code: the page's, never the article's."""
+    if len(line) <= 40 and not _MENU_WORDS.sub("", line):
+        return True
+    if ("字号" in line or "字体" in line or "字號" in line or "字體" in line) and len(line) <= 30:
+        return True
+    if _CODE.search(line) and sum(c.isascii() for c in line) > len(line) / 3:
+        return True
+    return bool(_COUNTER.search(line)) and len(line) <= 40
+
+
 def is_boilerplate_line(line: str) -> bool:
-    return _is_metadata_line(line) or _is_widget_line(line) or _is_furniture_line(line)
+    return _is_metadata_line(line) or _is_widget_line(line) or _is_furniture_line(line) or _is_menu_line(line)
 
 
 def _is_repeat(line: str, seen: set[str]) -> bool:

@@ -39,17 +39,23 @@ NATIONAL_BODIES = (
     "国家计划委员会|国家经济贸易委员会|国家计委|劳动和社会保障部|人事部|建设部|农业部|国土资源部|"
     "环境保护部|国家旅游局"
 )
-# Bodies only Taiwan has (in simplified script, as the callers convert first).
-TAIWAN_BODIES = (
+# Bodies only Taiwan has (in simplified script, as the callers convert first): its central
+# government, and the district offices of its cities.
+TAIWAN_CENTRAL_BODIES = (
     "行政院|立法院|司法院|考试院|监察院|总统府|法务部|经济部|内政部|卫生福利部|数位发展部|劳动部|"
-    "金融监督管理委员会|国家发展委员会|原住民族委员会|客家委员会|大陆委员会|侨务委员会|"
-    "公所|区公所|乡公所|镇公所"
+    "金融监督管理委员会|国家发展委员会|原住民族委员会|客家委员会|大陆委员会|侨务委员会|president\\.gov\\.tw"
 )
+TAIWAN_BODIES = TAIWAN_CENTRAL_BODIES + "|公所|区公所|乡公所|镇公所"
 # Bodies that issue documents; a place written right before one is the issuer's.
 BODIES = (
     "人民检察院|检察院|检察分院|检察机关|人民法院|中级人民法院|高级人民法院|法院|公安局|公安厅|"
     "司法局|司法厅|政法委|人大常委会|人民代表大会常务委员会|人民代表大会|人大|人民政府|政府|党委|"
     "委员会|纪委|监委|长安网|检察|政协|省委|市委|区委|县委|省长|市长|州长|县长|区长|主席"
+)
+# National media: a text they issue (新闻联播, a 新华社 dispatch) is national, whatever places it reports on.
+NATIONAL_OUTLETS = (
+    "新闻联播|焦点访谈|央视网|央视新闻|中央电视台|中央广播电视总台|新华社|新华网|人民日报|人民网|中国政府网|"
+    "光明日报|经济日报|求是|中国新闻网|中新网|中国日报|法治日报|检察日报|人民法院报|中国长安网"
 )
 # Any department written right after a place (宜春市统计局, 台南市政府水利局, 安南区公所).
 DEPARTMENT = "[\u4e00-\u9fff]{0,6}?(?:局|厅|办公室|办公厅|公所|委)"
@@ -83,8 +89,13 @@ class Gazetteer:
         The same matches as one regular expression of the names longest first, which
         took 0.6 s to compile in every worker and 10 ms a document to run (3,000 names).
         """
-        return [(start, end, self.names[index]) for index, start, end in
-                self.automaton.find_matches_as_indexes(text)]
+        try:
+            found = self.automaton.find_matches_as_indexes(text)
+        except UnicodeEncodeError:  # a lone surrogate (a JSON "\ud800"): U+FFFD keeps every offset
+            from policylex.normalise import replace_lone_surrogates
+
+            found = self.automaton.find_matches_as_indexes(replace_lone_surrogates(text))
+        return [(start, end, self.names[index]) for index, start, end in found]
 
 
 def _place_from_row(row: dict[str, str]) -> Place:
@@ -115,6 +126,10 @@ def gazetteer() -> Gazetteer:
                 known = forms.get(form)
                 if known is None or rank[place.level] < rank[known.level]:
                     forms[form] = place
+    with resources.files("policylex").joinpath("data/place_aliases.csv").open(encoding="utf-8") as handle:
+        for row in csv.DictReader(handle):  # 莱芜市 → 济南市, 台北县 → 新北市: names a merger retired
+            if row["now"] in forms and row["alias"] not in forms:
+                forms[row["alias"]] = forms[row["now"]]
     shared: dict[str, list[Place]] = {}
     for name, places in counties.items():
         if name in forms:
@@ -179,15 +194,33 @@ class Mention:
 
 _BODY_AFTER = re.compile(rf"{_LEVEL_SUFFIX}(?:第[一二三四五六七八九十]+届)?(?:人民)?({BODIES}|{DEPARTMENT})")
 _NATIONAL_RE = re.compile(NATIONAL_BODIES)
+_OUTLET_RE = re.compile(NATIONAL_OUTLETS)
+# A place inside a name that is not a government's: 上海合作组织, 博鳌亚洲论坛, 北京大学, 北京路.
+_NOT_A_REGION_AFTER = re.compile(r"合作组织|论坛|大学|学院|路(?!线)|大道|大街")
+# Anything that issues documents, for telling an issuer's line from a list of news items.
+ANY_BODY = re.compile(f"{NATIONAL_BODIES}|{TAIWAN_BODIES}|{BODIES}|{DEPARTMENT}")
 _TAIWAN_RE = re.compile(TAIWAN_BODIES)
 _TAIWAN_DOMAIN = re.compile(r"\.gov\.tw\b|\.(?:edu|org)\.tw\b")
 
 
-def taiwan_cue(text: str) -> bool:
-    """Whether a text speaks as a Taiwan body: its calendar (民國113年), its bodies (行政院) or sites (.gov.tw)."""
+_TAIWAN_CENTRAL_RE = re.compile(TAIWAN_CENTRAL_BODIES)
+
+
+def taiwan_central(text: str) -> bool:
+    """Whether a text names Taiwan's central government (總統府, 行政院, 內政部 …) as a body."""
+    return bool(_TAIWAN_CENTRAL_RE.search(text))
+
+
+def taiwan_cue(text: str, issuer: str = "") -> bool:
+    """Whether a text speaks as a Taiwan body: it dates itself in the ROC calendar (民國113年) or
+    comes from a Taiwan site (.gov.tw), or its ``issuer`` lines name a body only Taiwan has.
+
+    Bodies count only as the issuer: mainland news reports on Taiwan's 行政院, and on
+    other countries' 法务部, in its running text.
+    """
     from policylex.dates import uses_roc_calendar
 
-    return bool(_TAIWAN_RE.search(text) or _TAIWAN_DOMAIN.search(text) or uses_roc_calendar(text))
+    return bool(_TAIWAN_DOMAIN.search(text) or uses_roc_calendar(text) or _TAIWAN_RE.search(issuer))
 
 
 # 省人民检察院, 市检察院 with no place before them: the place is the masthead's.
@@ -206,6 +239,8 @@ def find_mentions(text: str) -> list[Mention]:
                           and (previous.level != "city" or p.city == previous.city)), None)
             if place is None:
                 continue
+        if _NOT_A_REGION_AFTER.match(text, end):
+            continue
         after = _BODY_AFTER.match(text, end)
         found.append(Mention(start, end, place, after.group(1) if after else None))
     return found
@@ -222,10 +257,9 @@ def issuing_region(text: str) -> Place | None:
     candidates: list[tuple[int, Place | str]] = []
     national = _NATIONAL_RE.search(text)
     if national:
-        candidates.append((national.start(), NATIONAL_PLACE))
-    taiwan = _TAIWAN_RE.search(text)
-    if taiwan:
-        candidates.append((taiwan.start(), resolve_name(TAIWAN)))
+        # A national body's local branch (国家金融监督管理总局菏泽监管分局, 国家统计局万载调查队) is its place's.
+        branch = next((m.place for m in find_mentions(text[national.end(): national.end() + 12]) if m.start <= 1), None)
+        candidates.append((national.start(), branch or NATIONAL_PLACE))
     for mention in find_mentions(text):
         if mention.body:
             candidates.append((mention.start, mention.place))
@@ -243,12 +277,17 @@ def _first_place(text: str) -> Place | None:
     return mentions[0].place if mentions else None
 
 
-def resolve_region(title: str | None, lead: str, masthead: str | None = None) -> Place | None:
+def national_outlet(*texts: str | None) -> bool:
+    """Whether a title, masthead or source names a national news outlet (新闻联播, 新华社, 人民网 …)."""
+    return any(text and _OUTLET_RE.search(text) for text in texts)
+
+
+def resolve_region(title: str | None, lead: str, masthead: str | None = None, *, places: bool = True) -> Place | None:
     """The region a document speaks for, from its title, lead and masthead.
 
     In order: the issuing body in the title, then in the lead (a bare 省/市 body
-    takes the masthead's place); then the first place named in the title, the
-    masthead, and the lead.
+    takes the masthead's place); then, with ``places``, the first place named in the
+    title, the masthead, and the lead.
     """
     if title and title.startswith("中华人民共和国"):  # a national law's name: 中华人民共和国仲裁法
         return NATIONAL_PLACE
@@ -264,6 +303,8 @@ def resolve_region(title: str | None, lead: str, masthead: str | None = None) ->
                         home.province, "province", home.province, home.province_code
                     )
                 return home
+    if not places:
+        return None
     for text in filter(None, (title, masthead, lead)):
         place = _first_place(text)
         if place is not None:

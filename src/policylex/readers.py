@@ -29,6 +29,8 @@ READERS = {
     ".md": "text",
     ".html": "html",
     ".htm": "html",
+    ".shtml": "html",
+    ".xhtml": "html",
     ".csv": "csv",
     ".tsv": "tsv",
     ".jsonl": "jsonl",
@@ -425,7 +427,7 @@ def _html_fields(tree) -> dict[str, str]:
     h1 = next((h.text_content().strip() for h in tree.xpath("//h1") if h.text_content().strip()), None)
     page_title = next((t.text_content().strip() for t in tree.xpath("//title")), None)
     title = h1 or (_TITLE_SUFFIX.sub("", page_title) if page_title else None) or metas.get("og:title")
-    if title:
+    if title and sum(ch.isalpha() for ch in title) >= 2:  # a video player's 00:30:01 is no title
         fields["title"] = title
     date = next((metas[k] for k in _DATE_META if metas.get(k)), None)
     if date:
@@ -602,7 +604,7 @@ def _record(path: Path, record: str, reader: str, encoding: str, row: dict, mapp
         text = _as_text(text)
     line = int(record.split()[-1]) if record.startswith("line") else None
     title = _value(row, mapping["title"]) if "title" in mapping else None
-    if text in (None, "") and isinstance(title, str) and len(title.strip()) >= 10:
+    if text in (None, "") and isinstance(title, str) and sum(ch.isalpha() for ch in title) >= 5:
         text = title  # a notice published as its headline alone: the headline is its text
     if not isinstance(text, str) or not text.strip():
         what = "empty text" if text in (None, "") or isinstance(text, str) else f"text is a JSON {type(text).__name__}"

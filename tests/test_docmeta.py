@@ -204,6 +204,33 @@ def test_a_name_shared_by_two_documents_is_an_error_naming_them(corpus, tmp_path
     assert corpus.db.execute("SELECT count(*) FROM documents WHERE year IS NOT NULL").fetchone()[0] == 0
 
 
+def test_an_interrupted_set_writes_nothing(seeds_corpus, tmp_path, monkeypatch):
+    import policylex.docmeta as docmeta
+
+    calls = []
+
+    def interrupted(current, values):
+        calls.append(values)
+        if len(calls) == 2:
+            raise KeyboardInterrupt
+        return corrected(current, values)
+
+    monkeypatch.setattr(docmeta, "corrected", interrupted)
+    fixes = write_csv(tmp_path / "fixes.csv", "name,year\n002_130074c844f02ffc,2020\n000_3043bcc22da62dc9,2019\n")
+    before = seeds_corpus.generation()
+    with pytest.raises(KeyboardInterrupt):
+        set_metadata(seeds_corpus, fixes)
+    assert stored(seeds_corpus, "002_130074c844f02ffc", "year") == (None,)
+    assert seeds_corpus.generation() == before and not seeds_corpus.db.in_transaction
+
+
+def test_a_document_named_on_two_lines_is_an_error(seeds_corpus, tmp_path):
+    doc_id = seeds_corpus.db.execute("SELECT id FROM documents WHERE name LIKE '002_%'").fetchone()[0]
+    fixes = write_csv(tmp_path / "fixes.csv", f"id,year\n{doc_id},2020\n{doc_id},2021\n")
+    with pytest.raises(UsageError, match=f":3: document {doc_id} is corrected on line 2 already"):
+        set_metadata(seeds_corpus, fixes)
+
+
 @pytest.mark.parametrize("text, message", [
     ("year\n2020\n", "give exactly one key column"),
     ("name,id,year\na,b,2020\n", "give exactly one key column"),

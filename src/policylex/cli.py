@@ -920,11 +920,7 @@ def log(
 
 # --- metadata: coverage and corrections --------------------------------------------------
 
-meta_app = typer.Typer(
-    help="Metadata: how many documents have each field and from where (the default), and `set` to correct it.\n\n"
-    "Example: policylex meta;  policylex meta set fixes.csv",
-    no_args_is_help=False, rich_markup_mode=None,
-)
+meta_app = typer.Typer(no_args_is_help=False, rich_markup_mode=None)  # help: meta_coverage's docstring
 app.add_typer(meta_app, name="meta")
 
 
@@ -936,15 +932,16 @@ def meta_coverage(
     format: FormatOption = Format.table,
     keep_duplicates: KeepDuplicatesOption = False,
 ) -> None:
-    """Coverage: per field (title date year province city source url), the documents with it by origin.
+    """Metadata: how many documents have each field and from where (the default); `meta set` corrects it.
 
+    Per field (title date year province city source url), the documents with it by origin.
     Columns: field origin documents share. origin is where the value came from:
     text, page, path, sidecar, the reader of a column or meta tag (csv tsv json
     jsonl html), set (`meta set`); none counts the documents without the field, so
     each field's rows sum to the documents counted (duplicates left out, as in the
     analyses). A long table: pivot it in pandas for one column per origin.
 
-    Example: policylex meta --format csv > coverage.csv
+    Example: policylex meta --format csv > coverage.csv;  policylex meta set fixes.csv
     """
     if ctx.invoked_subcommand is not None:
         return
@@ -971,7 +968,7 @@ def meta_set(
     document are listed and the command exits 1. The analyses use the new values at
     once; each corrected field's origin becomes `set`.
 
-    Example: policylex meta set fixes.csv   (fixes.csv: name,year,province / 2021_07.txt,2021,广东)
+    Example: policylex meta set fixes.csv   (fixes.csv: name,year,province / 2021_07,2021,广东)
     """
     from policylex.docmeta import set_metadata
 

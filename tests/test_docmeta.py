@@ -121,6 +121,7 @@ DANDONG = {"province": "辽宁省", "province_code": "210000", "city": "丹东�
     ({"date": "3月5日", "year": "2019"}, dict(date="2019-03-05", year=2019)),
     # A year alone keeps a date of that year, and replaces one of another year by the year alone.
     ({"year": "2021"}, dict(year=2021)),
+    ({"year": "2021.0"}, dict(year=2021)),  # as pandas writes a year column with gaps
     ({"year": "2019"}, dict(date="2019", year=2019)),
     ({"date": "unknown", "year": "unknown"}, dict(date=None, year=None)),
 ])

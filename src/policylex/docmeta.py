@@ -24,6 +24,7 @@ from __future__ import annotations
 import csv
 import json
 import os
+import re
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -162,9 +163,15 @@ def check_values(values: dict[str, str]) -> None:
     if date and date != CLEAR and parse_date(date) is None:
         raise ValueError(f"date {date!r} is not a date (write 2021-03-05, 2021-03, 2021 or 2021年3月5日)")
     year = values.get("year")
-    if year and year != CLEAR and not (year.isdigit() and MIN_YEAR <= int(year) <= MAX_YEAR):
+    if year and year != CLEAR and parse_year(year) is None:
         raise ValueError(f"year {year!r} is not a year between {MIN_YEAR} and {MAX_YEAR}")
     corrected({}, values)  # the checks that need no stored values: region and date against year
+
+
+def parse_year(text: str) -> int | None:
+    """2021, or 2021.0 as pandas writes a year column with gaps; None for anything else."""
+    match = re.fullmatch(r"(\d{4})(?:\.0)?", text.strip())
+    return int(match[1]) if match and MIN_YEAR <= int(match[1]) <= MAX_YEAR else None
 
 
 REGION_COLUMNS = ("province", "province_code", "city", "city_code")
@@ -198,7 +205,7 @@ def _correct_date(current: dict, values: dict[str, str], out: dict, origin: dict
         out |= {"date": None, "year": None}
         origin |= {"date": None, "year": None}
         return
-    year = int(year_text) if year_text else None
+    year = parse_year(year_text) if year_text else None
     if date_text:
         date = parse_date(date_text)
         if date is not None and year is not None and date.year != year:

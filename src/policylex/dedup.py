@@ -13,9 +13,13 @@ pairs without comparing every pair; each candidate is then checked exactly:
   part.  In a short text the 15% that containment 0.85 lets differ is a few
   characters, and those are what tells two notices apart (the formulation one
   announces, 两个确立 against 两个维护); a repost of a short text adds a header or
-  footer and keeps all of it.  On the labelled development set (759 real
-  documents, benchmarks/near_duplicates.py) no flagged pair has a shorter text
-  under 399 shingles, so the floor changes none of its flags.
+  footer and keeps all of it.  Measured (benchmarks/near_duplicates.py): on the
+  labelled development set no flagged pair has a shorter text under 399
+  shingles, so none of its 7 flags changes; on 6,285 Tainan City releases and
+  notices outside it, 14 of 1,250 flags are lifted (12 pairs of distinct notices,
+  2 re-publications of one notice with a new deadline) and the 3 short reposts
+  stay flagged.  Above the floor, successive notices of one form (a tender's
+  second and third 无法决标公告) can still reach containment 0.85.
 
 Before the exact check, a candidate whose signature agrees with the document's
 in at most a fifth of its 64 values is dropped (:func:`may_be_near_duplicate`):

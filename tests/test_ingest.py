@@ -4,7 +4,8 @@ import shutil
 
 import pytest
 
-from conftest import FIXTURES, SEEDS
+from conftest import FIXTURES, SEEDS, ingest_texts
+from policylex import dedup
 from policylex.errors import UsageError
 from policylex.overview import document_table
 
@@ -261,3 +262,29 @@ def test_interrupted_normalise_leaves_the_corpus_as_it_was(corpus):
     assert [tuple(r) for r in after] == [tuple(r) for r in before]  # not two documents in one script, three in another
     assert corpus.get_meta("normalise.variant") == "t2s"
     assert corpus.normalise(variant="none").changed == 3
+
+
+# Two short notices that differ only in the formulation they announce, and a repost of one with a header and
+# a footer (hand-written, in the form of short releases).
+NOTICE = "本院召开党组会议，专题学习“{}”的重要意义，要求全院干警深刻领会，坚决把学习成果转化为实际行动。"
+SHORT_NOTICES = {
+    "queli.txt": NOTICE.format("两个确立"),
+    "weihu.txt": NOTICE.format("两个维护"),
+    "repost.txt": "转自丹东市人民检察院网站\n" + NOTICE.format("两个确立") + "\n来源：丹东检察",
+}
+
+
+def test_short_notices_differing_in_their_formulation_are_not_near_duplicates():
+    a, b = (dedup.shingles(SHORT_NOTICES[name]) for name in ("queli.txt", "weihu.txt"))
+    containment, jaccard = dedup.shingle_similarity(a, b)
+    # Over the thresholds for longer texts: only the floor for short ones keeps them apart.
+    assert a.size < dedup.SHORT_SHINGLES and containment >= dedup.MIN_CONTAINMENT and jaccard >= dedup.MIN_JACCARD
+    assert dedup.is_near_duplicate_shingles(a, b) == (False, containment)
+
+
+def test_a_short_repost_is_still_a_near_duplicate_and_short_notices_are_kept(corpus, tmp_path):
+    ingest_texts(corpus, tmp_path / "notices", SHORT_NOTICES)
+    flagged = corpus.db.execute("SELECT d.name, o.name FROM documents d JOIN documents o ON o.id = d.near_duplicate_of"
+                                ).fetchall()
+    assert [tuple(r) for r in flagged] == [("repost", "queli")]
+    assert names(corpus, "duplicate_of IS NULL AND near_duplicate_of IS NULL") == ["queli", "weihu"]

@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 import sqlite3
 import sys
+import warnings
 from contextlib import contextmanager
 from enum import Enum
 from pathlib import Path
@@ -18,7 +19,7 @@ from typing import Annotated, Callable, Iterator, Optional
 import typer
 from typer.core import TyperGroup
 
-from policylex.errors import PolicylexError
+from policylex.errors import PolicylexError, PolicylexWarning, UnknownGroupWarning
 from policylex.output import Format, Table, render
 
 def _one_line(error: BaseException) -> None:
@@ -99,13 +100,39 @@ def fail(message: str, code: int = 2) -> typer.Exit:
     return typer.Exit(code)
 
 
+# How to fix documents of unknown year or region, said with the library's warning (the library names no flags).
+FIX_METADATA = ("correct them with `policylex meta set FILE.csv`, or ingest again with --meta or --path-pattern; "
+                "`policylex meta` shows what is missing")
+
+
+@contextmanager
+def _warnings_once() -> Iterator[None]:
+    """The library's warnings as one line each on stderr, each said once per command, however often raised."""
+    said: set[str] = set()
+    show_other = warnings.showwarning
+
+    def show(message, category, filename, lineno, file=None, line=None):
+        if not issubclass(category, PolicylexWarning):
+            return show_other(message, category, filename, lineno, file, line)
+        text = str(message) + (f"; {FIX_METADATA}" if issubclass(category, UnknownGroupWarning) else "")
+        if text not in said:
+            said.add(text)
+            _stderr().print(f"policylex: warning: {text}", markup=False, soft_wrap=True)
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("always", PolicylexWarning)  # the dedup is ours: per command, not per process
+        warnings.showwarning = show
+        yield
+
+
 def handles_errors(command: Callable) -> Callable:
-    """Turn user errors and Ctrl-C into one line on stderr and an exit status."""
+    """Turn user errors and Ctrl-C into one line on stderr and an exit status; warnings into one line each."""
 
     @functools.wraps(command)
     def wrapper(*args, **kwargs):
         try:
-            return command(*args, **kwargs)
+            with _warnings_once():
+                return command(*args, **kwargs)
         except PolicylexError as error:
             raise fail(str(error), error.exit_code) from None
         except sqlite3.DatabaseError as error:  # a damaged file, or a lock held longer than the busy timeout
@@ -904,6 +931,69 @@ def log(
 
     with _reading(corpus) as store:
         render(log_table(store, level="skipped" if skipped else None, limit=limit), format)
+
+
+# --- metadata: coverage and corrections --------------------------------------------------
+
+meta_app = typer.Typer(no_args_is_help=False, rich_markup_mode=None)  # help: meta_coverage's docstring
+app.add_typer(meta_app, name="meta")
+
+
+@meta_app.callback(invoke_without_command=True)
+@handles_errors
+def meta_coverage(
+    ctx: typer.Context,
+    corpus: CorpusOption = DEFAULT_CORPUS,
+    format: FormatOption = Format.table,
+    keep_duplicates: KeepDuplicatesOption = False,
+) -> None:
+    """Metadata: how many documents have each field and from where (the default); `meta set` corrects it.
+
+    Per field (title date year province city source url), the documents with it by origin.
+    Columns: field origin documents share. origin is where the value came from:
+    text, page, path, sidecar, the reader of a column or meta tag (csv tsv json
+    jsonl html), set (`meta set`); none counts the documents without the field, so
+    each field's rows sum to the documents counted (duplicates left out, as in the
+    analyses). A long table: pivot it in pandas for one column per origin.
+
+    Example: policylex meta --format csv > coverage.csv;  policylex meta set fixes.csv
+    """
+    if ctx.invoked_subcommand is not None:
+        return
+    from policylex.docmeta import coverage
+
+    with _reading(corpus) as store:
+        render(coverage(store, include_duplicates=keep_duplicates), format)
+
+
+@meta_app.command("set")
+@handles_errors
+def meta_set(
+    file: Annotated[Path, typer.Argument(help="A UTF-8 CSV: a key column (id, name or path) and the fields to "
+                                         "correct (title date year province city source url).")],
+    corpus: CorpusOption = DEFAULT_CORPUS,
+) -> None:
+    """Correct metadata in bulk, without reading the documents' files again.
+
+    One row per document, keyed by its id, its name or the path of a source file;
+    an empty cell leaves the field as it is, `unknown` empties it. Regions resolve
+    as at ingest (a city sets its province; a province no longer containing the
+    stored city drops it), dates parse as at ingest; a bad cell, or a key matching
+    several documents, fails the whole file and nothing is written. Keys matching no
+    document are listed and the command exits 1. The analyses use the new values at
+    once; each corrected field's origin becomes `set`.
+
+    Example: policylex meta set fixes.csv   (fixes.csv: name,year,province / 2021_07,2021,广东)
+    """
+    from policylex.docmeta import set_metadata
+
+    with _open(corpus) as store:
+        report = set_metadata(store, file)
+    _summary(report.summary(), f"Metadata set from {file}")
+    for problem in report.problems():
+        _stderr().print(f"not matched {problem}", markup=False, soft_wrap=True)
+    if report.unmatched:
+        raise typer.Exit(1)
 
 
 def main() -> None:

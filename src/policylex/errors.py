@@ -24,3 +24,16 @@ class InputError(PolicylexError):
         self.path, self.reason, self.line = path, reason, line
         where = f"{path}:{line}" if line is not None else path
         super().__init__(f"{where}: {reason}")
+
+
+class PolicylexWarning(UserWarning):
+    """Something the user should know about a result that is still given; the CLI prints each once on stderr."""
+
+
+class UnknownGroupWarning(PolicylexWarning):
+    """Many of the documents grouped by year or region have none: their ``unknown`` group dominates."""
+
+    def __init__(self, field: str, unknown: int, total: int):
+        self.field, self.unknown, self.total = field, unknown, total
+        super().__init__(f"{field} unknown for {unknown / total:.0%} of the documents grouped by it "
+                         f"({unknown} of {total}): they form the unknown group")

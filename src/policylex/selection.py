@@ -9,11 +9,12 @@ whether the numbers come from tokens (the document-term matrix) or from the text
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
 
-from policylex.errors import UsageError
+from policylex.errors import UnknownGroupWarning, UsageError
 from policylex.store import COUNTED, Corpus
 
 FIELDS = ("id", "name", "date", "year", "province", "city", "source")
@@ -22,6 +23,9 @@ GROUP_FIELDS = ("year", "province", "city", "source", "doc")
 SIZE_FIELDS = ("chars", "token_count")  # numbers, 0 for none
 CODE_FIELDS = ("province_code", "city_code")  # GB/T 2260, '' for none
 UNKNOWN = "unknown"
+# Above this share of documents in a year's or region's unknown group, grouping warns (UnknownGroupWarning).
+UNKNOWN_WARNING_SHARE = 0.2
+METADATA_GROUPS = ("year", "province", "city")
 
 
 def group_fields(by: str | None) -> tuple[str, ...]:
@@ -114,7 +118,10 @@ class DocumentSet:
         code = np.zeros(rows.size, dtype=np.int64)
         values: list[list[str]] = []
         for field in fields:
-            names, inverse = np.unique(self.group_labels(field)[rows], return_inverse=True)
+            labels = self.group_labels(field)[rows]
+            if field in METADATA_GROUPS:
+                warn_if_mostly_unknown(field, labels)
+            names, inverse = np.unique(labels, return_inverse=True)
             ordered = sorted(names.tolist(), key=lambda name: (name == UNKNOWN, name))
             position = {name: i for i, name in enumerate(ordered)}
             rank = np.array([position[name] for name in names.tolist()], dtype=np.int64)
@@ -132,6 +139,18 @@ class DocumentSet:
         order = np.argsort(group_of_row, kind="stable")
         members = np.split(rows[order], np.cumsum(np.bincount(group_of_row, minlength=len(keys)))[:-1])
         return Grouping(fields, keys, members, group_of_row)
+
+
+def warn_if_mostly_unknown(field: str, labels: np.ndarray) -> None:
+    """Warn when more than UNKNOWN_WARNING_SHARE of the documents grouped by ``field`` have none.
+
+    Every analysis that groups comes through :meth:`DocumentSet.grouping`, so this
+    is said here once rather than by each command; the CLI prints the warning once
+    on stderr with the ways to fix the metadata.
+    """
+    unknown = int((labels == UNKNOWN).sum())
+    if labels.size and unknown > UNKNOWN_WARNING_SHARE * labels.size:
+        warnings.warn(UnknownGroupWarning(field, unknown, int(labels.size)), stacklevel=3)
 
 
 def canonical_value(field: str, value: str) -> str:

@@ -408,3 +408,40 @@ def test_shtml_pages_are_read_and_a_clock_is_no_title(corpus, tmp_path):
     assert not report.skipped and corpus.count() == 1
     row = corpus.db.execute("SELECT title, date FROM documents").fetchone()
     assert row["title"] != "00:30:01" and row["date"] == "2023-09-03"
+
+
+def test_macao_and_hong_kong_speak_for_themselves(corpus, tmp_path):
+    from policylex.normalise import clean
+
+    records = [
+        {"title": "東方斜巷一帶臨時封閉交通", "content": "市政署公佈，東方斜巷一帶將於本月臨時封閉交通，請市民留意。",
+         "link": "https://www.gcs.gov.mo/detail/zh-hant/N26DAAA"},
+        {"title": "行政長官岑浩輝會見全國政協常委訪問團", "content": "行政長官岑浩輝今日會見全國政協常委訪問團，雙方就本澳發展交換意見。",
+         "link": "https://www.gcs.gov.mo/detail/zh-hant/N26DBBB"},
+    ]
+    write(tmp_path / "gcs" / "15.json", json.dumps(records, ensure_ascii=False))
+    corpus.ingest([str(tmp_path / "gcs")])
+    assert {r[0] for r in corpus.db.execute("SELECT province FROM documents")} == {"澳门特别行政区"}
+    assert corpus.db.execute("SELECT DISTINCT province_code FROM documents").fetchone()[0] == "820000"
+    hk = extract(clean("本港經濟持續復甦\n特區政府今日公布最新經濟數據，本港第一季經濟按年增長。\n"))
+    assert hk.province == "香港特别行政区"
+
+
+def test_a_body_that_is_cited_or_visited_is_not_the_issuer():
+    from policylex.normalise import clean
+
+    text = clean("全民閱讀活動啟動\n為落實推動國務院頒布的《全民閱讀促進條例》，臺南市政府今日啟動全民閱讀活動。\n")
+    assert extract(text).city == "台南市" or extract(text).province != "全国"
+    meta = extract("湖南省举办旅游博览会\n本届博览会由文化和旅游部指导，湖南省人民政府主办。\n")
+    assert meta.province == "湖南省"
+
+
+def test_citation_codes_are_furniture_and_the_foot_signs():
+    text = ("【法宝引证码】 CLI.12.5115678\n原文链接：https://www.pkulaw.com/lar/abc.html\n"
+            "北京市经济和信息化局关于印发《某某行动计划》的通知\n各有关单位：\n现将《某某行动计划》印发给你们，请认真贯彻落实。\n"
+            "北京市经济和信息化局\n2022年11月21日\n")
+    meta = extract(text)
+    assert meta.title == "北京市经济和信息化局关于印发《某某行动计划》的通知"
+    assert (meta.date.iso(), meta.province, meta.source) == ("2022-11-21", "北京市", "北京市经济和信息化局")
+    site = extract("关于做好有关工作的通知\n来源：烟台市人民政府网站\n各县市区人民政府：现将有关事项通知如下。\n")
+    assert site.source == "烟台市人民政府"

@@ -37,7 +37,8 @@ from policylex.normalise import (
     is_boilerplate_line,
 )
 from policylex.places import (ANY_BODY, NATIONAL_PLACE, TAIWAN, Place, find_mentions, national_outlet, resolve_name,
-                              resolve_region, taiwan_central, taiwan_cue)
+                              resolve_region, sar_cue, sar_site, taiwan_central,
+                              taiwan_cue)
 
 HEADER_LINES = 12
 FOOTER_LINES = 6
@@ -61,7 +62,10 @@ _DELIVERED = re.compile(r"^[—\-─－]{1,3}\s*$")
 _DELIVERED_BEFORE = re.compile(r"^\s*[—\-─－]{0,3}\s*[(（]?\s*$")
 _DELIVERED_AFTER = re.compile(r"\s*(?:至\d{1,2}日\s*)?在[^。]{2,60}?(?:会议|大会|全会|常委会)")
 # A label printed on a line of its own, its value on the next (时间：\n2026-02-02 09:20).
-_BARE_LABEL = re.compile(r"^[\u4e00-\u9fff]{2,6}\s*[:：]$")
+_BARE_LABEL = re.compile(rf"^(?:{_SIGNED_LABEL}|{_POSTED_LABEL}|来源|信息来源|文章来源|发文机关|发布机构|发文字号|文号|作者|"
+                         r"编辑|责任编辑|索引号|主题分类|标题)\s*[:：]$")
+# A source that names a site (烟台市人民政府网站) names its body with a suffix too many.
+_SITE_SUFFIX = re.compile(r"(?:门户网站|网站|官网|客户端|公众号|微信公众号|微博)$")
 _SOURCE = re.compile(r"(?:信息来源|文章来源|发文机关|发布机构|发布单位|发稿单位|主管机关|作出决定机关|作出处罚决定的机关|"
                      r"来源|稿源|转载自|转自)\s*(?:[:：]\s*|\t)([^\s:：|/()（）\[\]【】]{2,30})")
 _TITLE_LABEL = re.compile(r"^(?:标题|题目|名称)\s*[:：]\s*(.{4,})$")
@@ -196,7 +200,7 @@ class _Page:
             header.append(line)
             if len(header) >= HEADER_LINES:
                 break
-        footer = lines[max(end, len(lines) - FOOTER_LINES):]
+        footer = lines[-FOOTER_LINES:]  # a short text's foot is also its head
         return cls(lines, header, end, footer)
 
 
@@ -338,6 +342,17 @@ def find_source(lines: list[str], masthead: str | None, *, whole: bool = False) 
     return masthead
 
 
+def signature(page: _Page) -> str | None:
+    """The body signing a document at its foot (落款): a line that is a body's name, then a line that is a date."""
+    for line, following in zip(page.footer, page.footer[1:]):
+        if len(line) <= 30 and ANY_BODY.search(line) and _is_date_line(following) and not _SENTENCE.search(line):
+            return line
+    return None
+
+
+_SENTENCE = re.compile(r"[。，；：:,;]")
+
+
 def _lead(page: _Page, title: str | None) -> str:
     """The first line of prose after the title: not furniture, a date line or an addressee."""
     start = page.lines.index(title) + 1 if title in page.lines else 0
@@ -390,7 +405,12 @@ def find_region(page: _Page, title: str | None, lead: str, masthead: str | None,
                                        for m in find_mentions(text) if m.place.province == TAIWAN]
         issuer = next((m.place for m in mentions if m.body), None)  # 臺南市政府, 安南區公所
         return issuer or (mentions[0].place if mentions else resolve_name(TAIWAN))
+    site = None if outlet else sar_site("\n".join(filter(None, (source, context))))
+    if site is not None:
+        return site  # a SAR government's site speaks for it, whatever national body it reports on
     place = resolve_region(title, issuers, masthead, places=False)
+    if place is None and not outlet:  # 本澳, 特区政府, .gov.mo: a SAR's own release
+        place = sar_cue("\n".join(filter(None, (cues, lead))))
     if place is None and outlet:
         place = NATIONAL_PLACE  # 新闻联播 names the places it reports on; it speaks for the country
     if place is None:
@@ -434,6 +454,7 @@ def extract(text: str, *, title: str | None = None, context: str = "", fallback_
     source = find_source(page.lines[: page.header_end] + page.footer, masthead, whole=True)
     if source is None and context:
         source = find_source(_lines(context), None, whole=True)
+    source = signature(page) if source is None else (_SITE_SUFFIX.sub("", source) or source)
     if source:
         origin["source"] = "text"
     meta = Metadata(title=title, date=date, source=source, origin=origin,

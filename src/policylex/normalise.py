@@ -189,9 +189,15 @@ _COUNTER = re.compile(_either_script(r"(?:访问量|访问次数|浏览量|浏�
                                      r"\s*[:：]?\s*\d*"))
 
 
+# A database's citation code and link (【法宝引证码】 CLI.12.5115678, 原文链接：https://…).
+_CITATION = re.compile(r"^【[^】]{1,12}】\s*[A-Za-z0-9.\-_/]+$|^(?:原文链接|原文地址|本文链接|URL|网址|链接)\s*[:：]\s*\S+$")
+
+
 def _is_menu_line(line: str) -> bool:
-    """Menu items, font-size bars, visit counters and code: the page's, never the article's."""
+    """Menu items, font-size bars, visit counters, citation codes and code: the page's, never the article's."""
     if len(line) <= 40 and not _MENU_WORDS.sub("", line):
+        return True
+    if _CITATION.match(line):
         return True
     if ("字号" in line or "字体" in line or "字號" in line or "字體" in line) and len(line) <= 30:
         return True

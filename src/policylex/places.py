@@ -206,6 +206,44 @@ _TAIWAN_DOMAIN = re.compile(r"\.gov\.tw\b|\.(?:edu|org)\.tw\b")
 _TAIWAN_CENTRAL_RE = re.compile(TAIWAN_CENTRAL_BODIES)
 
 
+# A body named as what is visited, implemented or cited is not the text's issuer: 会见全国政协常委,
+# 落实国务院…, 国务院颁布的《…》, 由文化和旅游部主办.
+_CITED_BEFORE = re.compile(r"(?:会见|接见|会晤|拜会|拜访|看望|落实|贯彻|根据|依照|依据|按照|响应|遵照|由)[^，。；,]{0,3}$")
+_CITED_AFTER = re.compile(r"^[^，。；,]{0,3}(?:颁布|发布|印发|批准|出台|制定)的|^[^，。；,]{0,8}(?:主办|指导|支持)")
+
+
+def _cited(text: str, start: int, end: int) -> bool:
+    return bool(_CITED_BEFORE.search(text[max(0, start - 8):start]) or _CITED_AFTER.match(text[end:end + 12]))
+
+
+# Hong Kong and Macao speak of themselves as 本港 / 本澳 and through their 行政长官 and 特区政府.
+_SAR_DOMAIN = re.compile(r"\.gov\.(hk|mo)\b")
+_SAR_SELF = re.compile(r"本(港|澳)(?![门元])|(香港|澳门)特别行政区政府|特区政府|行政长官")
+
+
+def sar_site(text: str) -> "Place | None":
+    """Hong Kong or Macao where a text comes from one of their government sites (.gov.hk, .gov.mo)."""
+    domain = _SAR_DOMAIN.search(text)
+    return resolve_name("香港特别行政区" if domain.group(1) == "hk" else "澳门特别行政区") if domain else None
+
+
+def sar_cue(text: str) -> "Place | None":
+    """Hong Kong's or Macao's province-level place where a text speaks for one of them, else None."""
+    site = sar_site(text)
+    if site is not None:
+        return site
+    found = _SAR_SELF.search(text)
+    if not found:
+        return None
+    which = found.group(1) or found.group(2)
+    if which is None:  # 特区政府, 行政长官: the SAR the text names first
+        named = re.search(r"香港|澳门", text)
+        if named is None:
+            return None
+        which = named.group()[0]
+    return resolve_name("香港特别行政区" if which.startswith("港") or which.startswith("香") else "澳门特别行政区")
+
+
 def taiwan_central(text: str) -> bool:
     """Whether a text names Taiwan's central government (總統府, 行政院, 內政部 …) as a body."""
     return bool(_TAIWAN_CENTRAL_RE.search(text))
@@ -255,7 +293,7 @@ def issuing_region(text: str) -> Place | None:
     :func:`resolve_region`.
     """
     candidates: list[tuple[int, Place | str]] = []
-    national = _NATIONAL_RE.search(text)
+    national = next((m for m in _NATIONAL_RE.finditer(text) if not _cited(text, m.start(), m.end())), None)
     if national:
         # A national body's local branch (国家金融监督管理总局菏泽监管分局, 国家统计局万载调查队) is its place's.
         branch = next((m.place for m in find_mentions(text[national.end(): national.end() + 12]) if m.start <= 1), None)

@@ -364,9 +364,10 @@ def tokenise_corpus(
         for rows in pages(corpus.db, query, params, BATCH_DOCUMENTS):
             yield [(row["seq"], row["norm_hash"], row["norm_text"]) for row in rows]
 
-    _init_worker(settings)  # before any fork, so that the workers inherit the loaded dictionary
-    for batch, results in map_batches(_tokenise_row, batches(), workers=report.workers, initializer=_init_worker,
-                                      initargs=(settings,), chunksize=16):
+    if total:  # loading a segmenter's dictionaries is most of a run with nothing to do
+        _init_worker(settings)  # before any fork, so that the workers inherit the loaded dictionary
+    for batch, results in map_batches(_tokenise_row, batches() if total else iter(()), workers=report.workers,
+                                      initializer=_init_worker, initargs=(settings,), chunksize=16):
         new_terms: list[tuple[int, str]] = []
         with corpus.transaction():
             terms.refresh()

@@ -297,20 +297,16 @@ def export(
     """
     from policylex.overview import export_table
 
+    _check_outputs(corpus, ("--output", output))
     with _reading(corpus) as store:
         table = export_table(store, include_duplicates=not no_duplicates)
         if output is None:
             render(table, format.value)
             return
-        partial = output.with_name(output.name + ".part")
-        try:
-            with partial.open("w", encoding="utf-8", newline="") as stream:
-                render(table, format.value, stream)
-            partial.replace(output)  # a whole file or none, even if interrupted
-        except OSError as error:
-            raise PolicylexError(f"cannot write {output}: {error.strerror}") from None
-        finally:
-            partial.unlink(missing_ok=True)
+        from policylex.files import atomic_output
+
+        with atomic_output(output, str(output)) as partial, partial.open("w", encoding="utf-8", newline="") as stream:
+            render(table, format.value, stream)
 
 
 WhereOption = Annotated[
@@ -329,6 +325,15 @@ class GroupBy(str, Enum):
     city = "city"
     source = "source"
     doc = "doc"
+
+
+def _check_outputs(corpus: Path, *outputs: tuple[str, Optional[Path]]) -> None:
+    """Before any work: no (option, path) given may write over the corpus or its files."""
+    from policylex.files import check_output
+
+    for option, path in outputs:
+        if path is not None:
+            check_output(path, corpus, f"{option} {path}")
 
 
 def _plot(table: Table, path: Optional[Path], kind: str) -> None:
@@ -361,6 +366,7 @@ def freq(
 
     Example: policylex freq --top 10 --by year;  policylex freq 公益诉讼 检察建议 --where province=辽宁省
     """
+    _check_outputs(corpus, ("--plot", plot))
     from policylex.measures import term_frequencies
 
     with _reading(corpus) as store:
@@ -399,6 +405,7 @@ def tfidf(
 
     Example: policylex tfidf --by province --top 5
     """
+    _check_outputs(corpus, ("--plot", plot))
     from policylex.measures import tfidf as tfidf_table
 
     with _reading(corpus) as store:
@@ -452,6 +459,7 @@ def keyness(
 
     if (target is None) == (by is None) or (by is not None and reference):
         raise UsageError("give --target field=value (and optionally --reference), or --by field")
+    _check_outputs(corpus, ("--plot", plot))
     options = dict(where=where, top=top or None, min_count=min_count, correction=correction.value,
                    include_duplicates=keep_duplicates)
     with _reading(corpus) as store:
@@ -580,6 +588,7 @@ def slogans_count(
 
     Example: policylex slogans count --by province --top 5;  policylex slogans count 四大检察 两个维护
     """
+    _check_outputs(corpus, ("--plot", plot))
     from policylex.slogans import count_slogans
 
     with _open(corpus) as store, progress_bar("slogans") as update:
@@ -676,6 +685,7 @@ def slogans_cooccur(
 
     Example: policylex slogans cooccur --window sentence --sort npmi --plot network.png
     """
+    _check_outputs(corpus, ("--plot", plot), ("--heatmap", heatmap))
     from policylex.slogans import cooccurrence
 
     with _open(corpus) as store, progress_bar("slogans") as update:
@@ -719,6 +729,7 @@ def slogans_timeline(
 
     Example: policylex slogans timeline 四大检察 少捕慎诉慎押 --plot diffusion.png
     """
+    _check_outputs(corpus, ("--plot", plot))
     from policylex.slogans import timeline
 
     with _open(corpus) as store, progress_bar("slogans") as update:
@@ -787,6 +798,7 @@ def trends(
     Example: policylex trends 公益诉讼 检察建议 --by province,year --format csv > panel.csv;
     policylex trends 四大检察 --slogans --plot trend.png
     """
+    _check_outputs(corpus, ("--plot", plot))
     from policylex.trends import readable
     from policylex.trends import trends as trends_table
     from policylex.trends import wide as wide_table
@@ -857,6 +869,7 @@ def report(
 
     Example: policylex report --out report;  policylex report scraped/ --corpus new.db --out new-report
     """
+    _check_outputs(corpus, ("--out", out))
     from policylex.report import ReportOptions, build_report
 
     options = ReportOptions(top_terms=top, lexicon=_lexicon(lexicon, no_bundled))

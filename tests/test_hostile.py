@@ -1,0 +1,213 @@
+"""Issue 13, a hostile user's second pass: output paths onto the corpus, option files that never end,
+full disks, a lexicon that backtracks, input that crashed a whole batch, and messages that said the wrong thing.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from conftest import SEEDS
+from policylex import Corpus
+from policylex.check import check_corpus, passed
+from policylex.cli import app
+
+ENV = {"COLUMNS": "200", "NO_COLOR": "1", "TERM": "dumb"}
+
+
+def run(*args: str):
+    return CliRunner(env=ENV).invoke(app, [str(a) for a in args])
+
+
+def one_line_error(result, message: str, *, data: bool = False) -> None:
+    """``data``: the command printed its table before the error (a plot is drawn after)."""
+    assert result.exit_code == 2, result.output
+    assert bool(result.stdout) == data
+    assert len(result.stderr.splitlines()) == 1 and result.stderr.startswith("policylex: error: "), result.stderr
+    assert message in result.stderr, result.stderr
+
+
+@pytest.fixture(scope="module")
+def _seeded(tmp_path_factory) -> Path:
+    db = tmp_path_factory.mktemp("hostile") / "c.db"
+    assert run("ingest", SEEDS, "--corpus", db).exit_code == 0
+    assert run("tokenise", "--workers", "1", "--corpus", db).exit_code == 0
+    assert run("freq", "--corpus", db).exit_code == 0  # writes the matrix cache beside it
+    with Corpus.open(db) as corpus:
+        corpus.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    return db
+
+
+@pytest.fixture
+def db(_seeded, tmp_path) -> Path:
+    """A copy of the seeded corpus (and its matrix cache) in the test's own folder."""
+    for path in _seeded.parent.iterdir():
+        if path.name.startswith(_seeded.name):
+            shutil.copy(path, tmp_path / path.name)
+    return tmp_path / _seeded.name
+
+
+def sound(db: Path) -> bool:
+    with Corpus.open(db, readonly=True) as corpus:
+        return corpus.count() == 5 and passed(check_corpus(corpus))
+
+
+# --- 1. no output path may be the corpus or one of its files -------------------------------------------
+
+
+def _aliases(db: Path) -> dict[str, Path]:
+    """Names that reach the corpus file, made in the corpus's folder."""
+    folder = db.parent
+    (folder / "link.db").symlink_to(db)
+    os.link(db, folder / "hard.db")
+    (folder / "sub").mkdir()
+    return {"itself": db, "symlink": folder / "link.db", "hard link": folder / "hard.db",
+            "dot-dot": folder / "sub" / ".." / db.name, "missing-dot-dot": folder / "nowhere" / ".." / db.name}
+
+
+@pytest.mark.parametrize("alias", ["itself", "symlink", "hard link", "dot-dot", "missing-dot-dot"])
+@pytest.mark.parametrize("command", [["export", "-o"], ["freq", "--plot"], ["slogans", "cooccur", "--heatmap"]])
+def test_no_output_path_may_reach_the_corpus_file(db, alias, command):
+    before = db.read_bytes()
+    result = run(*command, _aliases(db)[alias], "--corpus", db)
+    one_line_error(result, "that is the corpus file; write somewhere else")
+    assert db.read_bytes() == before and sound(db)
+
+
+@pytest.mark.parametrize("suffix", ["-wal", "-shm", "-journal", ".dtm.npz", ".slogans.npz"])
+@pytest.mark.parametrize("command", [["export", "-o"], ["keyness", "--by", "year", "--plot"], ["report", "--out"]])
+def test_no_output_path_may_be_a_file_of_the_corpus(db, suffix, command):
+    result = run(*command, db.with_name(db.name + suffix), "--corpus", db)
+    one_line_error(result, f"that is a file of the corpus ({db.name}{suffix}); write somewhere else")
+    assert sound(db)
+
+
+def test_report_out_may_not_be_the_corpus_nor_a_folder_holding_it(db, monkeypatch):
+    one_line_error(run("report", "--out", db, "--corpus", db), "that is the corpus file")
+    monkeypatch.chdir(db.parent)
+    one_line_error(run("report", "--out", ".", "--corpus", db.name), "that folder holds the corpus file")
+    assert sound(db)
+
+
+def test_export_to_a_link_to_the_corpus_is_refused_before_any_work(db, monkeypatch):
+    """The check comes first: export is never started, so no partial file appears beside the corpus either."""
+    monkeypatch.chdir(db.parent)
+    before = sorted(p.name for p in db.parent.iterdir())
+    one_line_error(run("export", "-o", f"./{db.name}", "--corpus", db.name), "that is the corpus file")
+    assert sorted(p.name for p in db.parent.iterdir()) == before
+
+
+# --- 9. a full disk under report and --plot: one line, exit 2, no partial file ------------------------------
+
+
+@pytest.fixture
+def full_disk(tmp_path):
+    """A real small filesystem (tmpfs, 48 KB) when this runs as root, as CI does; else None."""
+    mount = tmp_path / "small"
+    mount.mkdir()
+    if os.geteuid() != 0 or subprocess.run(["mount", "-t", "tmpfs", "-o", "size=48k", "tmpfs", str(mount)],
+                                           capture_output=True).returncode != 0:
+        yield None
+        return
+    try:
+        yield mount
+    finally:
+        subprocess.run(["umount", str(mount)], check=True)
+
+
+def _disk_full(*args, **kwargs):
+    raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+
+@pytest.fixture
+def no_charts(monkeypatch):
+    import policylex.report as report_module
+
+    monkeypatch.setattr(report_module._Builder, "figure", lambda self, section, draw, caption: None)
+
+
+def test_a_full_disk_under_plot_is_one_line_and_leaves_no_file(db, full_disk, tmp_path, monkeypatch):
+    folder = full_disk
+    if folder is None:  # simulated: the write starts, then the disk is full
+        import matplotlib.figure
+
+        folder = tmp_path / "simulated"
+        folder.mkdir()
+
+        def savefig(self, fname, **kwargs):
+            Path(fname).write_bytes(b"\x89PNG half")
+            _disk_full()
+
+        monkeypatch.setattr(matplotlib.figure.Figure, "savefig", savefig)
+    result = run("freq", "--corpus", db, "--plot", folder / "chart.png")
+    one_line_error(result, f"cannot write plot {folder / 'chart.png'}: No space left on device", data=True)
+    assert list(folder.iterdir()) == []
+
+
+def test_a_full_disk_under_report_is_one_line_and_leaves_nothing(db, full_disk, tmp_path, monkeypatch):
+    folder = full_disk
+    if folder is None:
+        import policylex.report as report_module
+
+        folder = tmp_path / "simulated"
+        folder.mkdir()
+        monkeypatch.setattr(report_module, "render", _disk_full)
+    result = run("report", "--corpus", db, "--out", folder / "rep")
+    one_line_error(result, f"cannot write the report to {folder / 'rep'}: No space left on device")
+    assert list(folder.iterdir()) == []
+
+
+# --- 11. report: what a killed run left is cleared; `--out .` works ---------------------------------------
+
+
+def test_a_killed_report_leaves_a_partial_folder_the_next_run_removes(db, tmp_path):
+    out = tmp_path / "rep"
+    proc = subprocess.Popen([sys.executable, "-m", "policylex", "report", "--corpus", str(db), "--out", str(out)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        partial = None
+        while partial is None and proc.poll() is None:  # kill it while it writes its staging folder
+            partial = next((p for p in tmp_path.iterdir() if p.name.startswith(".rep.partial-")), None)
+        proc.kill()
+    finally:
+        proc.wait(timeout=60)
+    assert partial is not None and partial.exists(), "the report finished before it could be killed"
+    assert not out.exists()
+    import policylex.report as report_module
+
+    with Corpus.open(db) as corpus, pytest.MonkeyPatch.context() as patch:
+        patch.setattr(report_module._Builder, "figure", lambda self, section, draw, caption: None)
+        report_module.build_report(corpus, out)
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
+    assert (out / "report.html").exists()
+
+
+def test_a_partial_folder_of_a_report_still_running_is_left_alone(db, tmp_path, no_charts):
+    import policylex.report as report_module
+
+    running = tmp_path / f".rep.partial-{os.getppid()}-abcd"  # the parent of this process is alive
+    running.mkdir()
+    with Corpus.open(db) as corpus:
+        report_module.build_report(corpus, tmp_path / "rep")
+    assert running.exists()
+
+
+def test_report_out_dot_in_an_empty_folder(db, tmp_path, monkeypatch, no_charts):
+    here = tmp_path / "empty"
+    here.mkdir()
+    monkeypatch.chdir(here)
+    result = run("report", "--corpus", db, "--out", ".")
+    assert result.exit_code == 0, result.output
+    assert (here / "report.html").exists() and (here / "top_terms.csv").exists()
+    assert [p.name for p in here.iterdir() if p.name.startswith(".")] == []
+    (here / "old_table.csv").write_text("from an earlier report\n", encoding="utf-8")
+    assert run("report", "--corpus", db, "--out", ".", "--top", "5").exit_code == 0  # an earlier report: replaced
+    assert not (here / "old_table.csv").exists() and (here / "report.html").exists()
+    assert os.path.samefile(os.getcwd(), here)

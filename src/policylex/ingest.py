@@ -402,8 +402,11 @@ def ingest(
     for _, results in map_batches(_prepare_path, batches, workers=workers, initializer=_init_job, initargs=(job,),
                                   chunksize=4):
         with corpus.transaction():
+            # Read again under the write lock: a `normalise --variant` may have run since the
+            # workers started, and this batch must be stored as the corpus is normalised now.
+            current = corpus_variant(corpus)
             if corpus.get_meta("normalise.variant") is None:
-                corpus.set_meta("normalise.variant", variant)
+                corpus.set_meta("normalise.variant", current)
                 corpus.set_meta("normalise.opencc", opencc_backend())
             for items in results:
                 report.files += 1
@@ -417,7 +420,9 @@ def ingest(
                                            f"({source.encoding})")
                         report.repaired.append(repaired)
                         corpus.log("ingest", "repaired", repaired.reason, repaired.path)
-                    writer.store(item, variant)
+                    if current != variant and not item.unchanged:  # normalised with the old variant: again, here
+                        item = prepare(source, item.sidecar, current)
+                    writer.store(item, current)
                 if progress:
                     progress(report.files, len(paths))
             for skipped in report.skipped[logged:]:

@@ -211,3 +211,30 @@ def test_report_out_dot_in_an_empty_folder(db, tmp_path, monkeypatch, no_charts)
     assert run("report", "--corpus", db, "--out", ".", "--top", "5").exit_code == 0  # an earlier report: replaced
     assert not (here / "old_table.csv").exists() and (here / "report.html").exists()
     assert os.path.samefile(os.getcwd(), here)
+
+
+# --- 12. Ctrl-C says what that command keeps ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize("args, where, kept", [
+    (["freq"], "policylex.measures.term_frequencies", "nothing was written"),
+    (["export", "-o", "out.jsonl"], "policylex.overview.export_table", "nothing was written"),
+    (["slogans", "count"], "policylex.slogans.count_slogans",
+     "the corpus keeps the formulation matches stored before Ctrl-C; the next run goes on from them"),
+    (["report", "--out", "rep"], "policylex.report.build_report",
+     "the corpus keeps what was ingested and tokenised before Ctrl-C; no report was written, an earlier one is as it was"),
+])
+def test_ctrl_c_says_what_the_command_keeps(db, monkeypatch, args, where, kept):
+    import importlib
+
+    module, name = where.rsplit(".", 1)
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(importlib.import_module(module), name, interrupted)
+    monkeypatch.chdir(db.parent)
+    result = run(*args, "--corpus", db)
+    assert result.exit_code == 130
+    assert result.stderr.splitlines() == [f"policylex: error: interrupted; {kept}"]
+    assert "normalise" not in result.stderr

@@ -99,8 +99,22 @@ def fail(message: str, code: int = 2) -> typer.Exit:
     return typer.Exit(code)
 
 
+# What the corpus keeps when a command is interrupted, by command (function) name; the
+# other commands write nothing.
+_KEPT_ON_CTRL_C = {
+    "ingest": "the corpus keeps the batches of files stored before Ctrl-C: re-run to complete",
+    "tokenise": "the corpus keeps the documents tokenised before Ctrl-C: re-run to complete",
+    "normalise": "the corpus is as it was: normalise writes every document or none; re-run to normalise",
+    "report": "the corpus keeps what was ingested and tokenised before Ctrl-C; no report was written, "
+              "an earlier one is as it was",
+    **dict.fromkeys(("slogans_count", "slogans_cooccur", "slogans_timeline", "trends"),
+                    "the corpus keeps the formulation matches stored before Ctrl-C; the next run goes on from them"),
+}
+
+
 def handles_errors(command: Callable) -> Callable:
     """Turn user errors and Ctrl-C into one line on stderr and an exit status."""
+    kept = _KEPT_ON_CTRL_C.get(command.__name__, "nothing was written")
 
     @functools.wraps(command)
     def wrapper(*args, **kwargs):
@@ -111,8 +125,7 @@ def handles_errors(command: Callable) -> Callable:
         except sqlite3.DatabaseError as error:  # a damaged file, or a lock held longer than the busy timeout
             raise fail(f"cannot read the corpus: {error}; `policylex check` tells what is wrong") from None
         except KeyboardInterrupt:
-            raise fail("interrupted; the corpus keeps the batches finished before Ctrl-C (normalise keeps none): "
-                       "re-run to complete", 130) from None
+            raise fail(f"interrupted; {kept}", 130) from None
         except BrokenPipeError:
             sys.stderr.close()
             raise typer.Exit(0) from None

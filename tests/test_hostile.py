@@ -238,3 +238,47 @@ def test_ctrl_c_says_what_the_command_keeps(db, monkeypatch, args, where, kept):
     assert result.exit_code == 130
     assert result.stderr.splitlines() == [f"policylex: error: interrupted; {kept}"]
     assert "normalise" not in result.stderr
+
+
+# --- 13, 14. a folder run names every file it passes over; re-ingest counts sources as sources ---------
+
+
+def summary_value(stderr: str, label: str) -> int:
+    """A number from a command's summary table on stderr."""
+    import re
+
+    return int(re.search(rf"{re.escape(label)}\W*(\d+)", stderr).group(1))
+
+
+def test_a_folder_run_names_the_files_it_passes_over_and_counts_sources(tmp_path):
+    folder = tmp_path / "in"
+    folder.mkdir()
+    for i in range(10):
+        (folder / f"a{i}.txt").write_text(f"沈阳市检察院召开第{i}次会议。会议强调，要做优四大检察。", encoding="utf-8")
+    shutil.copy(folder / "a0.txt", folder / "copy_of_a0.txt")  # 11 files, 10 documents
+    (folder / "chart.png").write_bytes(b"\x89PNG\r\n\x1a\n")
+    (folder / ".DS_Store").write_bytes(b"\x00\x00")
+    db = tmp_path / "c.db"
+    first = run("ingest", folder, "--corpus", db)
+    assert first.exit_code == 1, first.output
+    assert f"skipped {folder / 'chart.png'}: not a supported type (.png)" in first.stderr.splitlines()
+    assert f"skipped {folder / '.DS_Store'}: hidden file" in first.stderr.splitlines()
+    assert summary_value(first.stderr, "files seen") == 13
+    logged = run("log", "--skipped", "--format", "csv", "--corpus", db).stdout
+    assert "chart.png" in logged and "not a supported type (.png)" in logged
+    (folder / "chart.png").unlink()
+    (folder / ".DS_Store").unlink()
+    again = run("ingest", folder, "--corpus", db)
+    assert again.exit_code == 0, again.output
+    assert summary_value(again.stderr, "files and rows unchanged") == 11
+    assert "documents unchanged" not in again.stderr
+    with Corpus.open(db, readonly=True) as corpus:
+        assert corpus.count() == 10
+
+
+def test_a_folder_of_nothing_readable_is_a_usage_error_naming_what_it_passed_over(tmp_path):
+    (tmp_path / "in").mkdir()
+    (tmp_path / "in" / "chart.png").write_bytes(b"\x89PNG")
+    one_line_error(run("ingest", tmp_path / "in", "--corpus", tmp_path / "c.db"),
+                   "no input files (supported: .csv, .htm, .html, .json, .jsonl, .md, .tsv, .txt); "
+                   "1 files of other types passed over")

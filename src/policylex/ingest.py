@@ -49,7 +49,7 @@ class IngestReport:
             ("files seen", self.files),
             ("documents added", self.added),
             ("documents updated", self.updated),
-            ("documents unchanged", self.unchanged),
+            ("files and rows unchanged", self.unchanged),  # sources: two files may hold one document
             ("exact duplicates (recorded once)", self.duplicates),
             ("near-duplicates flagged", self.near_duplicates),
             ("read with undecodable bytes replaced", len(self.repaired)),
@@ -385,10 +385,12 @@ def ingest(
     for item in expand_paths(inputs, stdin):
         if isinstance(item, Skipped):
             report.skipped.append(item)
+            report.files += 1  # seen, and passed over with its reason
         else:
             paths.append(item)
-    if not paths and not report.skipped:
-        raise UsageError("no input files (supported: " + ", ".join(sorted(READERS)) + ")")
+    if not paths and all(s.passed_over for s in report.skipped):
+        other = f"; {len(report.skipped)} files of other types passed over" if report.skipped else ""
+        raise UsageError("no input files (supported: " + ", ".join(sorted(READERS)) + ")" + other)
     variant = corpus_variant(corpus)
     writer = _Writer(corpus, report)
     workers = 1 if len(paths) < SERIAL_BELOW else max(1, workers or default_workers())
@@ -398,7 +400,7 @@ def ingest(
     job = {"read_options": read_options, "sidecar": sidecar, "variant": variant,
            "corpus": str(corpus.path.resolve()) if workers > 1 else None}
     batches = (paths[start : start + BATCH_FILES] for start in range(0, len(paths), BATCH_FILES))
-    logged = 0
+    logged, done = 0, 0
     for _, results in map_batches(_prepare_path, batches, workers=workers, initializer=_init_job, initargs=(job,),
                                   chunksize=4):
         with corpus.transaction():
@@ -410,6 +412,7 @@ def ingest(
                 corpus.set_meta("normalise.opencc", opencc_backend())
             for items in results:
                 report.files += 1
+                done += 1
                 for item in items:
                     if isinstance(item, Skipped):
                         report.skipped.append(item)
@@ -424,7 +427,7 @@ def ingest(
                         item = prepare(source, item.sidecar, current)
                     writer.store(item, current)
                 if progress:
-                    progress(report.files, len(paths))
+                    progress(done, len(paths))
             for skipped in report.skipped[logged:]:
                 corpus.log("ingest", "skipped", skipped.reason, skipped.path, skipped.line)
             logged = len(report.skipped)

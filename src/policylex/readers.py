@@ -92,6 +92,7 @@ class Skipped:
     path: str
     reason: str
     line: int | None = None
+    passed_over: bool = False  # a file a folder held that no reader reads (by type, or hidden)
 
     def __str__(self) -> str:
         return f"{self.path}:{self.line}: {self.reason}" if self.line is not None else f"{self.path}: {self.reason}"
@@ -186,11 +187,16 @@ def _walk(folder: Path) -> Iterator[Path | Skipped]:
         dirs.sort()
         for name in sorted(files):
             path = Path(root, name)
-            if path.suffix.lower() not in READERS or name.startswith("."):
-                continue
-            problem = _not_a_file(path)
-            yield Skipped(path_text(path), problem) if problem else path
+            # Passed over, but never in silence: the user learns what was not read.
+            passed_over = "hidden file" if name.startswith(".") else unsupported(path)
+            problem = passed_over or _not_a_file(path)
+            yield Skipped(path_text(path), problem, passed_over=bool(passed_over)) if problem else path
     yield from _unreadable_folders(unreadable)
+
+
+def unsupported(path: Path) -> str | None:
+    """Why no reader reads ``path`` (by its file name), or None."""
+    return None if path.suffix.lower() in READERS else f"not a supported type ({path.suffix or 'no extension'})"
 
 
 def _unreadable_folders(errors: list[OSError]) -> Iterator[Skipped]:
@@ -335,7 +341,7 @@ def read_path(path: Path, options: ReadOptions | None = None) -> Iterator[Source
     kind = READERS.get(path.suffix.lower())
     try:
         if kind is None:
-            raise InputError(path_text(path), f"unsupported file type {path.suffix or '(none)'}")
+            raise InputError(path_text(path), unsupported(path))
         data = read_bytes(path)
         if kind == "text":
             yield _read_text(path, data)

@@ -282,3 +282,78 @@ def test_a_folder_of_nothing_readable_is_a_usage_error_naming_what_it_passed_ove
     one_line_error(run("ingest", tmp_path / "in", "--corpus", tmp_path / "c.db"),
                    "no input files (supported: .csv, .htm, .html, .json, .jsonl, .md, .tsv, .txt); "
                    "1 files of other types passed over")
+
+
+# --- 5, 6, 16. input that sank a whole batch, or was misnamed ---------------------------------------------
+
+ARTICLE = "沈阳市检察院召开会议\n发布时间：2021-02-25\n会议强调，要做优四大检察，落实少捕慎诉慎押刑事司法政策。"
+
+
+@pytest.fixture
+def folder_with(tmp_path, corpus):
+    """ingest(name=bytes, ...): those files and two good articles, as one folder; returns the report."""
+    def ingest(**files: bytes):
+        folder = tmp_path / "in"
+        folder.mkdir()
+        (folder / "good1.txt").write_text(ARTICLE, encoding="utf-8")
+        (folder / "good2.txt").write_text(ARTICLE.replace("沈阳", "大连"), encoding="utf-8")
+        for name, data in files.items():
+            (folder / name.replace("_", ".")).write_bytes(data)
+        report = corpus.ingest([str(folder)])
+        names = {r[0] for r in corpus.db.execute("SELECT name FROM documents")}
+        assert {"good1", "good2"} <= names, "the good files did not go in"
+        assert passed(check_corpus(corpus))
+        return report, corpus
+
+    return ingest
+
+
+def test_a_lone_surrogate_in_json_is_read_as_fffd_and_the_row_reported_repaired(folder_with):
+    surrogate = ARTICLE.replace("沈阳", "长春") + "\\udc00"
+    report, corpus = folder_with(
+        a_json=f'[{{"text": "{surrogate}", "title": "标题\\ud800"}}]'.replace("\n", "\\n").encode(),
+        b_jsonl=(f'{{"text": "{surrogate.replace(chr(10), "")}"}}\n').encode())
+    assert report.skipped == []
+    assert [(Path(r.path).name, r.line, r.reason) for r in report.repaired] == [
+        ("a.json", None, "record 1: 2 lone UTF-16 surrogates (\\ud800-\\udfff) read as U+FFFD"),
+        ("b.jsonl", 1, "1 lone UTF-16 surrogates (\\ud800-\\udfff) read as U+FFFD")]
+    row = corpus.db.execute("SELECT title, raw_text, norm_text FROM documents WHERE name = 'a.json#1'").fetchone()
+    assert row["title"] == "标题\ufffd" and row["raw_text"].endswith("\ufffd") and row["norm_text"].endswith("\ufffd")
+    logged = corpus.db.execute("SELECT count(*) FROM log WHERE level = 'repaired'").fetchone()[0]
+    assert logged == 2
+
+
+def test_deeply_nested_json_is_skipped_with_a_reason(folder_with):
+    line = ('{"text": "%s"}' % ARTICLE.replace("沈阳", "长春").replace("\n", "")).encode()
+    report, corpus = folder_with(deep_json=b"[" * 100_000, deep_jsonl=line + b"\n" + b"[" * 100_000 + b"\n")
+    assert sorted((Path(s.path).name, s.line, s.reason) for s in report.skipped) == [
+        ("deep.json", None, "JSON nested too deeply to be a list of records"),
+        ("deep.jsonl", 2, "JSON nested too deeply to be a list of records")]
+    assert corpus.db.execute("SELECT count(*) FROM documents WHERE name = 'deep.jsonl#1'").fetchone()[0] == 1
+
+
+def test_utf16_with_a_lone_surrogate_is_undecodable_utf16_not_binary(folder_with):
+    data = "\ufeff".encode("utf-16-le") + ARTICLE.encode("utf-16-le") + b"\x00\xd8" + "。".encode("utf-16-le")
+    report, _ = folder_with(lone_txt=data)
+    assert [(Path(s.path).name, s.reason) for s in report.skipped] == [
+        ("lone.txt", f"undecodable UTF-16 (illegal UTF-16 surrogate at byte {len(data) - 4})")]
+
+
+def test_nul_is_dropped_from_normalised_text_and_title_and_kept_in_the_raw_text(folder_with):
+    body = ARTICLE.split("\n", 1)[1] + "会议要求，持续提升法律监督质效。" * 10  # NUL under 2% of the bytes: text
+    report, corpus = folder_with(nul_txt=("沈阳市\x00检察院召开会议\n" + body + "\x00").encode())
+    row = corpus.db.execute("SELECT title, raw_text, norm_text FROM documents WHERE name = 'nul'").fetchone()
+    assert "\x00" in row["raw_text"]
+    assert "\x00" not in row["norm_text"] and "\x00" not in (row["title"] or "")
+    assert row["title"] == "沈阳市检察院召开会议"
+
+
+def test_a_folder_holding_the_corpus_does_not_report_the_corpus_files(tmp_path):
+    (tmp_path / "a.txt").write_text(ARTICLE, encoding="utf-8")
+    db = tmp_path / "c.db"
+    assert run("ingest", tmp_path, "--corpus", db).exit_code == 0
+    assert run("tokenise", "--workers", "1", "--corpus", db).exit_code == 0
+    assert run("freq", "--corpus", db).exit_code == 0  # the matrix cache beside it too
+    assert (tmp_path / "c.db.dtm.npz").exists()
+    again = run("ingest", tmp_path, "--corpus", db)
+    assert again.exit_code == 0 and summary_value(again.stderr, "skipped") == 0, again.stderr

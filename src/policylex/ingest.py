@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import os
 import sqlite3
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,10 +22,11 @@ import numpy as np
 
 from policylex import dedup
 from policylex.errors import UsageError
+from policylex.files import corpus_files
 from policylex.metadata import Metadata, extract, find_labelled_date, find_source
 from policylex.normalise import DEFAULT_VARIANT, VARIANTS, clean, normalise, normalise_newlines, opencc_backend
 from policylex.parallel import default_workers, map_batches
-from policylex.readers import READERS, ReadOptions, Skipped, SourceText, expand_paths, read_path
+from policylex.readers import READERS, ReadOptions, Skipped, SourceText, expand_paths, read_path, record_line
 from policylex.store import Corpus, json_dumps, now, pages
 
 Progress = Callable[[int, int], None]
@@ -361,6 +363,11 @@ def _prepare_path(path: Path) -> list[Prepared | Skipped]:
     return out
 
 
+def _repaired(corpus: Corpus, report: IngestReport, repaired: Skipped) -> None:
+    report.repaired.append(repaired)
+    corpus.log("ingest", "repaired", repaired.reason, repaired.path, repaired.line)
+
+
 def ingest(
     corpus: Corpus,
     inputs: Iterable[str],
@@ -382,7 +389,11 @@ def ingest(
     sidecar = load_sidecar(meta) if meta else {}
     report = IngestReport()
     paths: list[Path] = []
+    # A folder that holds the corpus: its own files are not input, nor worth a line each.
+    own = {os.path.realpath(path) for path in corpus_files(corpus.path)}
     for item in expand_paths(inputs, stdin):
+        if isinstance(item, Skipped) and item.passed_over and os.path.realpath(item.path) in own:
+            continue
         if isinstance(item, Skipped):
             report.skipped.append(item)
             report.files += 1  # seen, and passed over with its reason
@@ -419,10 +430,13 @@ def ingest(
                         continue
                     source = item.source
                     if source.replaced and (not report.repaired or report.repaired[-1].path != source.path):
-                        repaired = Skipped(source.path, f"{source.replaced} undecodable byte sequences read as U+FFFD "
-                                           f"({source.encoding})")
-                        report.repaired.append(repaired)
-                        corpus.log("ingest", "repaired", repaired.reason, repaired.path)
+                        _repaired(corpus, report, Skipped(source.path, f"{source.replaced} undecodable byte "
+                                                          f"sequences read as U+FFFD ({source.encoding})"))
+                    if source.surrogates:
+                        line = record_line(source.record)
+                        _repaired(corpus, report, Skipped(
+                            source.path, f"{'' if line else source.record + ': '}{source.surrogates} lone UTF-16 "
+                            "surrogates (\\ud800-\\udfff) read as U+FFFD", line))
                     if current != variant and not item.unchanged:  # normalised with the old variant: again, here
                         item = prepare(source, item.sidecar, current)
                     writer.store(item, current)

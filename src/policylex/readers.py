@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Iterable, Iterator, NamedTuple
 
 from policylex.errors import InputError
-from policylex.normalise import normalise_newlines
+from policylex.normalise import lone_surrogates, normalise_newlines, replace_lone_surrogates
 
 READERS = {
     ".txt": "text",
@@ -80,6 +80,7 @@ class SourceText:
     fields: dict[str, str] = field(default_factory=dict)  # metadata the source states
     page_text: str | None = None  # HTML: the whole visible page, for page-date and source lines
     replaced: int = 0  # undecodable byte sequences in the file, each read as U+FFFD (see decode_bytes)
+    surrogates: int = 0  # lone UTF-16 surrogates in this record's JSON strings, each read as U+FFFD
 
     @property
     def name(self) -> str:
@@ -265,8 +266,9 @@ def decode_bytes(data: bytes, path: str, declared: str | None = None) -> Decoded
     if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         try:
             return Decoded(data.decode("utf-16"), "utf-16")
-        except UnicodeDecodeError:
-            pass
+        except UnicodeDecodeError as error:
+            # The BOM says UTF-16; its NUL bytes are no sign of a binary file.
+            raise InputError(path, f"undecodable UTF-16 ({error.reason} at byte {error.start})") from None
     text = _strict_utf8(data)
     if text is not None and _control_ratio(text) < 0.01:
         return Decoded(text, "utf-8")
@@ -468,9 +470,14 @@ def _column_map(columns: list[str], options: ReadOptions, path: str) -> dict[str
     return mapping
 
 
+def record_line(record: str) -> int | None:
+    """The line number a record names (``line 3``, a JSONL line), or None (``row 2``, ``record 4``, a whole file)."""
+    return int(record.split()[-1]) if record.startswith("line") else None
+
+
 def _record(path: Path, record: str, reader: str, encoding: str, row: dict, mapping: dict[str, str]) -> SourceText | Skipped:
     text = row.get(mapping["text"])
-    line = int(record.split()[-1]) if record.startswith("line") else None
+    line = record_line(record)
     if not isinstance(text, str) or not text.strip():
         what = "empty text" if text in (None, "") or isinstance(text, str) else f"text is a JSON {type(text).__name__}"
         return Skipped(path_text(path), f"{what} (column {mapping['text']!r})", line)
@@ -481,8 +488,14 @@ def _record(path: Path, record: str, reader: str, encoding: str, row: dict, mapp
     fields = {key: str(row[col]) for key, col in mapping.items()
               if key != "text" and row.get(col) not in (None, "")}
     canonical = json.dumps({k: row[k] for k in sorted(row) if isinstance(k, str)}, ensure_ascii=False, default=str)
-    return SourceText(path_text(path), record, reader, encoding, sha256_hex(canonical.encode("utf-8")), text,
-                      normalise_newlines(text), fields)
+    # JSON's \ud800 escapes give lone surrogates, which UTF-8 (and so SQLite) cannot hold.
+    surrogates = sum(lone_surrogates(value) for value in [text, *fields.values()])
+    if surrogates:
+        text = replace_lone_surrogates(text)
+        fields = {key: replace_lone_surrogates(value) for key, value in fields.items()}
+    return SourceText(path_text(path), record, reader, encoding,
+                      sha256_hex(canonical.encode("utf-8", "surrogatepass")), text, normalise_newlines(text), fields,
+                      surrogates=surrogates)
 
 
 def _read_table(path: Path, data: bytes, kind: str, options: ReadOptions) -> Iterator[SourceText | Skipped]:
@@ -524,6 +537,10 @@ def _read_table(path: Path, data: bytes, kind: str, options: ReadOptions) -> Ite
         yield result
 
 
+# Python's JSON parser recurses once per level of nesting; a record is an object of strings.
+TOO_DEEP = "JSON nested too deeply to be a list of records"
+
+
 def _read_jsonl(path: Path, data: bytes, options: ReadOptions) -> Iterator[SourceText | Skipped]:
     text, encoding, replaced = decode_bytes(data, path_text(path))
     mapping = None
@@ -534,6 +551,9 @@ def _read_jsonl(path: Path, data: bytes, options: ReadOptions) -> Iterator[Sourc
             row = json.loads(line)
         except json.JSONDecodeError as error:
             yield Skipped(path_text(path), f"malformed JSON ({error.msg} at column {error.colno})", number)
+            continue
+        except RecursionError:
+            yield Skipped(path_text(path), TOO_DEEP, number)
             continue
         if not isinstance(row, dict):
             yield Skipped(path_text(path), f"a JSON {type(row).__name__}, not an object", number)
@@ -557,6 +577,8 @@ def _read_json(path: Path, data: bytes, options: ReadOptions) -> Iterator[Source
         records = json.loads(text)
     except json.JSONDecodeError as error:
         raise InputError(path_text(path), f"malformed JSON ({error.msg})", error.lineno) from None
+    except RecursionError:
+        raise InputError(path_text(path), TOO_DEEP) from None
     if records == []:
         raise InputError(path_text(path), "JSON list is empty")
     if not isinstance(records, list) or not any(isinstance(r, dict) for r in records):

@@ -357,3 +357,41 @@ def test_a_folder_holding_the_corpus_does_not_report_the_corpus_files(tmp_path):
     assert (tmp_path / "c.db.dtm.npz").exists()
     again = run("ingest", tmp_path, "--corpus", db)
     assert again.exit_code == 0 and summary_value(again.stderr, "skipped") == 0, again.stderr
+
+
+# --- 8, 10. option files: regular files of bounded size; a userdict's frequency in bounds -----------------
+
+
+OPTION_FILES = [(["slogans", "list", "--lexicon"], "--lexicon"), (["ingest", str(SEEDS), "--meta"], "--meta"),
+                (["tokenise", "--userdict"], "--userdict")]
+
+
+@pytest.mark.parametrize("args, option", OPTION_FILES)
+def test_an_option_file_that_is_a_device_or_a_pipe_is_refused(db, tmp_path, args, option):
+    fifo = tmp_path / "fifo.csv"
+    os.mkfifo(fifo)  # no writer: reading it would wait forever
+    for path in ("/dev/zero", fifo):
+        result = run(*args, path, "--corpus", db) if args[0] != "slogans" else run(*args, path)
+        one_line_error(result, f"{option} {path}: not a regular file (a device, pipe or socket)")
+    result = run(*args, tmp_path, "--corpus", db) if args[0] != "slogans" else run(*args, tmp_path)
+    one_line_error(result, f"{option} {tmp_path}: is a folder")
+
+
+@pytest.mark.parametrize("args, option", OPTION_FILES)
+def test_an_option_file_past_the_size_limit_is_refused(db, tmp_path, args, option):
+    from policylex.files import MAX_OPTION_FILE_BYTES
+
+    huge = tmp_path / "huge.csv"
+    with huge.open("wb") as handle:
+        handle.truncate(MAX_OPTION_FILE_BYTES + 1)  # sparse: nothing written to the disk
+    result = run(*args, huge, "--corpus", db) if args[0] != "slogans" else run(*args, huge)
+    one_line_error(result, f"{option} {huge}: larger than 64 MB")
+
+
+def test_a_userdict_frequency_too_large_is_one_line_with_its_line_number(db, tmp_path):
+    userdict = tmp_path / "words.txt"
+    userdict.write_text("公益诉讼 5000\n检察建议 99999999999999999999999 n\n", encoding="utf-8")
+    result = run("tokenise", "--workers", "1", "--userdict", userdict, "--corpus", db)
+    one_line_error(result, f"--userdict {userdict}, line 2: frequency 99999999999999999999999 is larger than "
+                           "1,000,000,000,000")
+    assert sound(db)

@@ -11,7 +11,6 @@ until memory runs out.
 
 from __future__ import annotations
 
-import errno
 import os
 import stat
 from contextlib import contextmanager
@@ -80,23 +79,22 @@ def atomic_output(path: str | os.PathLike, what: str) -> Iterator[Path]:
             pass
 
 
-def read_option_file(path: str | os.PathLike, option: str, limit: int = MAX_OPTION_FILE_BYTES) -> bytes:
+def read_option_file(path: str | os.PathLike, option: str) -> bytes:
     """The bytes of an option file; a one-line error when it is missing, not a regular file, or too large."""
-    path = Path(path)
+    path, limit = Path(path), MAX_OPTION_FILE_BYTES
     try:
         # O_NONBLOCK: opening a FIFO without a writer would otherwise wait forever.
         fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
     except FileNotFoundError:
         raise UsageError(f"{option} {path}: no such file") from None
     except OSError as error:
-        reason = "is a folder" if error.errno == errno.EISDIR else f"cannot read it: {error.strerror}"
-        raise UsageError(f"{option} {path}: {reason}") from None
+        raise UsageError(f"{option} {path}: cannot read it: {error.strerror}") from None
+    mode = os.fstat(fd).st_mode
+    if not stat.S_ISREG(mode):
+        os.close(fd)
+        kind = "is a folder" if stat.S_ISDIR(mode) else "not a regular file (a device, pipe or socket)"
+        raise UsageError(f"{option} {path}: {kind}")
     with os.fdopen(fd, "rb") as handle:
-        mode = os.fstat(handle.fileno()).st_mode
-        if stat.S_ISDIR(mode):
-            raise UsageError(f"{option} {path}: is a folder")
-        if not stat.S_ISREG(mode):
-            raise UsageError(f"{option} {path}: not a regular file (a device, pipe or socket)")
         try:
             data = handle.read(limit + 1)
         except OSError as error:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import io
 import os
 import sqlite3
 from dataclasses import dataclass, field
@@ -22,7 +23,7 @@ import numpy as np
 
 from policylex import dedup
 from policylex.errors import UsageError
-from policylex.files import corpus_files
+from policylex.files import corpus_files, read_option_file
 from policylex.metadata import Metadata, extract, find_labelled_date, find_source
 from policylex.normalise import DEFAULT_VARIANT, VARIANTS, clean, normalise, normalise_newlines, opencc_backend
 from policylex.parallel import default_workers, map_batches
@@ -67,10 +68,8 @@ def load_sidecar(path: str | Path) -> dict[str, dict[str, str]]:
     """Metadata overrides from a CSV keyed by file name (column file/filename/path/name)."""
     path = Path(path)
     try:
-        with path.open(encoding="utf-8-sig", newline="") as handle:
-            rows = list(csv.DictReader(handle))
-    except OSError as error:
-        raise UsageError(f"cannot read --meta file {path}: {error.strerror}") from None
+        text = read_option_file(path, "--meta").decode("utf-8-sig")
+        rows = list(csv.DictReader(io.StringIO(text, newline="")))
     except (csv.Error, UnicodeDecodeError) as error:
         raise UsageError(f"--meta file {path} is not a UTF-8 CSV: {error}") from None
     if not rows:

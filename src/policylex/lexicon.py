@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Iterator
 
 from policylex.errors import UsageError
+from policylex.files import read_option_file
 from policylex.normalise import clean, to_traditional
 from policylex.output import Table
 from policylex.store import json_dumps
@@ -175,10 +176,8 @@ def parse_lexicon(text: str, name: str) -> list[Entry]:
 def read_lexicon(path: str | Path) -> list[Entry]:
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8-sig")
-    except FileNotFoundError:
-        raise UsageError(f"--lexicon {path}: no such file") from None
-    except (OSError, UnicodeDecodeError) as error:
+        text = read_option_file(path, "--lexicon").decode("utf-8-sig")
+    except UnicodeDecodeError as error:
         raise UsageError(f"--lexicon {path}: cannot read it as UTF-8 text ({error})") from None
     return parse_lexicon(text, str(path))
 

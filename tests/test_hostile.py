@@ -395,3 +395,69 @@ def test_a_userdict_frequency_too_large_is_one_line_with_its_line_number(db, tmp
     one_line_error(result, f"--userdict {userdict}, line 2: frequency 99999999999999999999999 is larger than "
                            "1,000,000,000,000")
     assert sound(db)
+
+
+# --- 7. a lexicon that made the matcher backtrack -------------------------------------------------------------
+
+
+def _enumeration(n: int, separator: str = "、") -> str:
+    return separator.join(["和"] * n)
+
+
+@pytest.fixture
+def hang_guard():
+    """Fails a test that runs past 10 s instead of letting it hang CI (the old matcher took minutes here)."""
+    import signal
+
+    def timeout(signum, frame):
+        raise TimeoutError("the matcher is backtracking")
+
+    previous = signal.signal(signal.SIGALRM, timeout)
+    signal.alarm(10)
+    yield
+    signal.alarm(0)
+    signal.signal(signal.SIGALRM, previous)
+
+
+@pytest.mark.parametrize("separator", ["、", " ", '"', "'", "和", "” “", " 、 ", "以及"])
+def test_an_enumeration_of_60_identical_items_against_59_does_not_backtrack(hang_guard, separator):
+    from policylex.lexicon import Entry, Lexicon
+
+    matcher = Lexicon([Entry(_enumeration(60))], "hostile").matcher("t2s")
+    if separator != "和":  # with 和 between them, 59 items are 60 (和 is a separator too)
+        assert matcher.find(_enumeration(59, separator)) == []
+    found = matcher.find(_enumeration(60, separator))
+    assert [(m.start, m.stop) for m in found] == [(0, len(_enumeration(60, separator)))]
+
+
+def test_the_matchers_work_grows_polynomially_with_the_enumeration(monkeypatch):
+    """Each way through a gap is followed once, as one position of a set: doubling n multiplies the
+    work by about 8 (n places, n gaps each, at most a span of positions per gap), not by 2^n.
+    For a given lexicon that is linear in the text."""
+    import policylex.lexicon as lexicon_module
+    from policylex.lexicon import Entry, Lexicon
+
+    work = {}
+    real = lexicon_module._gap_ends
+
+    def counted(text, starts):
+        ends = real(text, starts)
+        work[len(text)] = work.get(len(text), 0) + len(starts) + len(ends)
+        return ends
+
+    monkeypatch.setattr(lexicon_module, "_gap_ends", counted)
+    for n in (30, 60):
+        Lexicon([Entry(_enumeration(n))], f"hostile {n}").matcher("t2s").find(_enumeration(n - 1, " "))
+    small, large = work[len(_enumeration(29, " "))], work[len(_enumeration(59, " "))]
+    assert large <= 10 * small, (small, large)
+
+
+@pytest.mark.parametrize("text, found", [
+    ("改革和谐", "改革和谐"), ("改革、和谐", "改革、和谐"), ("改革和和谐", "改革和和谐"), ("改革 “和谐”", "改革 “和谐"),
+    ("改革与", None),
+])
+def test_an_item_that_begins_like_a_gap_is_still_found(text, found):
+    from policylex.lexicon import Entry, Lexicon
+
+    matches = Lexicon([Entry("改革、和谐")], "gap-like").matcher("t2s").find(text)
+    assert [m.matched for m in matches] == ([found] if found else [])

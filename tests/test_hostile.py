@@ -461,3 +461,77 @@ def test_an_item_that_begins_like_a_gap_is_still_found(text, found):
 
     matches = Lexicon([Entry("改革、和谐")], "gap-like").matcher("t2s").find(text)
     assert [m.matched for m in matches] == ([found] if found else [])
+
+
+# --- 15. a damaged corpus is not written to; an SQLite file of another program is not made a corpus --------
+
+
+def _damage_a_page_of_documents(db: Path) -> None:
+    import sqlite3
+
+    con = sqlite3.connect(db)
+    page_size = con.execute("PRAGMA page_size").fetchone()[0]
+    root = con.execute("SELECT rootpage FROM sqlite_master WHERE name = 'documents'").fetchone()[0]
+    con.close()
+    with db.open("r+b") as handle:  # the table's root page: its cells point nowhere now
+        handle.seek((root - 1) * page_size + 8)
+        handle.write(b"\xee" * (page_size - 8))
+
+
+def test_a_corpus_with_damaged_pages_is_not_written_to(db, tmp_path):
+    _damage_a_page_of_documents(db)
+    (tmp_path / "new.txt").write_text(ARTICLE, encoding="utf-8")
+    before = db.read_bytes()
+    for args in (["ingest", tmp_path / "new.txt"], ["tokenise", "--workers", "1"]):
+        result = run(*args, "--corpus", db)
+        one_line_error(result, f"corpus {db} is damaged (")
+        assert "`policylex check` tells what is wrong" in result.stderr
+    assert db.read_bytes() == before
+
+
+def _only_a_view(path: Path) -> None:
+    import sqlite3
+
+    con = sqlite3.connect(path)
+    con.execute("CREATE VIEW v AS SELECT 1 AS one")
+    con.close()
+
+
+def _a_version_and_no_tables(path: Path) -> None:
+    import sqlite3
+
+    con = sqlite3.connect(path)
+    con.execute("PRAGMA user_version = 7")
+    con.close()
+
+
+def _a_dropped_table(path: Path) -> None:
+    import sqlite3
+
+    con = sqlite3.connect(path)
+    con.execute("CREATE TABLE t (a)")
+    con.executemany("INSERT INTO t VALUES (?)", [("x" * 500,)] * 50)
+    con.commit()
+    con.execute("DROP TABLE t")
+    con.close()
+
+
+@pytest.mark.parametrize("make", [_only_a_view, _a_version_and_no_tables, _a_dropped_table])
+def test_an_sqlite_file_of_another_program_does_not_become_a_corpus(tmp_path, make):
+    path = tmp_path / "other.db"
+    make(path)
+    before = path.read_bytes()
+    (tmp_path / "new.txt").write_text(ARTICLE, encoding="utf-8")
+    one_line_error(run("ingest", tmp_path / "new.txt", "--corpus", path),
+                   f"{path} is an SQLite file but not a policylex corpus")
+    assert path.read_bytes() == before
+
+
+def test_an_empty_sqlite_file_becomes_a_corpus(tmp_path):
+    import sqlite3
+
+    path = tmp_path / "empty.db"
+    sqlite3.connect(path).close()
+    path.touch()
+    (tmp_path / "new.txt").write_text(ARTICLE, encoding="utf-8")
+    assert run("ingest", tmp_path / "new.txt", "--corpus", path).exit_code == 0

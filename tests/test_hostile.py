@@ -535,3 +535,8 @@ def test_an_empty_sqlite_file_becomes_a_corpus(tmp_path):
     path.touch()
     (tmp_path / "new.txt").write_text(ARTICLE, encoding="utf-8")
     assert run("ingest", tmp_path / "new.txt", "--corpus", path).exit_code == 0
+
+
+def test_normalise_refuses_a_damaged_corpus_too(db):
+    _damage_a_page_of_documents(db)
+    one_line_error(run("normalise", "--variant", "none", "--corpus", db), f"corpus {db} is damaged (")

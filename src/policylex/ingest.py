@@ -386,6 +386,7 @@ def ingest(
     read and normalise; the result does not depend on their number.
     """
     sidecar = load_sidecar(meta) if meta else {}
+    corpus.check_pages()
     report = IngestReport()
     paths: list[Path] = []
     # A folder that holds the corpus: its own files are not input, nor worth a line each.
@@ -482,6 +483,7 @@ def renormalise(corpus: Corpus, *, variant: str | None = None, progress: Progres
     variant = variant or corpus_variant(corpus)
     if variant not in VARIANTS:
         raise UsageError(f"unknown variant {variant!r}; choose one of {', '.join(VARIANTS)}")
+    corpus.check_pages()
     report = NormaliseReport(variant=variant)
     total = corpus.count()
     settings = json_dumps({"variant": variant})

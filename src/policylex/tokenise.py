@@ -339,6 +339,7 @@ def tokenise_corpus(
     keeps the batches it finished and the next run does only the rest.
     """
     check_userdict(userdict)
+    corpus.check_pages()
     settings = TokeniserSettings(hmm=hmm, keep_stopwords=keep_stopwords,
                                  userdict=str(Path(userdict).resolve()) if userdict else None, pos=pos, engine=engine)
     fingerprint = settings.fingerprint()

@@ -306,7 +306,16 @@ def _holds_write_lock(db: Path) -> bool:
 
 def _has_children(pid: int) -> bool:
     """Whether the process has forked (its worker pool is up): Linux's /proc, as CI's."""
-    return bool(Path(f"/proc/{pid}/task/{pid}/children").read_text().split())
+    children = Path(f"/proc/{pid}/task/{pid}/children")
+    if children.exists():
+        return bool(children.read_text().split())
+    for stat in Path("/proc").glob("[0-9]*/stat"):  # a kernel without the children file
+        try:
+            if int(stat.read_text().rsplit(")", 1)[1].split()[1]) == pid:
+                return True
+        except (OSError, IndexError, ValueError):
+            continue
+    return False
 
 
 def wait_for(condition, what: str, timeout: float = 60) -> None:

@@ -540,3 +540,17 @@ def test_an_empty_sqlite_file_becomes_a_corpus(tmp_path):
 def test_normalise_refuses_a_damaged_corpus_too(db):
     _damage_a_page_of_documents(db)
     one_line_error(run("normalise", "--variant", "none", "--corpus", db), f"corpus {db} is damaged (")
+
+
+def test_a_report_killed_between_its_renames_gets_the_earlier_one_back(db, tmp_path, no_charts):
+    import policylex.report as report_module
+
+    out = tmp_path / "rep"
+    with Corpus.open(db) as corpus:
+        report_module.build_report(corpus, out)
+    earlier = (out / "report.html").read_bytes()
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    os.replace(out, tmp_path / f".rep.old-{int(dead.stdout)}")  # as _publish leaves it, killed after its first rename
+    report_module._remove_leftovers(out)
+    assert (out / "report.html").read_bytes() == earlier
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".rep")] == []

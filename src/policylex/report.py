@@ -160,18 +160,24 @@ def _remove_leftovers(out: Path) -> None:
     """Remove the folders a killed run left (named with its process id), beside ``out`` and inside it.
 
     A folder of a run still going (another report to the same place) is left alone.
+    A run killed between its two renames (see :func:`_publish`) left the earlier
+    report under its old name and none at ``out``: it goes back.
     """
-    prefixes = (_staging_prefix(out), f".{out.name}.old-")
+    staging, old = _staging_prefix(out), f".{out.name}.old-"
     places = [out.parent] + ([out] if out.is_dir() else [])
     for place in places:
         try:
-            found = [p for p in place.iterdir() if p.name.startswith(prefixes) and p.is_dir()]
+            found = [p for p in place.iterdir() if p.name.startswith((staging, old)) and p.is_dir()]
         except OSError:
             continue
         for folder in found:
-            prefix = next(p for p in prefixes if folder.name.startswith(p))
+            prefix = staging if folder.name.startswith(staging) else old
             pid = folder.name[len(prefix):].split("-")[0]
-            if not pid.isdigit() or not _running(int(pid)):
+            if pid.isdigit() and _running(int(pid)):
+                continue
+            if prefix == old and not out.exists():
+                os.replace(folder, out)
+            else:
                 shutil.rmtree(folder, ignore_errors=True)
 
 

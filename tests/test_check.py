@@ -91,7 +91,7 @@ def test_damaged_pages_fail_the_integrity_check(seeds_corpus):
     with open(seeds_corpus.path, "r+b") as handle:
         handle.seek((root - 1) * page_size + 100)
         handle.write(b"\xff" * (page_size - 100))
-    with Corpus.open(seeds_corpus.path) as reopened:
+    with Corpus.open(seeds_corpus.path, readonly=True) as reopened:  # as `check` opens it
         status, detail = statuses(reopened)["sqlite integrity"]
     assert status == "failed" and detail
 

@@ -188,6 +188,13 @@ def test_killed_normalise_leaves_the_corpus_as_before_and_a_rerun_completes_it(r
     assert_sound(db)
 
 
+KEPT = {  # each command says what it keeps
+    "ingest": "the corpus keeps the batches of files stored before Ctrl-C: re-run to complete",
+    "tokenise": "the corpus keeps the documents tokenised before Ctrl-C: re-run to complete",
+    "normalise": "the corpus is as it was: normalise writes every document or none; re-run to normalise",
+}
+
+
 @pytest.mark.parametrize("command", ["ingest", "tokenise", "normalise"])
 def test_ctrl_c_stops_with_one_line_and_a_sound_corpus(reference, tmp_path, command):
     articles, stages = reference
@@ -218,9 +225,7 @@ def test_ctrl_c_stops_with_one_line_and_a_sound_corpus(reference, tmp_path, comm
     os.killpg(proc.pid, signal.SIGINT)
     _, err = proc.communicate(timeout=RUN_TIMEOUT)
     assert proc.returncode == 130, err
-    assert err.splitlines() == [
-        "policylex: error: interrupted; the corpus keeps the batches finished before Ctrl-C (normalise keeps none): "
-        "re-run to complete"]
+    assert err.splitlines() == ["policylex: error: interrupted; " + KEPT[command]]
     assert_sound(db)
     if command == "normalise":
         assert state(db) == before
@@ -283,3 +288,67 @@ def test_ctrl_c_while_the_pool_forks_is_not_lost():
     result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=RUN_TIMEOUT,
                             preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     assert result.returncode == 130 and "Exception ignored" not in result.stderr, result.stderr
+
+
+def _holds_write_lock(db: Path) -> bool:
+    """Whether another process is inside a write transaction on the corpus (tried without waiting)."""
+    con = sqlite3.connect(db, timeout=0, isolation_level=None)
+    try:
+        con.execute("BEGIN IMMEDIATE")
+        con.execute("ROLLBACK")
+        return False
+    except sqlite3.OperationalError as error:
+        assert "locked" in str(error) or "busy" in str(error), error
+        return True
+    finally:
+        con.close()
+
+
+def _has_children(pid: int) -> bool:
+    """Whether the process has forked (its worker pool is up): Linux's /proc, as CI's."""
+    children = Path(f"/proc/{pid}/task/{pid}/children")
+    if children.exists():
+        return bool(children.read_text().split())
+    for stat in Path("/proc").glob("[0-9]*/stat"):  # a kernel without the children file
+        try:
+            if int(stat.read_text().rsplit(")", 1)[1].split()[1]) == pid:
+                return True
+        except (OSError, IndexError, ValueError):
+            continue
+    return False
+
+
+def wait_for(condition, what: str, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, f"timed out waiting until {what}"
+        time.sleep(0.01)
+
+
+def test_normalise_variant_during_an_ingest_stores_the_new_files_with_the_new_variant(reference, tmp_path):
+    """The ingest reads the variant, then its workers normalise; a `normalise --variant none` commits in
+    between. Made to happen every time: normalise is frozen (SIGSTOP) inside its transaction until the
+    ingest has read the variant and started its workers, then let go; the ingest waits for its lock."""
+    articles, stages = reference
+    db = copy_corpus(stages["ingested"], tmp_path / "c.db")
+    new = tmp_path / "new"
+    write_corpus(new, 40, seed=11)  # at least 32 files: the ingest starts worker processes
+    normalise = policylex("normalise", "--variant", "none", "--workers", "1", "--corpus", str(db))
+    ingest = None
+    try:
+        wait_for(lambda: normalise.poll() is not None or _holds_write_lock(db), "normalise holds the lock")
+        normalise.send_signal(signal.SIGSTOP)
+        assert _holds_write_lock(db), "normalise finished before it could be held in its transaction"
+        assert query(db, "SELECT count(*) FROM meta WHERE key = 'normalise.variant' AND value = 't2s'") == 1
+        ingest = policylex("ingest", str(new), "--corpus", str(db))
+        wait_for(lambda: ingest.poll() is not None or _has_children(ingest.pid), "the ingest has started its workers")
+        assert ingest.poll() is None, ingest.communicate()[1]
+    finally:
+        normalise.send_signal(signal.SIGCONT)
+    _, err = normalise.communicate(timeout=RUN_TIMEOUT)
+    assert normalise.returncode == 0, err
+    _, err = ingest.communicate(timeout=RUN_TIMEOUT)
+    assert ingest.returncode == 0, err
+    assert query(db, "SELECT count(*) FROM sources") == ARTICLES + 40
+    assert query(db, "SELECT count(*) FROM documents WHERE norm_settings != '{\"variant\":\"none\"}'") == 0
+    assert_sound(db)

@@ -177,7 +177,7 @@ def test_paths_from_folders_stdin_and_broken_links(tmp_path):
     found = list(expand_paths([str(tmp_path / "a")]))
     paths = sorted(str(p.relative_to(tmp_path)) for p in found if isinstance(p, Path))
     assert paths == ["a/dir.txt/y.md", "a/x.txt"]
-    assert [s.reason for s in found if isinstance(s, Skipped)] == ["broken symbolic link"]
+    assert [s.reason for s in found if isinstance(s, Skipped)] == ["broken symbolic link", "not a supported type (.pdf)"]
     stdin = io.StringIO(f"{tmp_path / 'a' / 'x.txt'}\n\n{tmp_path / 'nope.txt'}\n")
     from_stdin = list(expand_paths(["-"], stdin))
     assert from_stdin[0] == tmp_path / "a" / "x.txt"

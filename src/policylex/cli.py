@@ -125,8 +125,23 @@ def _warnings_once() -> Iterator[None]:
         yield
 
 
+# What the corpus keeps when a command is interrupted, by command (function) name; the
+# other commands write nothing.
+_KEPT_ON_CTRL_C = {
+    "ingest": "the corpus keeps the batches of files stored before Ctrl-C: re-run to complete",
+    "tokenise": "the corpus keeps the documents tokenised before Ctrl-C: re-run to complete",
+    "normalise": "the corpus is as it was: normalise writes every document or none; re-run to normalise",
+    "meta_set": "the corpus is as it was: meta set applies every correction or none",
+    "report": "the corpus keeps what was ingested and tokenised before Ctrl-C; no report was written, "
+              "an earlier one is as it was",
+    **dict.fromkeys(("slogans_count", "slogans_cooccur", "slogans_timeline", "trends"),
+                    "the corpus keeps the formulation matches stored before Ctrl-C; the next run goes on from them"),
+}
+
+
 def handles_errors(command: Callable) -> Callable:
     """Turn user errors and Ctrl-C into one line on stderr and an exit status; warnings into one line each."""
+    kept = _KEPT_ON_CTRL_C.get(command.__name__, "nothing was written")
 
     @functools.wraps(command)
     def wrapper(*args, **kwargs):
@@ -138,8 +153,7 @@ def handles_errors(command: Callable) -> Callable:
         except sqlite3.DatabaseError as error:  # a damaged file, or a lock held longer than the busy timeout
             raise fail(f"cannot read the corpus: {error}; `policylex check` tells what is wrong") from None
         except KeyboardInterrupt:
-            raise fail("interrupted; the corpus keeps the batches finished before Ctrl-C (normalise keeps none): "
-                       "re-run to complete", 130) from None
+            raise fail(f"interrupted; {kept}", 130) from None
         except BrokenPipeError:
             sys.stderr.close()
             raise typer.Exit(0) from None
@@ -339,20 +353,16 @@ def export(
     """
     from policylex.overview import export_table
 
+    _check_outputs(corpus, ("--output", output))
     with _reading(corpus) as store:
         table = export_table(store, include_duplicates=not no_duplicates)
         if output is None:
             render(table, format.value)
             return
-        partial = output.with_name(output.name + ".part")
-        try:
-            with partial.open("w", encoding="utf-8", newline="") as stream:
-                render(table, format.value, stream)
-            partial.replace(output)  # a whole file or none, even if interrupted
-        except OSError as error:
-            raise PolicylexError(f"cannot write {output}: {error.strerror}") from None
-        finally:
-            partial.unlink(missing_ok=True)
+        from policylex.files import atomic_output
+
+        with atomic_output(output, str(output)) as partial, partial.open("w", encoding="utf-8", newline="") as stream:
+            render(table, format.value, stream)
 
 
 WhereOption = Annotated[
@@ -371,6 +381,15 @@ class GroupBy(str, Enum):
     city = "city"
     source = "source"
     doc = "doc"
+
+
+def _check_outputs(corpus: Path, *outputs: tuple[str, Optional[Path]]) -> None:
+    """Before any work: no (option, path) given may write over the corpus or its files."""
+    from policylex.files import check_output
+
+    for option, path in outputs:
+        if path is not None:
+            check_output(path, corpus, f"{option} {path}")
 
 
 def _plot(table: Table, path: Optional[Path], kind: str) -> None:
@@ -403,6 +422,7 @@ def freq(
 
     Example: policylex freq --top 10 --by year;  policylex freq 公益诉讼 检察建议 --where province=辽宁省
     """
+    _check_outputs(corpus, ("--plot", plot))
     from policylex.measures import term_frequencies
 
     with _reading(corpus) as store:
@@ -441,6 +461,7 @@ def tfidf(
 
     Example: policylex tfidf --by province --top 5
     """
+    _check_outputs(corpus, ("--plot", plot))
     from policylex.measures import tfidf as tfidf_table
 
     with _reading(corpus) as store:
@@ -494,6 +515,7 @@ def keyness(
 
     if (target is None) == (by is None) or (by is not None and reference):
         raise UsageError("give --target field=value (and optionally --reference), or --by field")
+    _check_outputs(corpus, ("--plot", plot))
     options = dict(where=where, top=top or None, min_count=min_count, correction=correction.value,
                    include_duplicates=keep_duplicates)
     with _reading(corpus) as store:
@@ -622,6 +644,7 @@ def slogans_count(
 
     Example: policylex slogans count --by province --top 5;  policylex slogans count 四大检察 两个维护
     """
+    _check_outputs(corpus, ("--plot", plot))
     from policylex.slogans import count_slogans
 
     with _open(corpus) as store, progress_bar("slogans") as update:
@@ -718,6 +741,7 @@ def slogans_cooccur(
 
     Example: policylex slogans cooccur --window sentence --sort npmi --plot network.png
     """
+    _check_outputs(corpus, ("--plot", plot), ("--heatmap", heatmap))
     from policylex.slogans import cooccurrence
 
     with _open(corpus) as store, progress_bar("slogans") as update:
@@ -761,6 +785,7 @@ def slogans_timeline(
 
     Example: policylex slogans timeline 四大检察 少捕慎诉慎押 --plot diffusion.png
     """
+    _check_outputs(corpus, ("--plot", plot))
     from policylex.slogans import timeline
 
     with _open(corpus) as store, progress_bar("slogans") as update:
@@ -829,6 +854,7 @@ def trends(
     Example: policylex trends 公益诉讼 检察建议 --by province,year --format csv > panel.csv;
     policylex trends 四大检察 --slogans --plot trend.png
     """
+    _check_outputs(corpus, ("--plot", plot))
     from policylex.trends import readable
     from policylex.trends import trends as trends_table
     from policylex.trends import wide as wide_table
@@ -899,6 +925,7 @@ def report(
 
     Example: policylex report --out report;  policylex report scraped/ --corpus new.db --out new-report
     """
+    _check_outputs(corpus, ("--out", out))
     from policylex.report import ReportOptions, build_report
 
     options = ReportOptions(top_terms=top, lexicon=_lexicon(lexicon, no_bundled))

@@ -14,6 +14,7 @@ import csv
 import hashlib
 import io
 import json
+import os
 import re
 import sqlite3
 from dataclasses import dataclass, field, replace
@@ -25,13 +26,14 @@ import numpy as np
 from policylex import dedup
 from policylex.errors import UsageError
 from policylex.dates import make_date
+from policylex.files import corpus_files, read_option_file
 from policylex.metadata import Metadata, extract, problems
 from policylex.normalise import DEFAULT_VARIANT, VARIANTS, clean, normalise, normalise_newlines, opencc_backend
 from policylex.parallel import default_workers, map_batches
 from policylex.paths import PathMetadata, compile_pattern, date_in_name, from_path, parse_with_pattern
 from policylex.places import resolve_region
 from policylex.readers import (COLUMN_NAMES, READERS, ReadOptions, Skipped, SourceText, expand_paths, json_lines,
-                               path_text, read_path)
+                               path_text, read_path, record_line)
 from policylex.store import Corpus, json_dumps, now, pages
 
 Progress = Callable[[int, int], None]
@@ -58,7 +60,7 @@ class IngestReport:
             ("files seen", self.files),
             ("documents added", self.added),
             ("documents updated", self.updated),
-            ("documents unchanged", self.unchanged),
+            ("files and rows unchanged", self.unchanged),  # sources: two files may hold one document
             ("exact duplicates (recorded once)", self.duplicates),
             ("near-duplicates flagged", self.near_duplicates),
             ("read with undecodable bytes replaced", len(self.repaired)),
@@ -108,16 +110,14 @@ class Sidecar:
 def _sidecar_rows(path: Path, what: str) -> list[dict[str, str]]:
     """The rows of a CSV, TSV or JSON Lines metadata file."""
     try:
-        text = path.read_bytes().decode("utf-8-sig")
-    except OSError as error:
-        raise UsageError(f"cannot read {what} {path}: {error.strerror}") from None
+        text = read_option_file(path, what).decode("utf-8-sig")
     except UnicodeDecodeError as error:
         raise UsageError(f"{what} {path} is not UTF-8: {error}") from None
     if path.suffix.lower() == ".jsonl":
         rows = []
         for number, row in json_lines(text):
-            if isinstance(row, json.JSONDecodeError):
-                raise UsageError(f"{what} {path}:{number}: malformed JSON ({row.msg})")
+            if isinstance(row, (json.JSONDecodeError, RecursionError)):
+                raise UsageError(f"{what} {path}:{number}: malformed JSON ({getattr(row, 'msg', row)})")
             if isinstance(row, dict):
                 rows.append({str(k): "" if v is None else str(v) for k, v in row.items()})
         return rows
@@ -131,7 +131,7 @@ def _key_column(rows: list[dict[str, str]]) -> str | None:
     return next((k for k in rows[0] if k and k.strip().lower() in SIDECAR_KEYS), None) if rows else None
 
 
-def load_sidecar(path: str | Path, *, files: Iterable[Path] = (), what: str = "--meta file",
+def load_sidecar(path: str | Path, *, files: Iterable[Path] = (), what: str = "--meta",
                  scoped: bool = False) -> Sidecar:
     """Metadata overrides keyed by file (column file/filename/path/name): by relative path or by file name.
 
@@ -484,10 +484,6 @@ class _Writer:
             self.report.near_duplicates += 1
 
 
-def _line(record: str) -> int | None:
-    return int(record.split()[-1]) if record.startswith("line") else None
-
-
 def corpus_variant(corpus: Corpus) -> str:
     return corpus.get_meta("normalise.variant") or DEFAULT_VARIANT
 
@@ -545,6 +541,11 @@ def _prepare_path(item: tuple[Path, str | None]) -> list[Prepared | Skipped]:
     return out
 
 
+def _repaired(corpus: Corpus, report: IngestReport, repaired: Skipped) -> None:
+    report.repaired.append(repaired)
+    corpus.log("ingest", "repaired", repaired.reason, repaired.path, repaired.line)
+
+
 def ingest(
     corpus: Corpus,
     inputs: Iterable[str],
@@ -571,13 +572,19 @@ def ingest(
     read and normalise; the result does not depend on their number.
     """
     pattern = compile_pattern(path_pattern) if path_pattern else None
+    corpus.check_pages()
     report = IngestReport()
     paths: list[tuple[Path, str | None]] = []
+    # A folder that holds the corpus: its own files are not input, nor worth a line each.
+    own = {os.path.realpath(path) for path in corpus_files(corpus.path)}
     for given in inputs:
         folder = given != "-" and Path(given).is_dir()
         for item in expand_paths([given], stdin):
+            if isinstance(item, Skipped) and item.passed_over and os.path.realpath(item.path) in own:
+                continue
             if isinstance(item, Skipped):
                 report.skipped.append(item)
+                report.files += 1  # seen, and passed over with its reason
             else:
                 # Path metadata is read below the folder the user named (its own name included).
                 paths.append((item, given if folder else str(item.parent)))
@@ -589,8 +596,9 @@ def ingest(
     paths = [(path, root) for path, root in paths if path not in set(found_sidecars)]
     if meta:
         sidecars.append(load_sidecar(meta, files=files))
-    if not paths and not report.skipped:
-        raise UsageError("no input files (supported: " + ", ".join(sorted(READERS)) + ")")
+    if not paths and not report.sidecars and all(s.passed_over for s in report.skipped):
+        other = f"; {len(report.skipped)} files of other types passed over" if report.skipped else ""
+        raise UsageError("no input files (supported: " + ", ".join(sorted(READERS)) + ")" + other)
     variant = corpus_variant(corpus)
     writer = _Writer(corpus, report)
     workers = 1 if len(paths) < SERIAL_BELOW else max(1, workers or default_workers())
@@ -600,34 +608,43 @@ def ingest(
     job = {"read_options": read_options, "sidecars": sidecars, "variant": variant, "path_pattern": pattern,
            "read_paths": read_paths, "corpus": str(corpus.path.resolve()) if workers > 1 else None}
     batches = (paths[start : start + BATCH_FILES] for start in range(0, len(paths), BATCH_FILES))
-    logged = 0
+    logged, done = 0, 0
     warned: set[tuple[str, str]] = set()
     for _, results in map_batches(_prepare_path, batches, workers=workers, initializer=_init_job, initargs=(job,),
                                   chunksize=4):
         with corpus.transaction():
+            # Read again under the write lock: a `normalise --variant` may have run since the
+            # workers started, and this batch must be stored as the corpus is normalised now.
+            current = corpus_variant(corpus)
             if corpus.get_meta("normalise.variant") is None:
-                corpus.set_meta("normalise.variant", variant)
+                corpus.set_meta("normalise.variant", current)
                 corpus.set_meta("normalise.opencc", opencc_backend())
             for items in results:
                 report.files += 1
+                done += 1
                 for item in items:
                     if isinstance(item, Skipped):
                         report.skipped.append(item)
                         continue
                     source = item.source
                     if source.replaced and (not report.repaired or report.repaired[-1].path != source.path):
-                        repaired = Skipped(source.path, f"{source.replaced} undecodable byte sequences read as U+FFFD "
-                                           f"({source.encoding})")
-                        report.repaired.append(repaired)
-                        corpus.log("ingest", "repaired", repaired.reason, repaired.path)
-                    writer.store(item, variant)
+                        _repaired(corpus, report, Skipped(source.path, f"{source.replaced} undecodable byte "
+                                                          f"sequences read as U+FFFD ({source.encoding})"))
+                    if source.surrogates:
+                        line = record_line(source.record)
+                        _repaired(corpus, report, Skipped(
+                            source.path, f"{'' if line else source.record + ': '}{source.surrogates} lone UTF-16 "
+                            "surrogates (\\ud800-\\udfff) read as U+FFFD", line))
+                    if current != variant and not item.unchanged:  # normalised with the old variant: again, here
+                        item = prepare(source, item.sidecar, current, path_meta=item.path_meta)
+                    writer.store(item, current)
                     for warning in item.warnings:  # once per file and field: a bad column is one mistake
                         if (source.path, warning.split(" ", 1)[0]) not in warned:
                             warned.add((source.path, warning.split(" ", 1)[0]))
-                            report.warnings.append(Skipped(source.path, warning, _line(source.record)))
-                            corpus.log("ingest", "warning", warning, source.path, _line(source.record))
+                            report.warnings.append(Skipped(source.path, warning, record_line(source.record)))
+                            corpus.log("ingest", "warning", warning, source.path, record_line(source.record))
                 if progress:
-                    progress(report.files, len(paths))
+                    progress(done, len(paths))
             for skipped in report.skipped[logged:]:
                 corpus.log("ingest", "skipped", skipped.reason, skipped.path, skipped.line)
             logged = len(report.skipped)
@@ -669,6 +686,7 @@ def renormalise(corpus: Corpus, *, variant: str | None = None, progress: Progres
     variant = variant or corpus_variant(corpus)
     if variant not in VARIANTS:
         raise UsageError(f"unknown variant {variant!r}; choose one of {', '.join(VARIANTS)}")
+    corpus.check_pages()
     report = NormaliseReport(variant=variant)
     total = corpus.count()
     settings = json_dumps({"variant": variant})

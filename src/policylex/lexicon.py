@@ -27,9 +27,10 @@ from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
-from typing import Iterator
+from typing import Callable, Iterator
 
 from policylex.errors import UsageError
+from policylex.files import read_option_file
 from policylex.normalise import clean, to_traditional
 from policylex.output import Table
 from policylex.store import json_dumps
@@ -38,10 +39,11 @@ CATEGORIES = ("party-political", "rule-of-law", "procuratorial", "criminal-justi
 COLUMNS = ("slogan", "category", "year", "variants", "not_before", "not_after", "note")
 BUNDLED = "slogans.csv"
 
-# Between the items of an enumeration: an optional closing quote, separator and opening quote.
+# Between the items of an enumeration, each optional and in this order: a closing quote,
+# a space, a separator, a space, an opening quote (see _gap_ends).
 _QUOTES_CLOSE = "”’」』\"'"
 _QUOTES_OPEN = "“‘「『\"'"
-_ITEM_GAP = rf"[{_QUOTES_CLOSE}]?\s?(?:[、，,;；]|以及|和|与|及)?\s?[{_QUOTES_OPEN}]?"
+_SEPARATORS = ("、", "，", ",", ";", "；", "以及", "和", "与", "及")
 _ENUMERATION_MARK = "、"
 # A formulation that starts with a number is not one when a bigger number or an
 # ordinal comes first: 十四个意识, 第四个意识.
@@ -175,10 +177,8 @@ def parse_lexicon(text: str, name: str) -> list[Entry]:
 def read_lexicon(path: str | Path) -> list[Entry]:
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8-sig")
-    except FileNotFoundError:
-        raise UsageError(f"--lexicon {path}: no such file") from None
-    except (OSError, UnicodeDecodeError) as error:
+        text = read_option_file(path, "--lexicon").decode("utf-8-sig")
+    except UnicodeDecodeError as error:
         raise UsageError(f"--lexicon {path}: cannot read it as UTF-8 text ({error})") from None
     return parse_lexicon(text, str(path))
 
@@ -237,13 +237,73 @@ def _surface_forms(entry: Entry, variant: str) -> set[str]:
     return {f.strip() for f in forms if f.strip()}
 
 
-def _form_pattern(form: str, entry: Entry) -> str:
-    """A form as a regex: items of an enumeration joined by any gap, with the entry's guards."""
-    body = _ITEM_GAP.join(re.escape(item) for item in _plain_items(form))
-    forbidden_before = entry.not_before + (_NUMERALS + "第" if form[0] in _NUMERALS else "")
-    guard_before = f"(?<![{re.escape(forbidden_before)}])" if forbidden_before else ""
+# The gap's parts, each optional, in order; a part is "space" or its alternatives.
+_GAP_PIECES = (tuple(_QUOTES_CLOSE), "space", _SEPARATORS, "space", tuple(_QUOTES_OPEN))
+_GAP_FIRST = frozenset(alternative[0] for piece in _GAP_PIECES if piece != "space" for alternative in piece)
+# As a regex, atomic: once a gap has matched, no other way through it is tried.
+_ITEM_GAP = "(?>" + "".join(r"\s?" if piece == "space" else f"(?:{'|'.join(map(re.escape, piece))})?"
+                            for piece in _GAP_PIECES) + ")"
+
+
+def _gap_piece_length(piece, text: str, position: int) -> int:
+    """How many characters one optional part of a gap takes at ``position`` (0: none)."""
+    if position >= len(text):
+        return 0
+    if piece == "space":
+        return 1 if text[position].isspace() else 0  # what the regex \s matches
+    return next((len(a) for a in piece if text.startswith(a, position)), 0)
+
+
+def _can_start_a_gap(char: str) -> bool:
+    return char in _GAP_FIRST or char.isspace()
+
+
+def _gap_ends(text: str, starts: set[int]) -> set[int]:
+    """Every position a gap between items can end at, from any of ``starts``: all ways at once."""
+    if all(p >= len(text) or not _can_start_a_gap(text[p]) for p in starts):
+        return starts  # the usual case: the next item follows at once, or nothing does
+    ends = set(starts)
+    for piece in _GAP_PIECES:
+        ends |= {p + n for p in ends if (n := _gap_piece_length(piece, text, p))}
+    return ends
+
+
+class _Enumeration:
+    """A form whose later items may begin like a gap (和谐, a space): matched by following every way at once.
+
+    A regex tries the ways through its optional parts one by one: an enumeration
+    of n such items that did not match took 2^n tries (87 s at n = 42).  Here the
+    ways are a set of positions within the form's span: the work is bounded by the
+    form's length (squared at most), never exponential, and linear in the text.
+    """
+
+    def __init__(self, items: list[str], not_before: str, not_after: str):
+        self.items, self.not_before, self.not_after = items, not_before, not_after
+
+    def match(self, text: str, start: int) -> int | None:
+        """Where the longest match starting at ``start`` ends, or None."""
+        first = self.items[0]
+        if not text.startswith(first, start) or (start and text[start - 1] in self.not_before):
+            return None
+        ends = {start + len(first)}
+        for item in self.items[1:]:
+            ends = {p + len(item) for p in _gap_ends(text, ends) if text.startswith(item, p)}
+            if not ends:
+                return None
+        return max((e for e in ends if e == len(text) or text[e] not in self.not_after), default=None)
+
+
+def _form_matcher(form: str, entry: Entry):
+    """``match(text, start)`` for a form: a regex's (items joined by atomic gaps, with the entry's guards),
+    or, when a later item could begin a gap (the atomic gap would take its first character), an
+    :class:`_Enumeration`'s."""
+    items = _plain_items(form)
+    not_before = entry.not_before + (_NUMERALS + "第" if form[0] in _NUMERALS else "")
+    if any(_can_start_a_gap(item[0]) for item in items[1:]):
+        return _Enumeration(items, not_before, entry.not_after).match
+    guard_before = f"(?<![{re.escape(not_before)}])" if not_before else ""
     guard_after = f"(?![{re.escape(entry.not_after)}])" if entry.not_after else ""
-    return f"{guard_before}{body}{guard_after}"
+    return re.compile(guard_before + _ITEM_GAP.join(map(re.escape, items)) + guard_after).match
 
 
 def _plain_items(form: str) -> list[str]:
@@ -273,11 +333,12 @@ class Matcher:
     """Finds every lexicon formulation in a text: leftmost, then longest; never overlapping.
 
     A fast scan finds where the first item of some form starts; only there are
-    the full patterns (gaps between items, guards) tried, longest form first.
+    the full forms (gaps between items, guards) tried, longest form first.  The
+    work at each place is bounded by the forms' lengths, whatever the lexicon holds.
     """
 
     def __init__(self, lexicon: Lexicon, variant: str):
-        candidates: dict[str, list[tuple[int, re.Pattern, str]]] = {}
+        candidates: dict[str, list[tuple[int, str, str, Callable]]] = {}
         anchors: set[str] = set()
         for entry in lexicon:
             for form in _surface_forms(entry, variant):
@@ -285,11 +346,12 @@ class Matcher:
                 if not items:
                     continue
                 anchors.add(items[0])
-                pattern = re.compile(_form_pattern(form, entry))
-                candidates.setdefault(items[0][0], []).append((len(_plain(form)), pattern, entry.slogan))
+                candidates.setdefault(items[0][0], []).append(
+                    (len(_plain(form)), entry.slogan, form, _form_matcher(form, entry)))
         for forms in candidates.values():
-            forms.sort(key=lambda f: (-f[0], f[2], f[1].pattern))
-        self._candidates = candidates
+            forms.sort(key=lambda f: (-f[0], f[1], f[2]))
+        self._candidates = {first: [(match, slogan) for _, slogan, _, match in forms]
+                            for first, forms in candidates.items()}
         self._anchor = re.compile(literal_pattern(anchors)) if anchors else None
 
     def find(self, text: str) -> list[Match]:
@@ -303,17 +365,18 @@ class Matcher:
             if found is None:
                 return matches
             start = found.start()
-            best = None
-            for _, pattern, slogan in self._candidates[text[start]]:
-                m = pattern.match(text, start)
-                if m is not None and (best is None or m.end() > best[0].end()):
-                    best = (m, slogan)
+            best, best_slogan = None, None
+            for match, slogan in self._candidates[text[start]]:
+                end = match(text, start)
+                if end is not None and type(end) is not int:  # a regex's match
+                    end = end.end()
+                if end is not None and (best is None or end > best):
+                    best, best_slogan = end, slogan
             if best is None:
                 position = start + 1
                 continue
-            m, slogan = best
-            matches.append(Match(slogan, start, m.end(), m.group()))
-            position = m.end()
+            matches.append(Match(best_slogan, start, best, text[start:best]))
+            position = best
 
 
 _matchers: dict[str, Matcher] = {}

@@ -100,6 +100,10 @@ def normalise_newlines(text: str) -> str:
 _LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
+def lone_surrogates(text: str) -> int:
+    return len(_LONE_SURROGATE.findall(text))
+
+
 def replace_lone_surrogates(text: str) -> str:
     """U+FFFD for halves of UTF-16 pairs (a JSON export can hold "\\ud800"): no UTF-8 text, so OpenCC would fail."""
     return _LONE_SURROGATE.sub("\ufffd", text)
@@ -108,6 +112,8 @@ def replace_lone_surrogates(text: str) -> str:
 def clean(text: str, variant: str = DEFAULT_VARIANT) -> str:
     """Everything that makes text comparable without removing any line."""
     text = replace_lone_surrogates(normalise_newlines(text))  # also for --variant none, which skips OpenCC
+    # NUL is no text, and C tools (the sqlite3 shell) end a string at it: the raw text keeps it.
+    text = text.replace("\x00", "")
     text = remove_pinyin_artefacts(text)
     text = fold_width(text)
     return convert_script(text, variant)

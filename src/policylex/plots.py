@@ -11,6 +11,7 @@ import math
 from pathlib import Path
 
 from policylex.errors import UsageError
+from policylex.files import atomic_output
 from policylex.output import Table
 
 FORMATS = (".png", ".svg", ".pdf")
@@ -105,8 +106,12 @@ def short_label(text: str, limit: int = LABEL_CHARS) -> str:
 def _save(fig, path: Path) -> Path:
     import matplotlib.pyplot as plt
 
-    fig.savefig(path, dpi=200)
-    plt.close(fig)
+    try:
+        # The format named, not taken from the temporary file's name.
+        with atomic_output(path, f"plot {path}") as partial:
+            fig.savefig(partial, dpi=200, format=path.suffix.lower().lstrip("."))
+    finally:
+        plt.close(fig)
     return path
 
 

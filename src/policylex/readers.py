@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Iterable, Iterator, NamedTuple
 
 from policylex.errors import InputError
-from policylex.normalise import normalise_newlines
+from policylex.normalise import lone_surrogates, normalise_newlines, replace_lone_surrogates
 
 READERS = {
     ".txt": "text",
@@ -85,6 +85,7 @@ class SourceText:
     fields: dict[str, str] = field(default_factory=dict)  # metadata the source states
     page_text: str | None = None  # HTML: the whole visible page, for page-date and source lines
     replaced: int = 0  # undecodable byte sequences in the file, each read as U+FFFD (see decode_bytes)
+    surrogates: int = 0  # lone UTF-16 surrogates in this record's JSON strings, each read as U+FFFD
 
     @property
     def name(self) -> str:
@@ -97,6 +98,7 @@ class Skipped:
     path: str
     reason: str
     line: int | None = None
+    passed_over: bool = False  # a file a folder held that no reader reads (by type, or hidden)
 
     def __str__(self) -> str:
         return f"{self.path}:{self.line}: {self.reason}" if self.line is not None else f"{self.path}: {self.reason}"
@@ -191,11 +193,16 @@ def _walk(folder: Path) -> Iterator[Path | Skipped]:
         dirs.sort()
         for name in sorted(files):
             path = Path(root, name)
-            if path.suffix.lower() not in READERS or name.startswith("."):
-                continue
-            problem = _not_a_file(path)
-            yield Skipped(path_text(path), problem) if problem else path
+            # Passed over, but never in silence: the user learns what was not read.
+            passed_over = "hidden file" if name.startswith(".") else unsupported(path)
+            problem = passed_over or _not_a_file(path)
+            yield Skipped(path_text(path), problem, passed_over=bool(passed_over)) if problem else path
     yield from _unreadable_folders(unreadable)
+
+
+def unsupported(path: Path) -> str | None:
+    """Why no reader reads ``path`` (by its file name), or None."""
+    return None if path.suffix.lower() in READERS else f"not a supported type ({path.suffix or 'no extension'})"
 
 
 def _unreadable_folders(errors: list[OSError]) -> Iterator[Skipped]:
@@ -264,8 +271,9 @@ def decode_bytes(data: bytes, path: str, declared: str | None = None) -> Decoded
     if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         try:
             return Decoded(data.decode("utf-16"), "utf-16")
-        except UnicodeDecodeError:
-            pass
+        except UnicodeDecodeError as error:
+            # The BOM says UTF-16; its NUL bytes are no sign of a binary file.
+            raise InputError(path, f"undecodable UTF-16 ({error.reason} at byte {error.start})") from None
     text = _strict_utf8(data)
     if text is not None and _control_ratio(text) < 0.01:
         return Decoded(text, "utf-8")
@@ -340,7 +348,7 @@ def read_path(path: Path, options: ReadOptions | None = None) -> Iterator[Source
     kind = READERS.get(path.suffix.lower())
     try:
         if kind is None:
-            raise InputError(path_text(path), f"unsupported file type {path.suffix or '(none)'}")
+            raise InputError(path_text(path), unsupported(path))
         data = read_bytes(path)
         if kind == "text":
             yield _read_text(path, data)
@@ -497,6 +505,11 @@ def _column_map(columns: list[str], options: ReadOptions, path: str, *, nested: 
     return mapping
 
 
+def record_line(record: str) -> int | None:
+    """The line number a record names (``line 3``, a JSONL line), or None (``row 2``, ``record 4``, a whole file)."""
+    return int(record.split()[-1]) if record.startswith("line") else None
+
+
 def _value(row: dict, key: str):
     """``row[key]``, where ``key`` may name a nested field: data.content."""
     if key in row:
@@ -604,7 +617,7 @@ def _record(path: Path, record: str, reader: str, encoding: str, row: dict, mapp
     text = _value(row, mapping["text"])
     if isinstance(text, list):
         text = _as_text(text)
-    line = int(record.split()[-1]) if record.startswith("line") else None
+    line = record_line(record)
     title = _value(row, mapping["title"]) if "title" in mapping else None
     if text in (None, "") and isinstance(title, str) and sum(ch.isalpha() for ch in title) >= 5:
         text = title  # a notice published as its headline alone: the headline is its text
@@ -622,9 +635,17 @@ def _record(path: Path, record: str, reader: str, encoding: str, row: dict, mapp
               if key != "text" and (value := _value(row, col)) not in (None, "", "NULL")
               and not isinstance(value, (dict, list))}
     canonical = json.dumps({k: row[k] for k in sorted(row) if isinstance(k, str)}, ensure_ascii=False, default=str)
+    # JSON's \ud800 escapes give lone surrogates, which UTF-8 (and so SQLite) cannot hold.
+    surrogates = sum(lone_surrogates(value) for value in [raw, *fields.values()])
+    if surrogates:
+        raw, text = replace_lone_surrogates(raw), replace_lone_surrogates(text)
+        fields = {key: replace_lone_surrogates(value) for key, value in fields.items()}
     context = _context(row, set(mapping.values())) or None
-    return SourceText(path_text(path), record, reader, encoding, sha256_hex(canonical.encode("utf-8")), raw,
-                      normalise_newlines(text), fields, context)
+    if context:
+        context = replace_lone_surrogates(context)
+    return SourceText(path_text(path), record, reader, encoding,
+                      sha256_hex(canonical.encode("utf-8", "surrogatepass")), raw, normalise_newlines(text), fields,
+                      context, surrogates=surrogates)
 
 
 def _read_table(path: Path, data: bytes, kind: str, options: ReadOptions) -> Iterator[SourceText | Skipped]:
@@ -666,14 +687,20 @@ def _read_table(path: Path, data: bytes, kind: str, options: ReadOptions) -> Ite
         yield result
 
 
+# Python's JSON parser recurses once per level of nesting; a record is an object of strings.
+TOO_DEEP = "JSON nested too deeply to be a list of records"
+
+
 def json_lines(text: str) -> Iterator[tuple[int, object]]:
-    """(line number, parsed value or the JSONDecodeError) for each non-blank line of JSON Lines."""
+    """(line number, parsed value, or the error: a JSONDecodeError, or TOO_DEEP) for each non-blank line."""
     for number, line in enumerate(text.splitlines(), start=1):
         if line.strip():
             try:
                 yield number, json.loads(line)
             except json.JSONDecodeError as error:
                 yield number, error
+            except RecursionError:
+                yield number, RecursionError(TOO_DEEP)
 
 
 def _read_jsonl(path: Path, data: bytes, options: ReadOptions) -> Iterator[SourceText | Skipped]:
@@ -682,6 +709,9 @@ def _read_jsonl(path: Path, data: bytes, options: ReadOptions) -> Iterator[Sourc
     for number, row in json_lines(text):
         if isinstance(row, json.JSONDecodeError):
             yield Skipped(path_text(path), f"malformed JSON ({row.msg} at column {row.colno})", number)
+            continue
+        if isinstance(row, RecursionError):
+            yield Skipped(path_text(path), TOO_DEEP, number)
             continue
         if not isinstance(row, dict):
             yield Skipped(path_text(path), f"a JSON {type(row).__name__}, not an object", number)
@@ -705,6 +735,8 @@ def _read_json(path: Path, data: bytes, options: ReadOptions) -> Iterator[Source
         records = json.loads(text)
     except json.JSONDecodeError as error:
         raise InputError(path_text(path), f"malformed JSON ({error.msg})", error.lineno) from None
+    except RecursionError:
+        raise InputError(path_text(path), TOO_DEEP) from None
     if records == []:
         raise InputError(path_text(path), "JSON list is empty")
     if isinstance(records, dict):

@@ -32,6 +32,7 @@ from pathlib import Path
 from typing import Callable
 
 from policylex.errors import UsageError
+from policylex.files import check_output
 from policylex.output import Table, cell_text, render
 from policylex.store import Corpus
 
@@ -110,11 +111,21 @@ class _Builder:
 def build_report(corpus: Corpus, out: Path | str = "report", *, options: ReportOptions | None = None,
                  progress: Progress | None = None) -> Path:
     """Analyse the corpus and write ``out/report.html`` with the CSV tables beside it; returns the HTML's path."""
-    out = Path(out)
+    given = Path(out)
+    out = Path(os.path.abspath(given))  # `.` has no name to make a sibling folder from
     options = options or ReportOptions()
+    check_output(out, corpus.path, f"--out {given}")
+    _remove_leftovers(out)
     _check_out(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.partial-", dir=out.parent))
+    # The folder a shell sits in is filled in place, not replaced: the shell would be
+    # left in the replaced folder, and see an empty one.
+    in_place = out.is_dir() and os.path.samefile(out, os.getcwd())
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(prefix=f"{_staging_prefix(out)}{os.getpid()}-",
+                                        dir=out if in_place else out.parent))
+    except OSError as error:
+        raise UsageError(f"cannot write the report to {given}: {error.strerror or error}") from None
     try:
         with tempfile.TemporaryDirectory(prefix="policylex-figures-") as scratch:
             builder = _Builder(corpus, staging, Path(scratch), options)
@@ -125,18 +136,64 @@ def build_report(corpus: Corpus, out: Path | str = "report", *, options: ReportO
                 sections.append(step(builder))
                 if progress:
                     progress(done + 1, len(steps))
-        page = _html(corpus, sections)
-        (staging / REPORT_FILE).write_text(page, encoding="utf-8")
-        _publish(staging, out)
+            page = _html(corpus, sections)
+            (staging / REPORT_FILE).write_text(page, encoding="utf-8")
+            if in_place:
+                _publish_in_place(staging, out)
+            else:
+                _publish(staging, out)
+    except OSError as error:  # a full disk, most often: one line, and no part of a report left
+        raise UsageError(f"cannot write the report to {given}: {error.strerror or error}") from None
     finally:
         shutil.rmtree(staging, ignore_errors=True)
-    return out / REPORT_FILE
+    return given / REPORT_FILE
 
 
 # --- writing the folder whole ------------------------------------------------------------------
 
 
-def _is_report(folder: Path) -> bool:
+def _staging_prefix(out: Path) -> str:
+    return f".{out.name}.partial-"
+
+
+def _remove_leftovers(out: Path) -> None:
+    """Remove the folders a killed run left (named with its process id), beside ``out`` and inside it.
+
+    A folder of a run still going (another report to the same place) is left alone.
+    A run killed between its two renames (see :func:`_publish`) left the earlier
+    report under its old name and none at ``out``: it goes back.
+    """
+    staging, old = _staging_prefix(out), f".{out.name}.old-"
+    places = [out.parent] + ([out] if out.is_dir() else [])
+    for place in places:
+        try:
+            found = [p for p in place.iterdir() if p.name.startswith((staging, old)) and p.is_dir()]
+        except OSError:
+            continue
+        for folder in found:
+            prefix = staging if folder.name.startswith(staging) else old
+            pid = folder.name[len(prefix):].split("-")[0]
+            if pid.isdigit() and _running(int(pid)):
+                continue
+            if prefix == old and not out.exists():
+                os.replace(folder, out)
+            else:
+                shutil.rmtree(folder, ignore_errors=True)
+
+
+def _running(pid: int) -> bool:
+    if pid == os.getpid():
+        return False  # an earlier run in this process: finished or killed, not going on
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # PermissionError: another user's process
+        return True
+    return True
+
+
+def _is_report(folder: Path, ignore: Path | None = None) -> bool:
     """A folder an earlier report wrote: report.html (by policylex) and CSV files, nothing else."""
     page = folder / REPORT_FILE
     if not page.is_file():
@@ -144,13 +201,14 @@ def _is_report(folder: Path) -> bool:
     with page.open(encoding="utf-8", errors="replace") as handle:
         if f'content="{GENERATOR}' not in handle.read(4096):
             return False
-    return all(p.name == REPORT_FILE or (p.suffix == ".csv" and p.is_file()) for p in folder.iterdir())
+    return all(p.name == REPORT_FILE or (p.suffix == ".csv" and p.is_file()) for p in folder.iterdir() if p != ignore)
 
 
-def _check_out(out: Path) -> None:
+def _check_out(out: Path, ignore: Path | None = None) -> None:
+    """``ignore``: this run's own staging folder, when it is inside ``out``."""
     if out.exists() and not out.is_dir():
         raise UsageError(f"--out {out}: a file is there; give a folder")
-    if out.is_dir() and any(out.iterdir()) and not _is_report(out):
+    if out.is_dir() and any(p != ignore for p in out.iterdir()) and not _is_report(out, ignore):
         raise UsageError(f"--out {out}: the folder holds files that are not an earlier report; "
                          "give a new or empty folder")
 
@@ -170,6 +228,21 @@ def _publish(staging: Path, out: Path) -> None:
         os.replace(old, out)
         raise
     shutil.rmtree(old, ignore_errors=True)
+
+
+def _publish_in_place(staging: Path, out: Path) -> None:
+    """Move the finished files into ``out`` (the staging folder is inside it), report.html last.
+
+    Each file is replaced by a rename, so a reader sees each one old or new; the
+    tables of an earlier report that this one lacks go.
+    """
+    _check_out(out, ignore=staging)
+    earlier = {p.name for p in out.iterdir() if p != staging}
+    written = sorted(p.name for p in staging.iterdir() if p.name != REPORT_FILE) + [REPORT_FILE]
+    for name in written:
+        os.replace(staging / name, out / name)
+    for name in earlier - set(written):
+        (out / name).unlink(missing_ok=True)
 
 
 # --- the sections ---------------------------------------------------------------------------------

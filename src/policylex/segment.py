@@ -39,6 +39,7 @@ from importlib.metadata import version
 from pathlib import Path
 
 from policylex.errors import UsageError
+from policylex.files import read_option_file
 
 # jieba 0.42.1's expressions (jieba/__init__.py), used to split text into blocks.
 RE_HAN = re.compile("([\u4E00-\u9FD5a-zA-Z0-9+#&\\._%\\-]+)")
@@ -65,21 +66,29 @@ class Entry:
     tag: str | None = None
 
 
-def parse_dictionary(path: str | Path) -> list[Entry]:
-    """Entries of a jieba user dictionary, read exactly as ``jieba.Tokenizer.load_userdict`` reads them."""
+# jieba-rs keeps frequencies (and their sum) in 64-bit integers; a word this frequent
+# already wins every segmentation it is part of.
+MAX_FREQUENCY = 10**12
+
+
+def parse_dictionary(path: str | Path, option: str = "dictionary") -> list[Entry]:
+    """Entries of a jieba user dictionary, read exactly as ``jieba.Tokenizer.load_userdict`` reads them.
+
+    ``option`` names the file in messages (``--userdict``).
+    """
     entries = []
-    try:
-        data = Path(path).read_bytes()
-    except OSError as error:
-        raise UsageError(f"cannot read dictionary {path}: {error.strerror}") from None
+    data = read_option_file(path, option)
     for number, raw in enumerate(data.splitlines(), start=1):
         try:
             line = raw.strip().decode("utf-8").lstrip("\ufeff")
         except UnicodeDecodeError:
-            raise UsageError(f"dictionary {path}, line {number}: not UTF-8") from None
+            raise UsageError(f"{option} {path}, line {number}: not UTF-8") from None
         if not line:
             continue
         word, freq, tag = RE_USERDICT.match(line).groups()
+        if freq is not None and int(freq) > MAX_FREQUENCY:
+            raise UsageError(f"{option} {path}, line {number}: frequency {freq.strip()} is larger than "
+                             f"{MAX_FREQUENCY:,}")
         entries.append(Entry(word, int(freq) if freq is not None else None, tag.strip() if tag else None))
     return entries
 

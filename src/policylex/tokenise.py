@@ -69,7 +69,7 @@ def dictionary_entries(userdict: str | None = None) -> list[Entry]:
     entries = parse_dictionary(_data_path("domain_dict.txt"))
     entries += [Entry(word, PROTECTED_FREQUENCY) for word in protected_words()]  # slogan protection
     if userdict:
-        entries += parse_dictionary(userdict)
+        entries += parse_dictionary(userdict, "--userdict")
     return entries
 
 
@@ -159,15 +159,9 @@ def _is_word(token: str) -> bool:
 
 
 def check_userdict(path: str | None) -> None:
-    if path is None:
-        return
-    p = Path(path)
-    if not p.is_file():
-        raise UsageError(f"--userdict {path}: no such file")
-    try:
-        p.read_text(encoding="utf-8")
-    except UnicodeDecodeError:
-        raise UsageError(f"--userdict {path}: not UTF-8 text") from None
+    """Before any work: the user's dictionary reads, line by line."""
+    if path is not None:
+        parse_dictionary(path, "--userdict")
 
 
 # --- parallel tokenising --------------------------------------------------------
@@ -345,6 +339,7 @@ def tokenise_corpus(
     keeps the batches it finished and the next run does only the rest.
     """
     check_userdict(userdict)
+    corpus.check_pages()
     settings = TokeniserSettings(hmm=hmm, keep_stopwords=keep_stopwords,
                                  userdict=str(Path(userdict).resolve()) if userdict else None, pos=pos, engine=engine)
     fingerprint = settings.fingerprint()

@@ -216,6 +216,13 @@ def test_cooccurrence_pooled_by_family(families):
     assert by_slogan == {("教育强国", "科技强国")}
 
 
+def test_the_issue_s_timeline_of_the_central_formulation(corpus, tmp_path):
+    # Issue 16: `slogans timeline 中国式现代化` found nothing with the 306-entry lexicon.
+    ingest_texts(corpus, tmp_path / "cm", {"a.txt": "以中国式现代化全面推进中华民族伟大复兴。", "b.txt": "天气晴朗。"})
+    (row,) = timeline(corpus, ["中国式现代化"]).records()
+    assert (row["slogan"], row["documents"], row["occurrences"]) == ("中国式现代化", 1, 1)
+
+
 def test_association_laws():
     # Independence gives PMI 0; a pair that avoids each other has negative PMI and LL.
     assert association(1, 2, 2, 4)[0] == 0.0

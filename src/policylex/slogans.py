@@ -281,66 +281,44 @@ def count_slogans(
     """
     matrix = slogan_matrix(corpus, lexicon, progress=progress)
     lexicon = matrix.lexicon
-    if pool is not None:
-        return _count_pools(matrix, pool, slogans=slogans, by=by, where=where, include_duplicates=include_duplicates,
-                            include_absent=include_absent, top=top)
-    rows = _selected(matrix, where, include_duplicates)
-    names, occurrences, documents, members = matrix.grouped(rows, by)
-    chosen = [lexicon.resolve(s) for s in slogans] if slogans else None
+    if pool is None:
+        counted, columns, title = matrix, COUNT_COLUMNS, "Formulations"
+        chosen = [lexicon.resolve(s) for s in slogans] if slogans else None
+        second = {entry.slogan: entry.category for entry in lexicon}  # the column after the name
+        note = f"lexicon: {lexicon.origin}, {len(lexicon)} formulations"
+    else:
+        counted, left_out = matrix.pooled(pool)
+        columns = tuple(c.format(pool=pool) for c in POOLED_COUNT_COLUMNS)
+        title = f"Formulations by {pool}"
+        second = {name: len(members) for name, members in lexicon.pools(pool).items()}
+        unknown = [s for s in slogans or () if s not in second]
+        if unknown:
+            raise UsageError(f"{unknown[0]!r} is not a {pool} of the lexicon; choose from {', '.join(second)}")
+        chosen = slogans or None
+        note = (f"lexicon: {lexicon.origin}, {len(second)} {_plural(pool)} of {len(matrix.slogans) - left_out} "
+                f"formulations; {left_out} formulations in no {pool} left out")
+    rows = _selected(counted, where, include_duplicates)
+    names, occurrences, documents, members = counted.grouped(rows, by)
     out, notes = [], []
     for g, name in enumerate(names):
-        chars = int(matrix.documents.meta["chars"][members[g]].sum())
+        chars = int(counted.documents.meta["chars"][members[g]].sum())
         n_docs = members[g].size
-        order = sorted(range(len(matrix.slogans)),
-                       key=lambda j: (-occurrences[g, j], -documents[g, j], matrix.slogans[j]))
+        order = sorted(range(len(counted.slogans)),
+                       key=lambda j: (-occurrences[g, j], -documents[g, j], counted.slogans[j]))
         rank_of = {j: r for r, j in enumerate((j for j in order if occurrences[g, j] > 0), start=1)}
         if chosen is not None:
-            columns = [matrix.column(s) for s in chosen]
+            shown = [counted.column(s) for s in chosen]
         else:
-            columns = [j for j in order if include_absent or occurrences[g, j] > 0][: top or None]
-        for j in columns:
-            entry = lexicon.entries[matrix.slogans[j]]
+            shown = [j for j in order if include_absent or occurrences[g, j] > 0][: top or None]
+        for j in shown:
+            item = counted.slogans[j]
             n = int(occurrences[g, j])
-            row = (rank_of.get(j), entry.slogan, entry.category, int(documents[g, j]), n,
+            row = (rank_of.get(j), item, second[item], int(documents[g, j]), n,
                    round(n / chars * PER, 4) if chars else 0.0, round(int(documents[g, j]) / n_docs, 4))
             out.append(((name,) if by else ()) + row)
         notes.append((f"{name}: " if by else "") + f"{n_docs} documents, {chars} characters")
-    notes.append(f"lexicon: {lexicon.origin}, {len(lexicon)} formulations")
-    return Table((("group",) if by else ()) + COUNT_COLUMNS, out, title="Formulations", notes=notes)
-
-
-def _count_pools(matrix: SloganMatrix, pool: str, *, slogans, by, where, include_duplicates, include_absent,
-                 top) -> Table:
-    """:func:`count_slogans` with ``pool``: the same measures per family or category."""
-    pooled, left_out = matrix.pooled(pool)
-    sizes = {name: len(members) for name, members in matrix.lexicon.pools(pool).items()}
-    if slogans:
-        unknown = [s for s in slogans if s not in sizes]
-        if unknown:
-            raise UsageError(f"{unknown[0]!r} is not a {pool} of the lexicon; choose from {', '.join(sizes)}")
-    rows = _selected(pooled, where, include_duplicates)
-    names, occurrences, documents, members = pooled.grouped(rows, by)
-    out, notes = [], []
-    for g, name in enumerate(names):
-        chars = int(pooled.documents.meta["chars"][members[g]].sum())
-        n_docs = members[g].size
-        order = sorted(range(len(pooled.slogans)),
-                       key=lambda j: (-occurrences[g, j], -documents[g, j], pooled.slogans[j]))
-        rank_of = {j: r for r, j in enumerate((j for j in order if occurrences[g, j] > 0), start=1)}
-        if slogans:
-            columns = [pooled.column(s) for s in slogans]
-        else:
-            columns = [j for j in order if include_absent or occurrences[g, j] > 0][: top or None]
-        for j in columns:
-            n = int(occurrences[g, j])
-            row = (rank_of.get(j), pooled.slogans[j], sizes[pooled.slogans[j]], int(documents[g, j]), n,
-                   round(n / chars * PER, 4) if chars else 0.0, round(int(documents[g, j]) / n_docs, 4))
-            out.append(((name,) if by else ()) + row)
-        notes.append((f"{name}: " if by else "") + f"{n_docs} documents, {chars} characters")
-    notes.append(f"lexicon: {matrix.lexicon.origin}, {len(sizes)} {_plural(pool)} of {len(matrix.slogans) - left_out} "
-                 f"formulations; {left_out} formulations in no {pool} left out")
-    columns = tuple(c.format(pool=pool) for c in POOLED_COUNT_COLUMNS)
-    return Table((("group",) if by else ()) + columns, out, title=f"Formulations by {pool}", notes=notes)
+    notes.append(note)
+    return Table((("group",) if by else ()) + columns, out, title=title, notes=notes)
 
 
 def _plural(pool: str) -> str:

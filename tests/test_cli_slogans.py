@@ -53,10 +53,20 @@ def test_table_output_goes_to_stdout_and_progress_does_not(seeds_corpus):
 
 
 def test_list_prints_the_lexicon_with_a_user_file():
+    # only.tsv has no family column (a lexicon written before families): it loads, family empty.
     result = rows(run("slogans", "list", "--lexicon", FIXTURES / "slogans" / "only.tsv", "--no-bundled",
                       "--format", "csv"))
-    assert result == [{"slogan": "两学一做", "category": "party-political", "year": "2016", "variants": "兩學一做",
-                       "not_before": "", "not_after": "", "note": ""}]
+    assert result == [{"slogan": "两学一做", "category": "party-political", "family": "", "year": "2016",
+                       "variants": "兩學一做", "not_before": "", "not_after": "", "note": ""}]
+
+
+def test_list_csv_has_the_family_column():
+    result = run("slogans", "list", "--format", "csv")
+    assert result.exit_code == 0
+    header = result.stdout.splitlines()[0].split(",")
+    assert header == ["slogan", "category", "family", "year", "variants", "not_before", "not_after", "note"]
+    listed = {row["slogan"]: row["family"] for row in rows(result)}
+    assert listed["教育强国"] == "强国系列" and listed["平安中国"] == "中国系列" and listed["全面深化改革"] == "四个全面"
 
 
 def test_cooccur_matches_the_library(seeds_corpus):
@@ -109,3 +119,15 @@ def test_plots_from_the_cli(seeds_corpus, tmp_path):
     result = run("slogans", "timeline", "四大检察", "公益诉讼", "--plot", diffusion, "--corpus", seeds_corpus.path)
     assert result.exit_code == 0 and diffusion.read_bytes().startswith(b"%PDF")
     assert f"plot written to {diffusion}" in result.stderr
+
+
+def test_count_and_cooccur_pool_by_family(seeds_corpus):
+    counted = rows(run("slogans", "count", "--pool", "family", "--format", "csv", "--corpus", seeds_corpus.path))
+    assert counted and list(counted[0]) == ["rank", "family", "formulations", "documents", "occurrences",
+                                            "per_10k_chars", "doc_share"]
+    library = {r["family"]: r["occurrences"] for r in count_slogans(seeds_corpus, pool="family").records()}
+    assert {r["family"]: int(r["occurrences"]) for r in counted} == library
+    paired = rows(run("slogans", "cooccur", "--pool", "family", "--format", "csv", "--corpus", seeds_corpus.path))
+    assert {r["slogan_a"] for r in paired} | {r["slogan_b"] for r in paired} <= set(library)
+    bad = run("slogans", "count", "--pool", "colour", "--corpus", seeds_corpus.path)
+    assert bad.exit_code == 2

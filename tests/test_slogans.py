@@ -6,6 +6,7 @@ import pytest
 
 from conftest import FIXTURES, ingest_texts
 from policylex.discovery import discover
+from policylex.errors import UsageError
 from policylex.lexicon import Entry, Lexicon, load_lexicon
 from policylex.slogans import association, cooccurrence, count_slogans, scan, timeline, unit_starts
 
@@ -160,6 +161,66 @@ def test_cooccurrence_by_paragraph_and_min_count(four):
     assert (both["joint"], both["units"], both["pmi"], both["npmi"]) == (2, 5, round(math.log2(2.5), 4), 1.0)
     assert [(r["slogan_a"], r["slogan_b"]) for r in cooccurrence(four, window="paragraph", min_count=2).records()] \
         == [("两个维护", "四个意识")]
+
+
+# --- families, worked out by hand -----------------------------------------------------------
+
+FAMILIES = {
+    "f1.txt": "建设教育强国、科技强国。推进平安中国建设。",
+    "f2.txt": "加快建设金融强国。",
+    "f3.txt": "坚持全面依法治国。",
+}
+
+
+@pytest.fixture
+def families(corpus, tmp_path):
+    ingest_texts(corpus, tmp_path / "families", FAMILIES)
+    return corpus
+
+
+def test_counts_pooled_by_family(families):
+    # 强国系列: 教育强国 + 科技强国 in f1, 金融强国 in f2 = 3 occurrences in 2 documents;
+    # 中国系列: 平安中国 in f1; 四个全面: 全面依法治国 in f3.
+    table = count_slogans(families, pool="family")
+    assert table.columns[:3] == ("rank", "family", "formulations")
+    rows = {r["family"]: r for r in table.records()}
+    assert set(rows) == {"强国系列", "中国系列", "四个全面"}
+    strong = rows["强国系列"]
+    assert (strong["rank"], strong["occurrences"], strong["documents"], strong["doc_share"]) == (1, 3, 2, 0.6667)
+    assert strong["formulations"] == len(load_lexicon().pools("family")["强国系列"])
+    assert (rows["中国系列"]["occurrences"], rows["四个全面"]["documents"]) == (1, 1)
+    # The rate's denominator is the characters of all the documents, as for one formulation.
+    chars = sum(len(text) for (text,) in families.db.execute("SELECT norm_text FROM documents"))
+    assert strong["per_10k_chars"] == round(3 / chars * 10_000, 4)
+
+
+def test_counts_pooled_by_category_and_named_pools(families):
+    rows = {r["category"]: r["occurrences"] for r in count_slogans(families, pool="category").records()}
+    assert rows == {"governance-development": 3, "rule-of-law": 2}
+    named = list(count_slogans(families, pool="family", slogans=["中国系列"]).records())
+    assert [(r["family"], r["occurrences"]) for r in named] == [("中国系列", 1)]
+    with pytest.raises(UsageError, match="not a family"):
+        count_slogans(families, pool="family", slogans=["强国"])
+    with pytest.raises(UsageError, match="choose from family, category"):
+        count_slogans(families, pool="colour")
+
+
+def test_cooccurrence_pooled_by_family(families):
+    # By sentence, N = 4: f1's first sentence holds two 强国 members, which make no pair;
+    # by document, N = 3: f1 holds 强国系列 and 中国系列.
+    assert list(cooccurrence(families, window="sentence", pool="family").records()) == []
+    (both,) = cooccurrence(families, window="doc", pool="family").records()
+    assert (both["slogan_a"], both["slogan_b"]) == ("中国系列", "强国系列")
+    assert (both["joint"], both["count_a"], both["count_b"], both["units"]) == (1, 1, 2, 3)
+    by_slogan = {(r["slogan_a"], r["slogan_b"]) for r in cooccurrence(families, window="sentence").records()}
+    assert by_slogan == {("教育强国", "科技强国")}
+
+
+def test_the_issue_s_timeline_of_the_central_formulation(corpus, tmp_path):
+    # Issue 16: `slogans timeline 中国式现代化` found nothing with the 306-entry lexicon.
+    ingest_texts(corpus, tmp_path / "cm", {"a.txt": "以中国式现代化全面推进中华民族伟大复兴。", "b.txt": "天气晴朗。"})
+    (row,) = timeline(corpus, ["中国式现代化"]).records()
+    assert (row["slogan"], row["documents"], row["occurrences"]) == ("中国式现代化", 1, 1)
 
 
 def test_association_laws():

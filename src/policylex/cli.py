@@ -596,8 +596,9 @@ slogans_app = typer.Typer(
 app.add_typer(slogans_app, name="slogans")
 
 LexiconOption = Annotated[Optional[Path], typer.Option(
-    "--lexicon", "-l", help="A CSV/TSV of formulations (columns slogan, category, year, variants, not_before, "
-    "not_after, note) that adds to the bundled lexicon or replaces its entries of the same slogan.")]
+    "--lexicon", "-l", help="A CSV/TSV of formulations (columns slogan, category, family, year, variants, "
+    "not_before, not_after, note; only slogan required) that adds to the bundled lexicon or replaces its entries of "
+    "the same slogan.")]
 NoBundledOption = Annotated[bool, typer.Option("--no-bundled", help="Use only --lexicon's entries.")]
 
 
@@ -611,6 +612,15 @@ class Window(str, Enum):
     doc = "doc"
     paragraph = "paragraph"
     sentence = "sentence"
+
+
+class Pool(str, Enum):  # the library's lexicon.POOLS
+    family = "family"
+    category = "category"
+
+
+PoolOption = Annotated[Optional[Pool], typer.Option(
+    help="Count families (强国系列, 四个全面) or categories instead of formulations: their members pooled.")]
 
 
 class AssociationSort(str, Enum):
@@ -635,14 +645,18 @@ def slogans_count(
     absent: Annotated[bool, typer.Option("--absent", help="List formulations not found too (count 0).")] = False,
     keep_duplicates: KeepDuplicatesOption = False,
     plot: PlotOption = None,
+    pool: PoolOption = None,
 ) -> None:
     """Formulations found: documents, occurrences, rate per 10,000 characters, share of documents.
 
     Matched on the normalised text (traditional script, quotation marks and enumerations
     written with or without 、 all count). Columns: [group] rank slogan category
-    documents occurrences per_10k_chars doc_share.
+    documents occurrences per_10k_chars doc_share. With --pool family (or category):
+    [group] rank family formulations documents occurrences per_10k_chars doc_share, a
+    family's occurrences being its members' added up.
 
-    Example: policylex slogans count --by province --top 5;  policylex slogans count 四大检察 两个维护
+    Example: policylex slogans count --by province --top 5;  policylex slogans count 四大检察 两个维护;
+    policylex slogans count --pool family
     """
     _check_outputs(corpus, ("--plot", plot))
     from policylex.slogans import count_slogans
@@ -650,9 +664,9 @@ def slogans_count(
     with _open(corpus) as store, progress_bar("slogans") as update:
         table = count_slogans(store, lexicon=_lexicon(lexicon, no_bundled), slogans=slogans, by=by and by.value,
                               where=where, include_duplicates=keep_duplicates, include_absent=absent,
-                              top=top or None, progress=update)
+                              top=top or None, pool=pool and pool.value, progress=update)
     render(table, format)
-    _plot(table, plot, "slogans")
+    _plot(table, plot, f"slogans_{pool.value}" if pool else "slogans")
 
 
 @slogans_app.callback(invoke_without_command=True)
@@ -667,10 +681,11 @@ def slogans_default(
     no_bundled: NoBundledOption = False,
     keep_duplicates: KeepDuplicatesOption = False,
     plot: PlotOption = None,
+    pool: PoolOption = None,
 ) -> None:
     """Without a subcommand: `slogans count` with these options."""
     if ctx.invoked_subcommand is None:
-        slogans_count(None, corpus, format, top, by, where, lexicon, no_bundled, False, keep_duplicates, plot)
+        slogans_count(None, corpus, format, top, by, where, lexicon, no_bundled, False, keep_duplicates, plot, pool)
 
 
 @slogans_app.command("list")
@@ -680,7 +695,7 @@ def slogans_list(
     lexicon: LexiconOption = None,
     no_bundled: NoBundledOption = False,
 ) -> None:
-    """The lexicon: slogan, category, year first put forward, variants, trap guards, note.
+    """The lexicon: slogan, category, family, year first put forward, variants, trap guards, note.
 
     Example: policylex slogans list --format csv > lexicon.csv
     """
@@ -731,15 +746,18 @@ def slogans_cooccur(
     plot: Annotated[Optional[Path], typer.Option(help="Draw the network (edges weighted by --sort) to this file.")]
     = None,
     heatmap: Annotated[Optional[Path], typer.Option(help="Draw the matrix as a heatmap to this file.")] = None,
+    pool: PoolOption = None,
 ) -> None:
     """Pairs of formulations in the same unit: joint count, each one's count, PMI, NPMI, Jaccard, LL.
 
     With N units (documents, paragraphs or sentences), joint = units holding both,
     count_a / count_b = units holding each: PMI = log2(joint*N / (count_a*count_b));
     NPMI = PMI / -log2(joint/N); Jaccard = joint / (count_a + count_b - joint);
-    LL = G2 of the 2x2 table, negative when the pair is rarer than chance.
+    LL = G2 of the 2x2 table, negative when the pair is rarer than chance. With --pool,
+    pairs of families (or categories): a unit holds a family when it holds any member.
 
-    Example: policylex slogans cooccur --window sentence --sort npmi --plot network.png
+    Example: policylex slogans cooccur --window sentence --sort npmi --plot network.png;
+    policylex slogans cooccur --pool family --window paragraph
     """
     _check_outputs(corpus, ("--plot", plot), ("--heatmap", heatmap))
     from policylex.slogans import cooccurrence
@@ -747,7 +765,7 @@ def slogans_cooccur(
     with _open(corpus) as store, progress_bar("slogans") as update:
         table = cooccurrence(store, lexicon=_lexicon(lexicon, no_bundled), window=window.value, where=where,
                              include_duplicates=keep_duplicates, min_count=min_count, sort=sort.value,
-                             top=top or None, progress=update)
+                             top=top or None, pool=pool and pool.value, progress=update)
     render(table, format)
     measure = "npmi" if sort is AssociationSort.joint else sort.value
     if plot is not None:

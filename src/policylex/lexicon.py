@@ -1,13 +1,15 @@
 """The lexicon of formulations (提法) and the matcher that finds them in normalised text.
 
 The bundled lexicon is ``data/slogans.csv`` (see ``data/SLOGANS.md``), one row per
-formulation: ``slogan`` (the canonical simplified form), ``category``, ``year``
+formulation: ``slogan`` (the canonical simplified form), ``category``, ``family``
+(the series or numbered set it belongs to: 强国系列, 四个全面; may be empty), ``year``
 first put forward where known, ``variants`` (``|``-separated: traditional script,
 abbreviations, spelled-out enumerations), and ``not_before`` / ``not_after``:
 characters that may not touch a match, so that 三农 is not found in 第三农场.
 
-A user's ``--lexicon FILE`` (CSV or TSV, same columns, only ``slogan`` required)
-adds entries or replaces those with the same ``slogan``.
+A user's ``--lexicon FILE`` (CSV or TSV, same columns, only ``slogan`` required, so
+a file written before ``family`` existed still loads) adds entries or replaces those
+with the same ``slogan``.
 
 The matcher accepts each form the way texts print it: with or without
 quotation marks around the items of an enumeration, with 、 ， or nothing or
@@ -36,7 +38,13 @@ from policylex.output import Table
 from policylex.store import json_dumps
 
 CATEGORIES = ("party-political", "rule-of-law", "procuratorial", "criminal-justice", "governance-development")
-COLUMNS = ("slogan", "category", "year", "variants", "not_before", "not_after", "note")
+COLUMNS = ("slogan", "category", "family", "year", "variants", "not_before", "not_after", "note")
+# The columns stored with a corpus's matches (its slogan_lexicon table): what detection
+# depends on and what a reader of the file needs; family only groups results, so
+# changing it does not make every document be scanned again.
+STORED_COLUMNS = ("slogan", "category", "year", "variants", "not_before", "not_after", "note")
+# What a formulation can be pooled by: the counts and co-occurrences of its family or category.
+POOLS = ("family", "category")
 BUNDLED = "slogans.csv"
 
 # Between the items of an enumeration, each optional and in this order: a closing quote,
@@ -59,12 +67,19 @@ class Entry:
     not_before: str = ""
     not_after: str = ""
     note: str = ""
+    family: str = ""
 
     def forms(self) -> tuple[str, ...]:
         """The canonical form and its variants, as written in the lexicon."""
         return (self.slogan,) + tuple(v for v in self.variants if v != self.slogan)
 
     def row(self) -> tuple:
+        """The entry as a lexicon file row, in ``COLUMNS`` order."""
+        return (self.slogan, self.category, self.family, self.year, "|".join(self.variants), self.not_before,
+                self.not_after, self.note)
+
+    def stored_row(self) -> tuple:
+        """The entry in ``STORED_COLUMNS`` order."""
         return (self.slogan, self.category, self.year, "|".join(self.variants), self.not_before, self.not_after,
                 self.note)
 
@@ -104,11 +119,23 @@ class Lexicon:
 
     def fingerprint(self, variant: str) -> str:
         """What detection results depend on: the entries and the corpus's script variant."""
-        payload = json_dumps({"entries": [e.row() for e in self], "variant": variant, "matcher": MATCHER_VERSION})
+        payload = json_dumps({"entries": [e.stored_row() for e in self], "variant": variant,
+                              "matcher": MATCHER_VERSION})
         return hashlib.sha256(payload.encode("utf-8")).hexdigest()[:16]
 
     def table(self) -> Table:
         return Table(COLUMNS, [e.row() for e in self], title=f"Lexicon ({len(self)} formulations; {self.origin})")
+
+    def pools(self, by: str) -> dict[str, list[str]]:
+        """The formulations of each family or category (``by``), in file order; entries with none are left out."""
+        if by not in POOLS:
+            raise UsageError(f"pool by {by!r}: choose from {', '.join(POOLS)}")
+        pools: dict[str, list[str]] = {}
+        for entry in self:
+            name = getattr(entry, by)
+            if name:
+                pools.setdefault(name, []).append(entry.slogan)
+        return pools
 
     def resolve(self, name: str) -> str:
         """The canonical slogan a user wrote, in any of its forms or scripts."""
@@ -148,7 +175,7 @@ def _parse_entry(row: dict[str, str], where: str) -> Entry:
     variants = tuple(v.strip() for v in (row.get("variants") or "").split("|") if v.strip())
     return Entry(slogan, category, int(year_text) if year_text else None, variants,
                  (row.get("not_before") or "").strip(), (row.get("not_after") or "").strip(),
-                 (row.get("note") or "").strip())
+                 (row.get("note") or "").strip(), (row.get("family") or "").strip())
 
 
 def parse_lexicon(text: str, name: str) -> list[Entry]:

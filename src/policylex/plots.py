@@ -94,6 +94,8 @@ _KINDS = {
     "tfidf": ("tfidf", "term", "TF-IDF"),
     "keyness": ("G2", "term", "G² (对数似然 log-likelihood)"),
     "slogans": ("per_10k_chars", "slogan", "每万字出现次数 (per 10,000 characters)"),
+    "slogans_family": ("per_10k_chars", "family", "每万字出现次数 (per 10,000 characters)"),
+    "slogans_category": ("per_10k_chars", "category", "每万字出现次数 (per 10,000 characters)"),
 }
 LABEL_CHARS = 14  # longer formulations are cut with … so a panel keeps its width
 

@@ -23,7 +23,7 @@ import scipy.sparse as sp
 
 from policylex.cache import read_arrays, write_arrays
 from policylex.errors import UsageError
-from policylex.lexicon import Lexicon, load_lexicon
+from policylex.lexicon import POOLS, Lexicon, load_lexicon
 from policylex.output import Table
 from policylex.parallel import default_workers, map_batches
 from policylex.selection import CODE_FIELDS, SIZE_FIELDS, UNKNOWN, DocumentSet, load_documents
@@ -111,7 +111,7 @@ def scan(corpus: Corpus, lexicon: Lexicon | None = None, *, workers: int | None 
         matrix_cache_path(corpus).unlink(missing_ok=True)
         with corpus.transaction():
             db.execute("DELETE FROM slogan_lexicon")
-            db.executemany("INSERT INTO slogan_lexicon VALUES (?, ?, ?, ?, ?, ?, ?)", [e.row() for e in lexicon])
+            db.executemany("INSERT INTO slogan_lexicon VALUES (?, ?, ?, ?, ?, ?, ?)", [e.stored_row() for e in lexicon])
             corpus.set_meta("slogans.lexicon", fingerprint)
             corpus.set_meta("slogans.lexicon_origin", lexicon.origin)
     # Keyset pagination in corpus order: the texts are read in the order they are stored
@@ -162,6 +162,21 @@ class SloganMatrix:
 
     def column(self, slogan: str) -> int:
         return self.slogans.index(slogan)
+
+    def pooled(self, by: str) -> tuple["SloganMatrix", int]:
+        """The counts of each family or category (``by``): its members' matches added up.
+
+        Formulations in no family (or with no category) are left out; the second
+        value says how many.  The columns are the pools, named as in the lexicon.
+        """
+        pools = self.lexicon.pools(by)
+        column = {slogan: j for j, slogan in enumerate(self.slogans)}
+        members = [(j, column[s]) for j, names in enumerate(pools.values()) for s in names]
+        indicator = sp.csr_matrix((np.ones(len(members), dtype=np.int64), ([m for _, m in members],
+                                                                          [j for j, _ in members])),
+                                  shape=(len(self.slogans), len(pools)))
+        left_out = len(self.slogans) - len(members)
+        return SloganMatrix(self.documents, list(pools), (self.counts @ indicator).tocsr(), self.lexicon), left_out
 
     def grouped(self, rows: np.ndarray, by: str | None):
         """(group labels; group × slogan occurrences; group × slogan documents holding it; rows per group)."""
@@ -235,6 +250,8 @@ def _selected(matrix: SloganMatrix, where, include_duplicates) -> np.ndarray:
 # --- counts -------------------------------------------------------------------------------
 
 COUNT_COLUMNS = ("rank", "slogan", "category", "documents", "occurrences", "per_10k_chars", "doc_share")
+# Pooled (``pool="family"`` or ``"category"``): the pool's name, and how many lexicon formulations it has.
+POOLED_COUNT_COLUMNS = ("rank", "{pool}", "formulations", "documents", "occurrences", "per_10k_chars", "doc_share")
 
 
 def count_slogans(
@@ -247,6 +264,7 @@ def count_slogans(
     include_duplicates: bool = False,
     include_absent: bool = False,
     top: int | None = None,
+    pool: str | None = None,
     progress: Progress | None = None,
 ) -> Table:
     """Per formulation: documents containing it, occurrences, rate per 10,000 characters, share of documents.
@@ -255,32 +273,56 @@ def count_slogans(
     denominator is the characters of the group's normalised text.  Ranked by
     occurrences, then documents.  Formulations not found are left out unless
     ``include_absent`` (or named in ``slogans``).
+
+    With ``pool`` (``family`` or ``category``), one row per family or category
+    instead: its members' occurrences added up, and the documents holding any
+    of them.  Columns ``rank <pool> formulations documents occurrences
+    per_10k_chars doc_share``; ``slogans`` then names pools.
     """
     matrix = slogan_matrix(corpus, lexicon, progress=progress)
     lexicon = matrix.lexicon
-    rows = _selected(matrix, where, include_duplicates)
-    names, occurrences, documents, members = matrix.grouped(rows, by)
-    chosen = [lexicon.resolve(s) for s in slogans] if slogans else None
+    if pool is None:
+        counted, columns, title = matrix, COUNT_COLUMNS, "Formulations"
+        chosen = [lexicon.resolve(s) for s in slogans] if slogans else None
+        second = {entry.slogan: entry.category for entry in lexicon}  # the column after the name
+        note = f"lexicon: {lexicon.origin}, {len(lexicon)} formulations"
+    else:
+        counted, left_out = matrix.pooled(pool)
+        columns = tuple(c.format(pool=pool) for c in POOLED_COUNT_COLUMNS)
+        title = f"Formulations by {pool}"
+        second = {name: len(members) for name, members in lexicon.pools(pool).items()}
+        unknown = [s for s in slogans or () if s not in second]
+        if unknown:
+            raise UsageError(f"{unknown[0]!r} is not a {pool} of the lexicon; choose from {', '.join(second)}")
+        chosen = slogans or None
+        note = (f"lexicon: {lexicon.origin}, {len(second)} {_plural(pool)} of {len(matrix.slogans) - left_out} "
+                f"formulations; {left_out} formulations in no {pool} left out")
+    rows = _selected(counted, where, include_duplicates)
+    names, occurrences, documents, members = counted.grouped(rows, by)
     out, notes = [], []
     for g, name in enumerate(names):
-        chars = int(matrix.documents.meta["chars"][members[g]].sum())
+        chars = int(counted.documents.meta["chars"][members[g]].sum())
         n_docs = members[g].size
-        order = sorted(range(len(matrix.slogans)),
-                       key=lambda j: (-occurrences[g, j], -documents[g, j], matrix.slogans[j]))
+        order = sorted(range(len(counted.slogans)),
+                       key=lambda j: (-occurrences[g, j], -documents[g, j], counted.slogans[j]))
         rank_of = {j: r for r, j in enumerate((j for j in order if occurrences[g, j] > 0), start=1)}
         if chosen is not None:
-            columns = [matrix.column(s) for s in chosen]
+            shown = [counted.column(s) for s in chosen]
         else:
-            columns = [j for j in order if include_absent or occurrences[g, j] > 0][: top or None]
-        for j in columns:
-            entry = lexicon.entries[matrix.slogans[j]]
+            shown = [j for j in order if include_absent or occurrences[g, j] > 0][: top or None]
+        for j in shown:
+            item = counted.slogans[j]
             n = int(occurrences[g, j])
-            row = (rank_of.get(j), entry.slogan, entry.category, int(documents[g, j]), n,
+            row = (rank_of.get(j), item, second[item], int(documents[g, j]), n,
                    round(n / chars * PER, 4) if chars else 0.0, round(int(documents[g, j]) / n_docs, 4))
             out.append(((name,) if by else ()) + row)
         notes.append((f"{name}: " if by else "") + f"{n_docs} documents, {chars} characters")
-    notes.append(f"lexicon: {lexicon.origin}, {len(lexicon)} formulations")
-    return Table((("group",) if by else ()) + COUNT_COLUMNS, out, title="Formulations", notes=notes)
+    notes.append(note)
+    return Table((("group",) if by else ()) + columns, out, title=title, notes=notes)
+
+
+def _plural(pool: str) -> str:
+    return {"family": "families", "category": "categories"}[pool]
 
 
 # --- co-occurrence ------------------------------------------------------------------------
@@ -322,6 +364,7 @@ def cooccurrence(
     min_count: int = 1,
     sort: str = "ll",
     top: int | None = None,
+    pool: str | None = None,
     progress: Progress | None = None,
 ) -> Table:
     """Pairs of formulations found in the same document, paragraph or sentence (``window``).
@@ -331,7 +374,13 @@ def cooccurrence(
     and :func:`association`'s measures.  Pairs with ``joint < min_count`` are
     left out; sorted by ``sort``, descending.  Only the pairs seen are counted,
     so memory grows with them, not with the square of the lexicon.
+
+    With ``pool`` (``family`` or ``category``), pairs of families or categories:
+    a unit holds a family when it holds any of its members, and formulations in
+    no family are left out.  Two members of one family in a unit make no pair.
     """
+    if pool is not None and pool not in POOLS:
+        raise UsageError(f"pool by {pool!r}: choose from {', '.join(POOLS)}")
     if window not in WINDOWS:
         raise UsageError(f"--window {window!r}: choose from {', '.join(WINDOWS)}")
     if sort not in SORTS:
@@ -342,9 +391,12 @@ def cooccurrence(
     units = _unit_count(corpus, selected, window)
     holders: dict[tuple, set[str]] = {}
     column = {"doc": "0", "paragraph": "paragraph", "sentence": "sentence"}[window]
+    # Each formulation as the item counted: itself, or its family or category.
+    item = {s: s for s in matrix.slogans} if pool is None else {
+        s: name for name, members in matrix.lexicon.pools(pool).items() for s in members}
     for doc_id, unit, slogan in corpus.db.execute(f"SELECT doc_id, {column}, slogan FROM slogan_hits"):
-        if doc_id in selected:
-            holders.setdefault((doc_id, unit), set()).add(slogan)
+        if doc_id in selected and slogan in item:
+            holders.setdefault((doc_id, unit), set()).add(item[slogan])
     count: dict[str, int] = {}
     joint: dict[tuple[str, str], int] = {}
     for found in holders.values():
@@ -361,9 +413,10 @@ def cooccurrence(
                         round(ll, 4)))
     key = COOCCURRENCE_COLUMNS.index(sort)
     out.sort(key=lambda r: (-r[key], -r[2], r[0], r[1]))
-    notes = [f"{len(rows)} documents, {units} {window} units, {len(count)} formulations found, "
-             f"{len(joint)} pairs seen"]
-    return Table(COOCCURRENCE_COLUMNS, out[: top or None], title=f"Co-occurrence by {window}", notes=notes)
+    found = "formulations" if pool is None else _plural(pool)
+    notes = [f"{len(rows)} documents, {units} {window} units, {len(count)} {found} found, {len(joint)} pairs seen"]
+    title = f"Co-occurrence by {window}" + (f" of {_plural(pool)}" if pool else "")
+    return Table(COOCCURRENCE_COLUMNS, out[: top or None], title=title, notes=notes)
 
 
 def _unit_count(corpus: Corpus, selected: set[str], window: str) -> int:

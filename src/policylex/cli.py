@@ -241,7 +241,7 @@ def ingest(
     with _open(corpus, create=True) as store:
         report = _ingest(store, paths, read_options=options, meta=meta, path_pattern=path_pattern,
                          read_paths=path_metadata)
-    if report.skipped:
+    if report.failed:  # a .png or .DS_Store beside the articles is said, not a failure
         raise typer.Exit(1)
 
 
@@ -258,7 +258,7 @@ def _ingest(store, paths: list[str], **options):
     for repaired in report.repaired:
         err.print(f"repaired {repaired}", markup=False, soft_wrap=True)
     for skipped in report.skipped:
-        err.print(f"skipped {skipped}", markup=False, soft_wrap=True)
+        err.print(f"{'passed over' if skipped.passed_over else 'skipped'} {skipped}", markup=False, soft_wrap=True)
     return report
 
 
@@ -948,7 +948,7 @@ def report(
 
     options = ReportOptions(top_terms=top, lexicon=_lexicon(lexicon, no_bundled))
     with _open(corpus, create=bool(paths)) as store:
-        skipped = _ingest(store, paths).skipped if paths else []
+        skipped = _ingest(store, paths).failed if paths else []
         if paths:
             with progress_bar("tokenise") as update:
                 _summary(store.tokenise(progress=update).summary(), "Tokenised")

@@ -65,8 +65,19 @@ class IngestReport:
             ("near-duplicates flagged", self.near_duplicates),
             ("read with undecodable bytes replaced", len(self.repaired)),
             ("metadata tables used", len(self.sidecars)),
-            ("skipped", len(self.skipped)),
+            ("passed over (other types, hidden files)", len(self.passed_over)),
+            ("skipped", len(self.failed)),
         ]
+
+    @property
+    def passed_over(self) -> list[Skipped]:
+        """Files a folder held that no reader reads: said and logged, not a failure."""
+        return [s for s in self.skipped if s.passed_over]
+
+    @property
+    def failed(self) -> list[Skipped]:
+        """Files and rows that could not be read: ingest exits 1."""
+        return [s for s in self.skipped if not s.passed_over]
 
 
 def _sha(text: str) -> str:

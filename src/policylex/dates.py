@@ -10,6 +10,7 @@ from __future__ import annotations
 import calendar
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 _NUMERALS = {c: i for i, c in enumerate("〇一二三四五六七八九")} | {"零": 0, "○": 0, "Ｏ": 0, "O": 0}
 
@@ -129,12 +130,23 @@ def _roc_to_date(match: re.Match) -> PartialDate | None:
     return None
 
 
+_ASCII_DIGIT = re.compile("[0-9]")
+
+
 def find_dates(text: str, *, roc: bool = True):
     """Every well-formed date in the text, as (start, end, PartialDate), in order.
 
     With ``roc``, dates of the Republic of China calendar too (民國113年 → 2024), where
     they do not overlap a Gregorian one.
     """
+    # Every form has a 月 or an ASCII digit: most lines of prose are passed over at once.
+    if "月" in text or _ASCII_DIGIT.search(text):
+        yield from _dates(text, roc)
+
+
+@lru_cache(maxsize=8192)
+def _dates(text: str, roc: bool) -> tuple[tuple[int, int, PartialDate], ...]:
+    """find_dates's work, kept: metadata asks of the same header line more than once."""
     found = [(m.start(), m.end(), d) for m in DATE_PATTERN.finditer(text) if (d := _match_to_date(m)) is not None]
     if roc and ("年" in text or "/" in text):
         taken = [(start, end) for start, end, _ in found]
@@ -143,7 +155,7 @@ def find_dates(text: str, *, roc: bool = True):
             if date is not None and not any(s < match.end() and match.start() < e for s, e in taken):
                 found.append((match.start(), match.end(), date))
         found.sort(key=lambda item: item[0])
-    yield from found
+    return tuple(found)
 
 
 def uses_roc_calendar(text: str) -> bool:

@@ -199,17 +199,23 @@ _COUNTER = re.compile(_either_script(r"(?:访问量|访问次数|浏览量|浏�
 _CITATION = re.compile(r"^【[^】]{1,12}】\s*[A-Za-z0-9.\-_/]+$|^(?:原文链接|原文地址|本文链接|URL|网址|链接)\s*[:：]\s*\S+$")
 
 
+def _ascii_share(line: str) -> float:
+    """The share of ASCII characters, from the UTF-8 length (CJK takes 3 bytes): no loop in Python."""
+    return (3 * len(line) - len(line.encode("utf-8", "surrogatepass"))) / 2 / len(line) if line else 0.0
+
+
 def _is_menu_line(line: str) -> bool:
     """Menu items, font-size bars, visit counters, citation codes and code: the page's, never the article's."""
-    if len(line) <= 40 and not _MENU_WORDS.sub("", line):
+    if len(line) <= 40:
+        if not _MENU_WORDS.sub("", line) or _CITATION.match(line):
+            return True
+        if ("字号" in line or "字体" in line or "字號" in line or "字體" in line) and len(line) <= 30:
+            return True
+        if _COUNTER.search(line):
+            return True
+    elif _CITATION.match(line):
         return True
-    if _CITATION.match(line):
-        return True
-    if ("字号" in line or "字体" in line or "字號" in line or "字體" in line) and len(line) <= 30:
-        return True
-    if _CODE.search(line) and sum(c.isascii() for c in line) > len(line) / 3:
-        return True
-    return bool(_COUNTER.search(line)) and len(line) <= 40
+    return _ascii_share(line) > 1 / 3 and bool(_CODE.search(line))
 
 
 def is_boilerplate_line(line: str) -> bool:

@@ -26,12 +26,13 @@ import json
 import os
 import re
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Iterable
 
 from policylex.dates import MAX_YEAR, MIN_YEAR, make_date, parse_date
 from policylex.errors import UsageError
+from policylex.metadata import Metadata
 from policylex.output import Table
 from policylex.places import resolve_name
 from policylex.store import COUNTED, Corpus, json_dumps
@@ -227,6 +228,12 @@ def _correct_date(current: dict, values: dict[str, str], out: dict, origin: dict
 
 
 def _correct_region(current: dict, values: dict[str, str], out: dict, origin: dict) -> None:
+    """The region columns a correction sets, by the rules ingest applies to stated regions.
+
+    (:meth:`policylex.metadata.Metadata.override`); refused here, where a person wrote
+    them on purpose: a city in another province than the one given, a "city" that is a
+    province, and a city without its province.
+    """
     province_text, city_text = values.get("province"), values.get("city")
     if province_text is None and city_text is None:
         return
@@ -236,38 +243,29 @@ def _correct_region(current: dict, values: dict[str, str], out: dict, origin: di
         out |= dict.fromkeys(REGION_COLUMNS)
         origin |= {"province": None, "city": None}
         return
-    province = resolve_name(province_text) if province_text else None
     city = resolve_name(city_text) if city_text and city_text != CLEAR else None
     if city is not None:
         if city.level in ("national", "province"):
             raise ValueError(f"city {city_text!r} is not a city (give it as the province)")
+        province = resolve_name(province_text) if province_text else None
         if province_text and (province is None or province.province != city.province):
             raise ValueError(f"city {city_text!r} is in {city.province}, not {province_text}")
-        out |= dict(province=city.province, province_code=city.province_code, city=city.city or city.name,
-                    city_code=city.city_code)
-        origin |= {"province": SET_ORIGIN, "city": SET_ORIGIN}
-        return
-    if province_text:
-        if province is None:
-            out |= dict(province=province_text, province_code=None)
-            keeps_city = False  # no code to tell whether the stored city lies inside
-        else:
-            out |= dict(province=province.province, province_code=province.province_code)
-            if province.level in ("city", "county"):  # a city given as the region, as --meta takes it
-                out |= dict(city=province.city or province.name, city_code=province.city_code)
-                origin["city"] = SET_ORIGIN
-            code = current.get("city_code") or ""
-            keeps_city = province.level == "province" and code[:2] == (province.province_code or "")[:2]
-        origin["province"] = SET_ORIGIN
-        if "city" not in out and not keeps_city and city_text is None:
-            out |= dict(city=None, city_code=None)
-            origin["city"] = None
+    stored = Metadata(**{column: current.get(column) for column in REGION_COLUMNS})
     if city_text == CLEAR:
-        out |= dict(city=None, city_code=None)
-        origin["city"] = None
-    elif city_text:  # a city the gazetteer does not know: kept as written, in the province as it stands
-        out |= dict(city=city_text, city_code=None)
-        origin["city"] = SET_ORIGIN
+        stored = replace(stored, city=None, city_code=None)
+    result = stored.override({"province": province_text, "city": None if city_text == CLEAR else city_text},
+                             SET_ORIGIN)
+    # The columns the correction speaks of: the province's when it or a city is given, the
+    # city's when it is given or no longer belongs.
+    touched = set()
+    if province_text or city is not None:
+        touched |= {"province", "province_code"}
+    if city_text or (result.city, result.city_code) != (stored.city, stored.city_code):
+        touched |= {"city", "city_code"}
+    out |= {column: getattr(result, column) for column in REGION_COLUMNS if column in touched}
+    for name in ("province", "city"):
+        if name in touched:
+            origin[name] = SET_ORIGIN if getattr(result, name) is not None else None
 
 
 STORED = ("id", "meta_origin") + FIELDS + ("province_code", "city_code")

@@ -278,3 +278,35 @@ def test_the_reference_can_be_chosen_or_turned_off(reuse_corpus):
 
 def test_the_cli_choices_are_the_library_s():
     assert tuple(f.value for f in ReuseField) == ACROSS
+
+
+@pytest.mark.parametrize("suffix", [".png", ".svg", ".pdf"])
+def test_the_borrowing_chart_has_chinese_labels_and_no_missing_glyphs(reuse_corpus, tmp_path, caplog, suffix):
+    from test_plots import draw_capturing_warnings
+
+    from policylex.plots import borrowing_chart
+
+    table = find_reuse(reuse_corpus).matrix("province")
+    path = tmp_path / f"borrowing{suffix}"
+    assert draw_capturing_warnings(lambda: borrowing_chart(table, path), caplog) == []
+    assert path.stat().st_size > 5_000
+
+
+def test_plot_from_the_cli(reuse_corpus, tmp_path):
+    path = tmp_path / "borrowing.png"
+    result = run(reuse_corpus, "--by", "province", "--plot", str(path), "--format", "csv")
+    assert result.exit_code == 0, result.output
+    assert path.read_bytes().startswith(b"\x89PNG") and f"plot written to {path}" in result.stderr
+    assert result.stdout.startswith("from,to,")
+
+
+def test_the_report_section(reuse_corpus, tmp_path):
+    from policylex.report import Figure, ReportOptions, TablePart, _Builder, _reuse_section
+
+    (tmp_path / "out").mkdir()
+    (tmp_path / "scratch").mkdir()
+    section = _reuse_section(_Builder(reuse_corpus, tmp_path / "out", tmp_path / "scratch", ReportOptions()))
+    tables = [p for p in section.parts if isinstance(p, TablePart)]
+    assert [t.csv for t in tables] == ["reuse_pairs.csv", "reuse_by_province.csv"]
+    assert list(tables[0].table.rows) == list(find_reuse(reuse_corpus).pairs().rows)
+    assert sum(isinstance(p, Figure) for p in section.parts) == 1

@@ -310,3 +310,29 @@ def test_the_report_section(reuse_corpus, tmp_path):
     assert [t.csv for t in tables] == ["reuse_pairs.csv", "reuse_by_province.csv"]
     assert list(tables[0].table.rows) == list(find_reuse(reuse_corpus).pairs().rows)
     assert sum(isinstance(p, Figure) for p in section.parts) == 1
+
+
+def test_the_readme_examples_print_what_it_says(tmp_path):
+    # The reuse examples run on the test fixtures, not the seeds (which share no passage), so they
+    # are shell-session blocks, which test_readme leaves alone.
+    import re
+    import shlex
+
+    from conftest import ROOT
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## Shared passages (reuse)", 1)[1].split("\n## ", 1)[0]
+    blocks = re.findall(r"```shell-session\n(.*?)```", section, flags=re.S)
+    assert len(blocks) == 2
+    runner = CliRunner(env={"COLUMNS": "400", "NO_COLOR": "1", "TERM": "dumb"})
+    corpus = tmp_path / "reuse.db"
+    commands = 0
+    for block in blocks:
+        for command, expected in re.findall(r"\$ (policylex [^\n]+)\n((?:[^$][^\n]*\n)*)", block):
+            args = [str(ROOT / a) if a.startswith("tests/") else str(corpus) if a == "reuse.db" else a
+                    for a in shlex.split(command)[1:]]
+            result = runner.invoke(app, args)
+            assert result.exit_code == 0, command
+            assert result.stdout == expected, command
+            commands += 1
+    assert commands == 3

@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test setup bench clean
+.PHONY: demo test setup bench bench-reuse clean
 
 setup: $(STAMP)
 
@@ -28,3 +28,8 @@ clean:
 # The performance benchmark (benchmarks/README.md): BENCH_SIZES=1000,10000 make bench for fewer sizes.
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run.py
+
+# Text reuse with planted paragraphs, scored (benchmarks/README.md#reuse): REUSE_SIZES=2000 make bench-reuse.
+REUSE_SIZES ?= 2000,10000
+bench-reuse: $(STAMP)
+	$(BIN)/python benchmarks/reuse.py --sizes $(REUSE_SIZES)

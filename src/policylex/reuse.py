@@ -241,8 +241,12 @@ def shared_seeds(hashes: np.ndarray, docs: np.ndarray, positions: np.ndarray, ca
     of one shingle of length L gives its L(L-1)/2 pairs, runs of one length at a time.
     """
     order = np.argsort(hashes, kind="stable")
-    h, d, p = hashes[order], docs[order], positions[order]
-    del order
+    h = hashes[order]
+    del hashes  # the caller holds no reference: each array is freed once sorted (memory at 100k documents)
+    d = docs[order]
+    del docs
+    p = positions[order]
+    del positions, order
     first = np.ones(h.size, dtype=bool)
     first[1:] = (h[1:] != h[:-1]) | (d[1:] != d[:-1])
     h, d, p = h[first], d[first], p[first]
@@ -372,14 +376,22 @@ def _overlap(start: int, end: int, spans: list[tuple[int, int]]) -> int:
 
 
 def _dedupe(found: list[Passage]) -> list[Passage]:
-    """One passage per stretch of a pair's texts: chains on nearby diagonals find the same one twice."""
+    """One passage per stretch of a pair's texts: chains on nearby diagonals find the same one twice.
+
+    Of passages overlapping in both documents, the longest is kept.
+    """
+    by_pair: dict[tuple[int, int], list[Passage]] = {}
+    for p in found:
+        by_pair.setdefault((p.a, p.b), []).append(p)
     kept: list[Passage] = []
-    for p in sorted(found, key=lambda p: (p.a, p.b, -p.chars, p.a_start)):
-        clash = any(q.a == p.a and q.b == p.b and min(p.a_end, q.a_end) - max(p.a_start, q.a_start) > 0
-                    and min(p.b_end, q.b_end) - max(p.b_start, q.b_start) > 0 for q in kept[-8:])
-        if not clash:
-            kept.append(p)
-    return sorted(kept, key=lambda p: (p.a, p.b, p.a_start))
+    for pair in sorted(by_pair):
+        mine: list[Passage] = []
+        for p in sorted(by_pair[pair], key=lambda p: (-p.chars, p.a_start)):
+            if not any(min(p.a_end, q.a_end) > max(p.a_start, q.a_start)
+                       and min(p.b_end, q.b_end) > max(p.b_start, q.b_start) for q in mine):
+                mine.append(p)
+        kept.extend(sorted(mine, key=lambda p: p.a_start))
+    return kept
 
 
 # --- the whole search ---------------------------------------------------------------------------------
@@ -446,7 +458,6 @@ def find_reuse(corpus: Corpus, *, where: list[str] | None = None,
     n = len(docs.names)
     cap = template_cap(n, max_docs)
     settings = Settings(min_chars, cap, across, reference)
-    hashes, owners, positions = seed_postings(docs.texts, progress=progress)
     # The template cap counts every compared document; the pairs kept are the ones reported
     # (both selected) and those with a reference document (which decide via_centre).
     selected, ref = docs.selected, docs.reference
@@ -465,12 +476,12 @@ def find_reuse(corpus: Corpus, *, where: list[str] | None = None,
         if group is not None:  # across: the two differ (an unknown value differs from none)
             reported &= (group[a] != group[b]) & known[a] & known[b]
         wanted = reported | (ref[a] & selected[b]) | (selected[a] & ref[b])
-        if focus is not None:
-            wanted &= focus[a] | focus[b]
+        if focus is not None:  # the pair itself, and each one's pairs with the reference (for via_centre)
+            wanted &= (focus[a] & focus[b]) | ((focus[a] | focus[b]) & (ref[a] | ref[b]))
         return wanted
 
-    seeds = shared_seeds(hashes, owners, positions, cap, keep_pair)
-    del hashes, owners, positions
+    # Passed on without a name here, so shared_seeds can let go of each array once sorted.
+    seeds = shared_seeds(*seed_postings(docs.texts, progress=progress), cap, keep_pair)
     found: list[Passage] = []
     todo = chains(seeds, min_chars)
     for done, (a, b, pa0, pa1, pb0, pb1) in enumerate(todo):

@@ -336,3 +336,14 @@ def test_the_readme_examples_print_what_it_says(tmp_path):
             assert result.stdout == expected, command
             commands += 1
     assert commands == 3
+
+
+def test_seed_hits_made_in_parts_give_the_same_passages(reuse_corpus, monkeypatch):
+    import policylex.reuse as reuse_module
+
+    whole = find_reuse(reuse_corpus)
+    monkeypatch.setattr(reuse_module, "PAIR_BLOCK", 3)  # a handful of seed hits at a time, in many parts
+    parted = find_reuse(reuse_corpus)
+    assert parted.stats["parts"] > 1 and whole.stats["parts"] == 1
+    assert list(parted.pairs().rows) == list(whole.pairs().rows)
+    assert parted.stats["seed pairs"] == whole.stats["seed pairs"]

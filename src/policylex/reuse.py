@@ -13,7 +13,9 @@ How passages are found (:func:`find_reuse`):
    shingle in more than the template cap of documents (``max_docs``, by default
    half the documents but at most 50) is a template (a broadcaster's header, a
    guiding-ideology sentence) and seeds nothing.  Only documents sharing a seed
-   are ever compared, never all pairs.
+   are ever compared, never all pairs; the seed hits of each pair are made a
+   part of the corpus at a time (by the pair's first document), so memory
+   stays bounded however many documents share shingles.
 3. **Chains.** A pair's seeds in order along the first document, close together
    (at most ``SEED_GAP`` characters apart) and on nearly the same diagonal (an
    insertion shifts it by its length, at most ``MAX_GAP``), form a chain; a chain
@@ -70,7 +72,7 @@ MAX_TEMPLATE_DOCS = 50  # the default template cap never exceeds this
 DEFAULT_MIN_CHARS = 50
 DEFAULT_REFERENCE = ("province=全国",)
 ACROSS = ("province", "city", "source")  # what pairs are compared across and grouped by
-BATCH_CHARS = 4_000_000  # characters hashed at once
+BATCH_CHARS = 1_000_000  # characters hashed at once (about 60 MB of arrays)
 EXAMPLE_CHARS = 80
 
 Progress = Callable[[int, int], None]
@@ -228,17 +230,29 @@ class Seeds:
     b: np.ndarray
     pa: np.ndarray
     pb: np.ndarray
-    templates: int  # distinct shingles left out as templates
+
+
+@dataclass
+class SeedIndex:
+    """The inverted index: seed shingles in 2 to ``cap`` documents, each a run of (document, position)."""
+
+    docs: np.ndarray  # int32, the runs one after another
+    positions: np.ndarray  # int32
+    starts: np.ndarray  # where each run begins
+    lengths: np.ndarray  # its documents
+    templates: int  # distinct shingles left out as templates (in more than cap documents)
     shingles: int  # distinct seed shingles
 
+    def pair_count(self) -> int:
+        """Seed hits the index gives, every pair of each run: L(L-1)/2 for a run of L."""
+        return int((self.lengths * (self.lengths - 1) // 2).sum())
 
-def shared_seeds(hashes: np.ndarray, docs: np.ndarray, positions: np.ndarray, cap: int,
-                 keep_pair: Callable[[np.ndarray, np.ndarray], np.ndarray]) -> Seeds:
-    """Every pair of documents sharing a seed shingle found in at most ``cap`` documents.
 
-    The hashes are sorted (a stable sort keeps document and position order), a
-    shingle's repeats within one document are reduced to its first, and each run
-    of one shingle of length L gives its L(L-1)/2 pairs, runs of one length at a time.
+def seed_index(hashes: np.ndarray, docs: np.ndarray, positions: np.ndarray, cap: int) -> SeedIndex:
+    """The seed postings sorted by hash into runs, a shingle's repeats within one document reduced
+    to its first; runs of one document (shared with no one) and of more than ``cap`` (templates) out.
+
+    A stable sort keeps each run in document and position order.
     """
     order = np.argsort(hashes, kind="stable")
     h = hashes[order]
@@ -250,34 +264,60 @@ def shared_seeds(hashes: np.ndarray, docs: np.ndarray, positions: np.ndarray, ca
     first = np.ones(h.size, dtype=bool)
     first[1:] = (h[1:] != h[:-1]) | (d[1:] != d[:-1])
     h, d, p = h[first], d[first], p[first]
-    if h.size == 0:
-        empty = np.zeros(0, np.int64)
-        return Seeds(empty, empty, empty, empty, 0, 0)
-    starts = np.flatnonzero(np.concatenate([[True], h[1:] != h[:-1]]))
-    lengths = np.diff(np.concatenate([starts, [h.size]]))
-    templates = int(np.count_nonzero(lengths > cap))
-    parts: list[tuple[np.ndarray, ...]] = []
-    for length in np.unique(lengths[(lengths >= 2) & (lengths <= cap)]).tolist():
-        run_starts = starts[lengths == length]
+    starts = np.flatnonzero(np.concatenate([[True], h[1:] != h[:-1]])) if h.size else np.zeros(0, np.int64)
+    del h
+    lengths = np.diff(np.concatenate([starts, [d.size]])) if d.size else np.zeros(0, np.int64)
+    templates, shingles = int(np.count_nonzero(lengths > cap)), int(starts.size)
+    kept = (lengths >= 2) & (lengths <= cap)
+    member = np.repeat(kept, lengths)
+    lengths = lengths[kept]
+    starts = np.concatenate([[0], np.cumsum(lengths)[:-1]]).astype(np.int64) if lengths.size else lengths
+    return SeedIndex(d[member], p[member], starts, lengths, templates, shingles)
+
+
+PAIR_BLOCK = 2_000_000  # seed hits made at once; a part is at most 4 blocks of them: memory stays bounded
+
+
+def shared_seeds(index: SeedIndex, keep_pair: Callable[[np.ndarray, np.ndarray], np.ndarray],
+                 part: int = 0, parts: int = 1) -> Seeds:
+    """The seed hits of document pairs ``keep_pair`` wants whose first document is ``part`` modulo ``parts``.
+
+    Each run of L documents gives its L(L-1)/2 pairs, the runs of one length at a
+    time, a block of runs at a time.
+    """
+    out: list[tuple[np.ndarray, ...]] = []
+    d, p = index.docs, index.positions
+    for length in np.unique(index.lengths).tolist():
         ii, jj = np.triu_indices(length, 1)
-        left = (run_starts[:, None] + ii[None, :]).ravel()
-        right = (run_starts[:, None] + jj[None, :]).ravel()
-        a, b = d[left].astype(np.int64), d[right].astype(np.int64)
-        wanted = keep_pair(a, b)
-        parts.append((a[wanted], b[wanted], p[left][wanted].astype(np.int64), p[right][wanted].astype(np.int64)))
-    if not parts:
-        empty = np.zeros(0, np.int64)
-        return Seeds(empty, empty, empty, empty, templates, int(starts.size))
-    a, b, pa, pb = (np.concatenate(column) for column in zip(*parts))
-    return Seeds(a, b, pa, pb, templates, int(starts.size))
+        run_starts = index.starts[index.lengths == length]
+        step = max(1, PAIR_BLOCK // ii.size)
+        for block in range(0, run_starts.size, step):
+            chosen = run_starts[block: block + step]
+            left = (chosen[:, None] + ii[None, :]).ravel()
+            right = (chosen[:, None] + jj[None, :]).ravel()
+            a, b = d[left], d[right]
+            wanted = keep_pair(a, b)
+            if parts > 1:
+                wanted &= a % parts == part
+            out.append((a[wanted], b[wanted], p[left][wanted], p[right][wanted]))
+    if not out:
+        empty = np.zeros(0, np.int32)
+        return Seeds(empty, empty, empty, empty)
+    return Seeds(*(np.concatenate(column) for column in zip(*out)))
 
 
 def chains(seeds: Seeds, min_chars: int) -> list[tuple[int, int, int, int, int, int]]:
     """(a, b, first pa, last pa, first pb, last pb) of each chain of seeds worth aligning."""
     if seeds.a.size == 0:
         return []
-    order = np.lexsort((seeds.pa, seeds.b, seeds.a))
-    a, b, pa, pb = seeds.a[order], seeds.b[order], seeds.pa[order], seeds.pb[order]
+    # One int64 key (pair, then position) sorted: np.lexsort on three keys took twice the memory.
+    # Documents are under 2**21 characters (ingest refuses longer ones) and fewer than 2**21.
+    key = (seeds.a.astype(np.int64) << 42) | (seeds.b.astype(np.int64) << 21) | seeds.pa.astype(np.int64)
+    order = np.argsort(key)
+    del key
+    a, b = seeds.a[order], seeds.b[order]
+    pa, pb = seeds.pa[order].astype(np.int64), seeds.pb[order].astype(np.int64)
+    del order
     diagonal = pb - pa
     new = np.ones(a.size, dtype=bool)
     new[1:] = ((a[1:] != a[:-1]) | (b[1:] != b[:-1]) | (pa[1:] - pa[:-1] > SEED_GAP)
@@ -480,21 +520,30 @@ def find_reuse(corpus: Corpus, *, where: list[str] | None = None,
             wanted &= (focus[a] & focus[b]) | ((focus[a] | focus[b]) & (ref[a] | ref[b]))
         return wanted
 
-    # Passed on without a name here, so shared_seeds can let go of each array once sorted.
-    seeds = shared_seeds(*seed_postings(docs.texts, progress=progress), cap, keep_pair)
+    # Passed on without a name here, so seed_index can let go of each array once sorted.
+    index = seed_index(*seed_postings(docs.texts, progress=progress), cap)
+    # Seed hits a part at a time (by the pair's first document), so that memory stays
+    # bounded when many documents share many shingles: a pair's seeds are all in one part.
+    parts = max(1, math.ceil(index.pair_count() / (4 * PAIR_BLOCK)))
     found: list[Passage] = []
-    todo = chains(seeds, min_chars)
-    for done, (a, b, pa0, pa1, pb0, pb1) in enumerate(todo):
-        for blocks, edits in align(docs.texts[a], docs.texts[b], pa0 - MARGIN, pa1 + SHINGLE + MARGIN,
-                                   pb0 - MARGIN, pb1 + SHINGLE + MARGIN, min_chars):
-            found.append(_passage(a, b, blocks))
-        if progress and done % 1000 == 999:
-            progress(done + 1, len(todo))
+    seed_pairs = aligned = 0
+    for part in range(parts):
+        seeds = shared_seeds(index, keep_pair, part, parts)
+        seed_pairs += int(seeds.a.size)
+        todo = chains(seeds, min_chars)
+        del seeds
+        for a, b, pa0, pa1, pb0, pb1 in todo:
+            for blocks, edits in align(docs.texts[a], docs.texts[b], pa0 - MARGIN, pa1 + SHINGLE + MARGIN,
+                                       pb0 - MARGIN, pb1 + SHINGLE + MARGIN, min_chars):
+                found.append(_passage(a, b, blocks))
+        aligned += len(todo)
+        if progress:
+            progress(part + 1, parts)
     passages = split_by_centre(_dedupe(found), ref, min_chars)
     _add_examples(corpus, docs, passages)
     stats = {"documents": n, "reference documents": int(ref.sum()), "selected documents": int(selected.sum()),
-             "seed shingles": seeds.shingles, "template shingles": seeds.templates, "template cap": cap,
-             "seed pairs": int(seeds.a.size), "chains aligned": len(todo), "passages": len(passages)}
+             "seed shingles": index.shingles, "template shingles": index.templates, "template cap": cap,
+             "seed pairs": seed_pairs, "parts": parts, "chains aligned": aligned, "passages": len(passages)}
     return Reuse(docs, passages, settings, stats)
 
 

@@ -347,3 +347,18 @@ def test_seed_hits_made_in_parts_give_the_same_passages(reuse_corpus, monkeypatc
     assert parted.stats["parts"] > 1 and whole.stats["parts"] == 1
     assert list(parted.pairs().rows) == list(whole.pairs().rows)
     assert parted.stats["seed pairs"] == whole.stats["seed pairs"]
+
+
+def test_content_text_is_the_text_without_white_space_and_punctuation():
+    import random
+    import re
+
+    from policylex.reuse import content_offsets
+
+    squeeze = re.compile(r"[\s\W_]+")  # as policylex.dedup compares texts
+    rng = random.Random(1)
+    alphabet = "检察机关，。、 \n\t_ab1２３（）“”😀𠀀·—…ǎ"
+    for _ in range(500):
+        text = "".join(rng.choice(alphabet) for _ in range(rng.randrange(0, 40)))
+        assert content_text(text) == squeeze.sub("", text)
+        assert "".join(text[i] for i in content_offsets(text)) == content_text(text)

@@ -7,7 +7,7 @@ How passages are found (:func:`find_reuse`):
    its commas, and every length here counts characters of that text.  Exact and
    near-duplicate reposts (flagged at ingest) are left out, and page furniture
    was already removed by ``normalise``.
-2. **Seeds.** Character ``SHINGLE``-grams (10), hashed; one in ``SAMPLE`` (4) kept,
+2. **Seeds.** Character ``SHINGLE``-grams (10), hashed; one in four kept,
    chosen by its hash, so two copies of a passage keep the same ones.  An
    inverted index (the hashes sorted) gives the documents holding each: a
    shingle in more than the template cap of documents (``max_docs``, by default
@@ -31,10 +31,12 @@ How passages are found (:func:`find_reuse`):
    stretch costs the passage that stretch, not the whole passage).  Passages
    sharing fewer than ``min_chars`` characters are dropped.
 5. **Centre versus neighbour.** The reference documents (by default those whose
-   province is 全国) are indexed too.  A passage between two other documents is
-   *vertical* (``via_centre``) when at least half of it, in either document, is
-   also shared with a reference document; otherwise it is *horizontal*, a
-   borrowing between the two.  A passage with a reference document is vertical.
+   province is 全国) are indexed too, whether or not ``where`` selects them.  A
+   passage between two other documents is cut where a stretch that either of
+   them shares with a reference document begins or ends; each part is
+   *vertical* (``via_centre``) when a reference document shares it, otherwise
+   *horizontal*, a borrowing between the two (a part shorter than ``min_chars``
+   joins its neighbour).  A passage with a reference document is vertical.
 6. **Direction** by date: ``earlier`` and ``later``.  When one document has no year,
    or their dates are the same as far as both are known, the pair has no
    direction: ``lag_days`` is empty (undated) or 0 (same date), and earlier/later
@@ -43,7 +45,7 @@ How passages are found (:func:`find_reuse`):
 The results (:class:`Reuse`) give tables: one row per pair and kind
 (:meth:`Reuse.pairs`), one row per passage cluster (:meth:`Reuse.clusters`), the
 borrowing matrix between groups (:meth:`Reuse.matrix`) and one pair's aligned
-passages (:meth:`Reuse.passages`).
+passages (:meth:`Reuse.passages_of`).
 """
 
 from __future__ import annotations
@@ -58,10 +60,10 @@ import numpy as np
 
 from policylex.errors import UsageError
 from policylex.output import Table
-from policylex.store import COUNTED, Corpus
+from policylex.store import Corpus
 
 SHINGLE = 10  # characters per seed shingle
-SAMPLE = 4  # one shingle in SAMPLE kept as a seed (by hash)
+SAMPLE_BITS = 2  # one shingle in 2**SAMPLE_BITS (4) kept as a seed, by its hash's top bits
 SEED_GAP = 60  # seeds further apart than this along the text start a new chain
 MAX_GAP = 8  # a longer unmatched stretch on either side ends a passage
 GAP_EDIT = 4  # characters of a gap that count one edit
@@ -166,8 +168,8 @@ class Documents:
         try:
             return self.names.index(name)
         except ValueError:
-            raise UsageError(f"no document named {name!r} among those compared (not a duplicate, selected or "
-                             "reference); `policylex docs` lists the names") from None
+            raise UsageError(f"no document named {name!r} among those compared (selected or reference "
+                             "documents; reposts are left out)") from None
 
 
 def load_documents(corpus: Corpus, *, where: list[str] | None = None,
@@ -185,7 +187,7 @@ def load_documents(corpus: Corpus, *, where: list[str] | None = None,
     wanted = set(keep.tolist())
     texts: dict[int, str] = {}
     seqs: dict[int, int] = {}
-    rows = corpus.db.execute(f"SELECT seq, norm_text, {COUNTED} AS counted FROM documents ORDER BY seq")
+    rows = corpus.db.execute("SELECT seq, norm_text FROM documents ORDER BY seq")
     for position, row in enumerate(rows):  # the same order as load_meta's (seq), every document
         if position in wanted:
             texts[position] = content_text(row["norm_text"])
@@ -228,9 +230,9 @@ def seed_postings(texts: list[str], *, progress: Progress | None = None) -> tupl
             ends = np.cumsum(lengths)
             owner = np.repeat(np.arange(len(batch), dtype=np.int64), lengths)[:width]
             within = np.arange(width, dtype=np.int64) - (ends - lengths)[owner]
-            # Kept: whole inside one text, and one in SAMPLE by the hash's top bits
+            # Kept: whole inside one text, and one in four by the hash's top bits
             # (the same shingle is kept, or not, in every document).
-            keep = (within + SHINGLE <= lengths[owner]) & ((hashed >> np.uint64(62)) == 0)
+            keep = (within + SHINGLE <= lengths[owner]) & ((hashed >> np.uint64(64 - SAMPLE_BITS)) == 0)
             hashes.append(hashed[keep])
             docs.append((owner[keep] + start).astype(np.int32))
             positions.append(within[keep].astype(np.int32))
@@ -533,7 +535,7 @@ def find_reuse(corpus: Corpus, *, where: list[str] | None = None,
 
     def keep_pair(a: np.ndarray, b: np.ndarray) -> np.ndarray:
         reported = selected[a] & selected[b]
-        if group is not None:  # across: the two differ (an unknown value differs from none)
+        if group is not None:  # across: both known, and different
             reported &= (group[a] != group[b]) & known[a] & known[b]
         wanted = reported | (ref[a] & selected[b]) | (selected[a] & ref[b])
         if focus is not None:  # the pair itself, and each one's pairs with the reference (for via_centre)

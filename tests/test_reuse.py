@@ -362,3 +362,20 @@ def test_content_text_is_the_text_without_white_space_and_punctuation():
         text = "".join(rng.choice(alphabet) for _ in range(rng.randrange(0, 40)))
         assert content_text(text) == squeeze.sub("", text)
         assert "".join(text[i] for i in content_offsets(text)) == content_text(text)
+
+
+def test_only_documents_sharing_a_rare_seed_are_aligned(reuse_corpus, monkeypatch):
+    import policylex.reuse as reuse_module
+
+    aligned = []
+    real = reuse_module.align
+
+    def counting(text_a, text_b, *args):
+        aligned.append((text_a[:8], text_b[:8]))
+        return real(text_a, text_b, *args)
+
+    monkeypatch.setattr(reuse_module, "align", counting)
+    found = find_reuse(reuse_corpus)
+    # 7 documents make 21 pairs; only the 3 pairs among the documents holding P or C are aligned,
+    # one stretch each (山东 and 江苏's P and C are close enough to be one chain, aligned once).
+    assert len(aligned) == found.stats["chains aligned"] == 3

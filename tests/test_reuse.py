@@ -379,3 +379,11 @@ def test_only_documents_sharing_a_rare_seed_are_aligned(reuse_corpus, monkeypatc
     # 7 documents make 21 pairs; only the 3 pairs among the documents holding P or C are aligned,
     # one stretch each (山东 and 江苏's P and C are close enough to be one chain, aligned once).
     assert len(aligned) == found.stats["chains aligned"] == 3
+
+
+def test_help_says_the_columns_and_the_template_cap():
+    result = CliRunner(env={"COLUMNS": "200", "NO_COLOR": "1", "TERM": "dumb"}).invoke(app, ["reuse", "--help"])
+    assert result.exit_code == 0
+    text = " ".join(result.stdout.split())  # as wrapped to any width
+    assert "Columns: earlier later earlier_date" in text and "--max-docs" in text
+    assert "half the documents compared, at least 3, at most 50" in text

@@ -744,11 +744,8 @@ class ReuseField(str, Enum):
     source = "source"
 
 
-reuse_app = typer.Typer(
-    help="Passages one document takes from another, told apart from central wording.\n\n"
-    "Example: policylex reuse --across province;  policylex reuse --by province --plot borrowing.png",
-    no_args_is_help=False, rich_markup_mode=None,
-)
+# No help= here: `policylex reuse --help` shows the callback's docstring (columns, method, examples).
+reuse_app = typer.Typer(no_args_is_help=False, rich_markup_mode=None)
 app.add_typer(reuse_app, name="reuse")
 
 ReferenceOption = Annotated[Optional[list[str]], typer.Option(

@@ -132,7 +132,8 @@ def test_the_borrowing_matrix_keeps_horizontal_and_vertical_apart(reuse_corpus):
     assert set(matrix) == {("山东省", "江苏省"), ("全国", "山东省"), ("全国", "江苏省")}
     sd_js = matrix[("山东省", "江苏省")]
     assert (sd_js["horizontal_pairs"], sd_js["horizontal_chars"]) == (1, len(content_text(P)) - 2)
-    assert sd_js["vertical_pairs"] == 1 and sd_js["median_lag_days"] == 471
+    assert (sd_js["horizontal_lag_days"], sd_js["vertical_pairs"], sd_js["vertical_lag_days"]) == (471, 1, 471)
+    assert matrix[("全国", "江苏省")]["vertical_lag_days"] == 887 and matrix[("全国", "江苏省")]["horizontal_lag_days"] is None
     assert matrix[("全国", "山东省")]["horizontal_pairs"] == 0
 
 
@@ -244,8 +245,9 @@ def test_the_cli_clusters_matrix_and_show(reuse_corpus):
     clusters = run(reuse_corpus, "--clusters", "--format", "csv")
     assert clusters.stdout.startswith("cluster,documents,provinces,first,")
     matrix = run(reuse_corpus, "--by", "province", "--format", "csv").stdout.splitlines()
-    assert matrix[0] == "from,to,horizontal_pairs,horizontal_chars,vertical_pairs,vertical_chars,median_lag_days"
-    assert matrix[1].startswith(f"山东省,江苏省,1,{len(content_text(P)) - 2},1,")
+    assert matrix[0] == ("from,to,horizontal_pairs,horizontal_chars,horizontal_lag_days,vertical_pairs,vertical_chars,"
+                         "vertical_lag_days")
+    assert matrix[1].startswith(f"山东省,江苏省,1,{len(content_text(P)) - 2},471.0,1,")
     show = CliRunner().invoke(app, ["reuse", "show", "a_shandong_2021", "b_jiangsu_2022", "--format", "jsonl",
                                     "--corpus", str(reuse_corpus.path)])
     assert show.exit_code == 0, show.output

@@ -803,8 +803,8 @@ def reuse(
     date; a pair with an undated document has none (lag_days empty), nor one of the same
     date (lag_days 0): there earlier/later are in corpus order. With --clusters: cluster
     documents provinces first first_date first_province chars via_centre members example.
-    With --by: from to horizontal_pairs horizontal_chars vertical_pairs vertical_chars
-    median_lag_days.
+    With --by: from to horizontal_pairs horizontal_chars horizontal_lag_days
+    vertical_pairs vertical_chars vertical_lag_days (lags: medians, in days).
 
     Seeds are 10-character shingles found through an inverted index (never all pairs);
     one found in more than --max-docs documents is a template and seeds nothing. Passages

@@ -823,32 +823,35 @@ def _sort_date(value: str) -> tuple:
     return (y is None, y or 0, m or 0, d or 0)
 
 
-MATRIX_COLUMNS = ("from", "to", "horizontal_pairs", "horizontal_chars", "vertical_pairs", "vertical_chars",
-                  "median_lag_days")
+MATRIX_COLUMNS = ("from", "to", "horizontal_pairs", "horizontal_chars", "horizontal_lag_days", "vertical_pairs",
+                  "vertical_chars", "vertical_lag_days")
 
 
 def matrix_table(reuse: Reuse, by: str = "province") -> Table:
-    """Borrowing between groups: for each (from, to), the directed pairs and shared characters, by kind."""
+    """Borrowing between groups: for each (from, to), the directed pairs, the characters they share and
+    their median lag in days (pairs with two full dates), horizontal and vertical apart."""
     if by not in ACROSS:
         raise UsageError(f"by {by!r}: choose from {', '.join(ACROSS)}")
     docs = reuse.documents
     values = docs.field(by)
-    cells: dict[tuple[str, str], dict] = {}
+    cells: dict[tuple[str, str], dict[bool, list]] = {}
     undirected = 0
     for pair in _pairs(reuse):
         if not pair.directed:
             undirected += 1
             continue
         key = (values[pair.earlier] or "unknown", values[pair.later] or "unknown")
-        cell = cells.setdefault(key, {"h": 0, "hc": 0, "v": 0, "vc": 0, "lags": []})
-        kind = "v" if pair.via_centre else "h"
-        cell[kind] += 1
-        cell[kind + "c"] += pair.chars
+        cell = cells.setdefault(key, {False: [0, 0, []], True: [0, 0, []]})[pair.via_centre]
+        cell[0] += 1
+        cell[1] += pair.chars
         if pair.lag is not None:
-            cell["lags"].append(pair.lag)
-    rows = [(f, t, c["h"], c["hc"], c["v"], c["vc"], float(np.median(c["lags"])) if c["lags"] else None)
-            for (f, t), c in cells.items()]
-    rows.sort(key=lambda r: (-r[3], -r[5], r[0], r[1]))
+            cell[2].append(pair.lag)
+
+    def kind(cell: list) -> tuple:
+        return cell[0], cell[1], float(np.median(cell[2])) if cell[2] else None
+
+    rows = [(f, t, *kind(c[False]), *kind(c[True])) for (f, t), c in cells.items()]
+    rows.sort(key=lambda r: (-r[3], -r[6], r[0], r[1]))
     notes = _notes(reuse)
     if undirected:
         notes.append(f"{undirected} pair(s) without a direction (undated, or the same date) are not in the matrix.")

@@ -389,3 +389,18 @@ def test_help_says_the_columns_and_the_template_cap():
     text = " ".join(result.stdout.split())  # as wrapped to any width
     assert "Columns: earlier later earlier_date" in text and "--max-docs" in text
     assert "half the documents compared, at least 3, at most 50" in text
+
+
+def test_a_passage_half_from_the_centre_is_cut_into_its_vertical_and_horizontal_parts(corpus, tmp_path):
+    # 山东 and 江苏 share C followed at once by P; the national document holds only C.
+    # One stretch of 300 characters between the provinces, but only its first part is central.
+    filler = {name: line(name, 4) for name in ("d_zhejiang_2022", "e_sichuan_2021", "f_guangdong_2023")}
+    texts = {"x.txt": f"青岛市人民检察院通知\n发布时间：2021-03-01\n{filler['d_zhejiang_2022']}\n{C}{P}",
+             "y.txt": f"南京市人民检察院通知\n发布时间：2022-06-15\n{filler['e_sichuan_2021']}\n{C}{P}",
+             "z.txt": f"最高人民检察院通知\n发布时间：2020-01-10\n{filler['f_guangdong_2023']}\n{C}"}
+    for name, text in texts.items():
+        (tmp_path / name).write_text(text, encoding="utf-8")
+    corpus.ingest([str(tmp_path / name) for name in texts])
+    found = rows(find_reuse(corpus).pairs())
+    between = {r["via_centre"]: r["chars"] for r in found if {r["earlier"], r["later"]} == {"x", "y"}}
+    assert between == {True: len(content_text(C)), False: len(content_text(P))}

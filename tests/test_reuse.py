@@ -404,3 +404,13 @@ def test_a_passage_half_from_the_centre_is_cut_into_its_vertical_and_horizontal_
     found = rows(find_reuse(corpus).pairs())
     between = {r["via_centre"]: r["chars"] for r in found if {r["earlier"], r["later"]} == {"x", "y"}}
     assert between == {True: len(content_text(C)), False: len(content_text(P))}
+
+
+def test_the_terminal_gets_short_examples_and_other_formats_the_whole(reuse_corpus):
+    from policylex.reuse import readable
+
+    table = find_reuse(reuse_corpus).pairs()
+    short = rows(readable(table))
+    assert all(len(r["example"]) <= 16 for r in short) and short[0]["example"].endswith("…")
+    assert [r["chars"] for r in short] == [r["chars"] for r in rows(table)]
+    assert len(rows(table)[0]["example"]) == 80  # EXAMPLE_CHARS, in csv, json and the rest

@@ -819,7 +819,7 @@ def reuse(
     if ctx.invoked_subcommand is not None:
         return
     from policylex.errors import UsageError
-    from policylex.reuse import find_reuse
+    from policylex.reuse import find_reuse, readable
 
     if plot is not None and by is None:
         raise UsageError("--plot draws the borrowing matrix: give --by province, city or source")
@@ -835,7 +835,7 @@ def reuse(
         table = found.clusters()
     else:
         table = found.pairs()
-    render(table, format)
+    render(readable(table) if format is Format.table else table, format)  # a terminal gets short examples
     if plot is not None:
         from policylex.plots import borrowing_chart
 

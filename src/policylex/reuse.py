@@ -817,6 +817,16 @@ def clusters_table(reuse: Reuse) -> Table:
                  title="Passage clusters: each passage once, its documents in date order", notes=_notes(reuse))
 
 
+def readable(table: Table, limit: int = 16) -> Table:
+    """The table for a terminal: each example cut to ``limit`` characters (the other formats keep 80)."""
+    if "example" not in table.columns:
+        return table
+    at = list(table.columns).index("example")
+    cut = [tuple(v[: limit - 1] + "…" if i == at and isinstance(v, str) and len(v) > limit else v
+                 for i, v in enumerate(row)) for row in table.rows]
+    return Table(table.columns, cut, title=table.title, notes=table.notes)
+
+
 def _sort_date(value: str) -> tuple:
     """Dates in order, undated last."""
     y, m, d = _date_parts(value)

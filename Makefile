@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test setup bench bench-reuse clean
+.PHONY: demo test setup bench clean
 
 setup: $(STAMP)
 
@@ -22,6 +22,12 @@ demo: $(STAMP)
 test: $(STAMP)
 	$(BIN)/python -m pytest -q
 
+# Text reuse with planted paragraphs, scored (benchmarks/README.md#reuse): REUSE_SIZES=2000 make bench-reuse.
+.PHONY: bench-reuse
+REUSE_SIZES ?= 2000,10000
+bench-reuse: $(STAMP)
+	$(BIN)/python benchmarks/reuse.py --sizes $(REUSE_SIZES)
+
 clean:
 	rm -rf $(VENV) .bench policylex.db policylex.db-wal policylex.db-shm policylex.db.dtm.npz policylex.db.slogans.npz report
 
@@ -29,7 +35,3 @@ clean:
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run.py
 
-# Text reuse with planted paragraphs, scored (benchmarks/README.md#reuse): REUSE_SIZES=2000 make bench-reuse.
-REUSE_SIZES ?= 2000,10000
-bench-reuse: $(STAMP)
-	$(BIN)/python benchmarks/reuse.py --sizes $(REUSE_SIZES)

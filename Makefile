@@ -34,4 +34,3 @@ clean:
 # The performance benchmark (benchmarks/README.md): BENCH_SIZES=1000,10000 make bench for fewer sizes.
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run.py
-

@@ -179,13 +179,16 @@ def test_dates_give_a_direction_only_when_both_are_known():
 
 
 def test_a_passage_over_budget_is_split_not_dropped():
-    # Blocks of 60, 60, 60 characters; the first gap is clean-ish (1 edit), then 6 edits in a
-    # stretch of 8 characters, too many for the whole 200 (budget 4): split there, both parts kept.
-    blocks = [(0, 0, 60), (61, 61, 60), (129, 129, 60)]  # gaps: 1 char (1 edit), 8 chars (2 edits)
-    assert [edits for _, edits in passages_of_blocks(blocks, 50)] == [3]  # 1 + 2 within ceil(189/50) = 4
-    dense = [(0, 0, 60), (61, 61, 30), (92, 92, 3 * 0 + 30), (123, 123, 60)]
+    # Matching blocks (position in a, position in b, length).  Within budget: three blocks of 60
+    # with a 1-character gap (1 edit) and an 8-character gap (2 edits): 3 edits in 189 characters,
+    # budget ceil(189 / 50) = 4: one passage.
+    blocks = [(0, 0, 60), (61, 61, 60), (129, 129, 60)]
+    assert [edits for _, edits in passages_of_blocks(blocks, 50)] == [3]
+    dense = [(0, 0, 60), (61, 61, 30), (92, 92, 30), (123, 123, 60)]  # 3 one-character gaps: 3 edits
     assert len(passages_of_blocks(dense, 50)) == 1
-    over = [(0, 0, 60), (68, 68, 12), (88, 88, 12), (108, 108, 60)]  # 2 + 2 + 2 edits in 168: budget 4
+    # Over budget: three 8-character gaps (2 edits each) in 168 characters, budget 4.  Split at the
+    # middle gap; each part (2 edits in 80 characters, budget 2) is kept, none dropped.
+    over = [(0, 0, 60), (68, 68, 12), (88, 88, 12), (108, 108, 60)]
     parts = passages_of_blocks(over, 50)
     assert [(b[0][0], b[-1][0] + b[-1][2], edits) for b, edits in parts] == [(0, 80, 2), (88, 168, 2)]
     assert edit_budget(50) == 1 and edit_budget(51) == 2 and edit_budget(197) == 4

@@ -19,8 +19,8 @@ from typer.testing import CliRunner
 from conftest import FIXTURES
 from policylex.cli import ReuseField, app
 from policylex.errors import UsageError
-from policylex.reuse import (ACROSS, content_text, edit_budget, find_reuse, order_pair, passages_of_blocks,
-                             template_cap)
+from policylex.reuse import (ACROSS, content_text, edit_budget, find_reuse, gap_edits, order_pair,
+                             passages_of_blocks, template_cap)
 
 FOLDER = FIXTURES / "reuse"
 PAIR_COLUMNS = ["earlier", "later", "earlier_date", "later_date", "earlier_province", "later_province", "chars",
@@ -192,6 +192,9 @@ def test_a_passage_over_budget_is_split_not_dropped():
     parts = passages_of_blocks(over, 50)
     assert [(b[0][0], b[-1][0] + b[-1][2], edits) for b, edits in parts] == [(0, 80, 2), (88, 168, 2)]
     assert edit_budget(50) == 1 and edit_budget(51) == 2 and edit_budget(197) == 4
+    # One edit each: a changed character, an inserted 的, a place name for another (青岛 → 内蒙古);
+    # two for a longer stretch (5 to 8 characters).
+    assert [gap_edits(1, 1), gap_edits(0, 1), gap_edits(2, 3), gap_edits(6, 5)] == [1, 1, 1, 2]
 
 
 def test_a_long_passage_with_an_edit_every_60_characters_is_found_whole(corpus, tmp_path):

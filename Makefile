@@ -22,6 +22,12 @@ demo: $(STAMP)
 test: $(STAMP)
 	$(BIN)/python -m pytest -q
 
+# Text reuse with planted paragraphs, scored (benchmarks/README.md#reuse): REUSE_SIZES=2000 make bench-reuse.
+.PHONY: bench-reuse
+REUSE_SIZES ?= 2000,10000
+bench-reuse: $(STAMP)
+	$(BIN)/python benchmarks/reuse.py --sizes $(REUSE_SIZES)
+
 clean:
 	rm -rf $(VENV) .bench policylex.db policylex.db-wal policylex.db-shm policylex.db.dtm.npz policylex.db.slogans.npz report
 

@@ -61,6 +61,8 @@ ANALYSES = (
     Stage("slogans", ("slogans", "--format", "csv"), note="first run: scans the documents for the lexicon"),
     Stage("slogans again", ("slogans", "--format", "csv"), note="from the stored matches"),
     Stage("trends", ("trends", "--format", "csv")),
+    Stage("reuse", ("reuse", "--format", "csv"), note="shared passages (none planted here: "
+          "benchmarks/reuse.py plants and scores them)"),
     Stage("report", ("report", "--out", "{workdir}/report-{size}")),
 )
 

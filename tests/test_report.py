@@ -20,14 +20,15 @@ SECTIONS = {
     "slogans": "提法 Formulations",
     "network": "提法共现 Co-occurrence of formulations",
     "trends": "提法趋势 Trends of the top formulations",
+    "reuse": "文本借用 Shared passages",
     "settings": "设置与版本 Settings and versions",
 }
 # one chart each for top terms, formulations and the network; by province and by year for the distinctive
-# terms; by year, by province and by province × year for the trends
-CHARTS = {"corpus": 0, "terms": 1, "distinctive": 2, "slogans": 1, "network": 1, "trends": 3, "settings": 0}
+# terms; by year, by province and by province × year for the trends; none for reuse (the seeds share no passage)
+CHARTS = {"corpus": 0, "terms": 1, "distinctive": 2, "slogans": 1, "network": 1, "trends": 3, "reuse": 0, "settings": 0}
 CSV_FILES = {"corpus", "documents_by_year", "documents_by_province", "documents_by_province_year", "top_terms",
              "distinctive_by_province", "distinctive_by_year", "slogans", "slogans_by_province", "cooccurrence",
-             "trends_by_year", "trends_by_province", "trends_by_province_year", "settings"}
+             "trends_by_year", "trends_by_province", "trends_by_province_year", "reuse_pairs", "settings"}
 
 
 @pytest.fixture(scope="module")

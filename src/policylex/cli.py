@@ -819,6 +819,143 @@ def slogans_timeline(
         _stderr().print(f"plot written to {plot}", markup=False)
 
 
+# --- text reuse -------------------------------------------------------------------------
+
+class ReuseField(str, Enum):
+    """policylex.reuse.ACROSS, as a choice (the library is not imported until a command runs)."""
+
+    province = "province"
+    city = "city"
+    source = "source"
+
+
+# No help= here: `policylex reuse --help` shows the callback's docstring (columns, method, examples).
+reuse_app = typer.Typer(no_args_is_help=False, rich_markup_mode=None)
+app.add_typer(reuse_app, name="reuse")
+
+ReferenceOption = Annotated[Optional[list[str]], typer.Option(
+    "--reference", "-r", help="The central documents, as field=value (repeatable; 'none' for no reference set): "
+    "a passage one of them also holds is vertical (via_centre), not a borrowing between the two.  "
+    "[default: province=全国]", show_default=False)]
+MinCharsOption = Annotated[int, typer.Option("--min-chars", min=10, help="Shortest passage, in characters "
+                                             "(punctuation and white space not counted).")]
+MaxDocsOption = Annotated[Optional[int], typer.Option(
+    "--max-docs", min=2, help="Template cap: a 10-character seed found in more than this many documents is a "
+    "template (a header, a set phrase) and starts no passage; passages still run through it. "
+    "[default: half the documents compared, at least 3, at most 50]", show_default=False)]
+
+
+def _reference(reference: Optional[list[str]]) -> list[str]:
+    from policylex.reuse import DEFAULT_REFERENCE
+
+    if reference is None:
+        return list(DEFAULT_REFERENCE)
+    return [] if [r.strip().lower() for r in reference] == ["none"] else reference
+
+
+def _reuse_summary(found) -> None:
+    s = found.stats
+    _stderr().print(f"compared {s['documents']} documents ({s['reference documents']} reference); "
+                    f"{s['template shingles']} template seeds (in more than {s['template cap']} documents) left out; "
+                    f"{s['chains aligned']} candidate stretches aligned, {s['passages']} passages",
+                    markup=False, soft_wrap=True)
+
+
+@reuse_app.callback(invoke_without_command=True)
+@handles_errors
+def reuse(
+    ctx: typer.Context,
+    corpus: CorpusOption = DEFAULT_CORPUS,
+    format: FormatOption = Format.table,
+    where: WhereOption = None,
+    reference: ReferenceOption = None,
+    across: Annotated[Optional[ReuseField], typer.Option(help="Only pairs whose documents differ in this field "
+                                                           "(and both have it).")] = None,
+    min_chars: MinCharsOption = 50,
+    max_docs: MaxDocsOption = None,
+    clusters: Annotated[bool, typer.Option("--clusters", help="One row per passage: every document holding it, "
+                                           "in date order.")] = False,
+    by: Annotated[Optional[ReuseField], typer.Option(help="The borrowing matrix between groups: from the earlier "
+                                                       "document's group to the later's.")] = None,
+    plot: Annotated[Optional[Path], typer.Option(help="With --by: draw the matrix as heatmaps, horizontal and "
+                                                 "vertical apart (.png, .svg or .pdf).")] = None,
+) -> None:
+    """Pairs of documents sharing passages: one row per pair and kind (horizontal, or vertical via the centre).
+
+    Columns: earlier later earlier_date later_date earlier_province later_province chars
+    share_earlier share_later lag_days via_centre example. chars counts characters shared
+    (punctuation and white space not), share_* its share of each document. Direction by
+    date; a pair with an undated document has none (lag_days empty), nor one of the same
+    date (lag_days 0): there earlier/later are in corpus order. With --clusters: cluster
+    documents provinces first first_date first_province chars via_centre members example.
+    With --by: from to horizontal_pairs horizontal_chars horizontal_lag_days
+    vertical_pairs vertical_chars vertical_lag_days (lags: medians, in days).
+
+    Seeds are 10-character shingles found through an inverted index (never all pairs);
+    one found in more than --max-docs documents is a template and seeds nothing. Passages
+    are aligned with one edit (a changed character, an inserted 的, a place name) allowed
+    per 50 characters; a passage over budget is split, not dropped. Exact and
+    near-duplicate reposts are left out. A passage a --reference document also holds is
+    vertical (via_centre true), not a borrowing between the two.
+
+    Example: policylex reuse --across province --format csv > pairs.csv;
+    policylex reuse --by province --plot borrowing.png;  policylex reuse show DOC_A DOC_B
+    """
+    if ctx.invoked_subcommand is not None:
+        return
+    from policylex.errors import UsageError
+    from policylex.reuse import find_reuse, readable
+
+    if plot is not None and by is None:
+        raise UsageError("--plot draws the borrowing matrix: give --by province, city or source")
+    if clusters and by is not None:
+        raise UsageError("give --clusters or --by, not both")
+    with _reading(corpus) as store, progress_bar("reuse") as update:
+        found = find_reuse(store, where=where, reference=_reference(reference), across=across and across.value,
+                           min_chars=min_chars, max_docs=max_docs, progress=update)
+    _reuse_summary(found)
+    if by is not None:
+        table = found.matrix(by.value)
+    elif clusters:
+        table = found.clusters()
+    else:
+        table = found.pairs()
+    render(readable(table) if format is Format.table else table, format)  # a terminal gets short examples
+    if plot is not None:
+        from policylex.plots import borrowing_chart
+
+        borrowing_chart(table, plot)
+        _stderr().print(f"plot written to {plot}", markup=False)
+
+
+@reuse_app.command("show")
+@handles_errors
+def reuse_show(
+    first: Annotated[str, typer.Argument(help="A document's name (see `policylex docs`).")],
+    second: Annotated[str, typer.Argument(help="Another document's name.")],
+    corpus: CorpusOption = DEFAULT_CORPUS,
+    format: FormatOption = Format.table,
+    reference: ReferenceOption = None,
+    min_chars: MinCharsOption = 50,
+    max_docs: MaxDocsOption = None,
+) -> None:
+    """One pair's shared passages, aligned: where each is in both texts, and what differs, in brackets.
+
+    Columns: passage first_start first_end second_start second_end chars edits via_centre
+    first_text second_text. Offsets are in each document's normalised text (end
+    exclusive); the texts are as compared (punctuation and white space removed), e.g.
+    更[加]突出 / 更[为]突出. The template cap counts the whole corpus, as in `policylex reuse`.
+
+    Example: policylex reuse show 000_3043bcc22da62dc9 003_d72a806f25a1289a
+    """
+    from policylex.reuse import find_reuse
+
+    with _reading(corpus) as store, progress_bar("reuse") as update:
+        found = find_reuse(store, reference=_reference(reference), min_chars=min_chars, max_docs=max_docs,
+                           only=[first, second], progress=update)
+    render(found.passages_of(first, second), format)
+
+
 # --- trends and the report --------------------------------------------------------------
 
 
@@ -936,7 +1073,8 @@ def report(
     Sections: the corpus (documents by year and province, skipped files), top terms,
     distinctive terms per province and per year (keyness of each against the rest),
     formulations with counts, their co-occurrence network, trends of the top
-    formulations with 95% intervals, and the settings and versions used (OpenCC variant,
+    formulations with 95% intervals, passages documents share (policylex reuse), and
+    the settings and versions used (OpenCC variant,
     tokeniser and dictionaries, lexicon fingerprint, corpus hash). The folder is written
     whole or not at all. With PATH..., exits 1 after writing the report if ingest skipped
     a file or row, as ingest does.

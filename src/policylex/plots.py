@@ -430,3 +430,60 @@ def _trend_bars(records: list[dict], fields: list[str]):
         ax.set_visible(False)
     fig.supxlabel(_PER_LABELS[records[0]["per"]] + "; 须线: 95% 区间 (whiskers: 95% interval)", fontsize=8)
     return fig
+
+
+# --- text reuse ----------------------------------------------------------------------
+
+
+def borrowing_chart(table: Table, path: Path, *, title: str | None = None) -> Path:
+    """A borrowing matrix (:meth:`policylex.reuse.Reuse.matrix`) as two heatmaps, horizontal and vertical.
+
+    Rows are the groups taken from (the earlier document's), columns the groups
+    taking (the later's); a cell's colour is the characters shared, its label the
+    pairs.  Grey: no pair.  Groups are in the order of their total characters.
+    """
+    path = _check_path(path)
+    records = list(table.records())
+    if not records:
+        raise UsageError("nothing to plot: no pair of documents shares a passage with a direction")
+    totals: dict[str, int] = {}
+    for r in records:
+        for group in (r["from"], r["to"]):
+            totals[group] = totals.get(group, 0) + r["horizontal_chars"] + r["vertical_chars"]
+    groups = sorted(totals, key=lambda g: (-totals[g], g))
+    if len(groups) > MAX_CHART_GROUPS:
+        raise UsageError(f"--plot: {len(groups)} groups are too many to read in one chart (at most "
+                         f"{MAX_CHART_GROUPS}); group by a coarser field or select fewer with --where")
+    index = {g: i for i, g in enumerate(groups)}
+    top = max(max(r["horizontal_chars"], r["vertical_chars"]) for r in records)
+    use_cjk_font()
+    import matplotlib.pyplot as plt
+    import numpy as np
+
+    side = min(WIDTH_IN / 2, 1.2 + 0.3 * len(groups))
+    fig, axes = plt.subplots(1, 2, figsize=(WIDTH_IN, side + 1.4), squeeze=False)
+    cmap = plt.get_cmap("viridis").with_extremes(bad="#EEEEEE")
+    for ax, (kind, label) in zip(axes.flat, (("horizontal", "横向借用 horizontal"), ("vertical", "经由中央 via the centre"))):
+        grid = np.full((len(groups), len(groups)), np.nan)
+        pairs = np.zeros((len(groups), len(groups)), dtype=int)
+        for r in records:
+            if r[f"{kind}_pairs"]:
+                grid[index[r["from"]], index[r["to"]]] = r[f"{kind}_chars"]
+                pairs[index[r["from"]], index[r["to"]]] = r[f"{kind}_pairs"]
+        image = ax.imshow(np.ma.masked_invalid(grid), cmap=cmap, vmin=0, vmax=top)  # one scale: panels compare
+        if len(groups) <= 20:
+            for (i, j), n in np.ndenumerate(pairs):
+                if n:
+                    ax.text(j, i, str(n), ha="center", va="center", fontsize=6, color="white")
+        labels = [short_label(g, 8) for g in groups]
+        ax.set_xticks(range(len(groups)), labels, rotation=90, fontsize=7)
+        ax.set_yticks(range(len(groups)), labels, fontsize=7)
+        ax.set_xlabel("借入 taken by (later)", fontsize=8)
+        ax.set_ylabel("借出 taken from (earlier)", fontsize=8)
+        ax.set_title(label, fontsize=9)
+        bar = fig.colorbar(image, ax=ax, shrink=0.7)
+        bar.set_label("共享字数 characters", fontsize=7)
+        bar.ax.tick_params(labelsize=7)
+    fig.suptitle(title or "文本借用 Borrowing (数字: 文档对 pairs)", fontsize=10)
+    fig.tight_layout()
+    return _save(fig, path)

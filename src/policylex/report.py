@@ -8,7 +8,8 @@ from anywhere, so the file opens offline and can be mailed as it is.
 Sections: the corpus (documents by year and province, skipped files), the top
 terms, distinctive terms per province and per year (each group's keyness
 against the rest of the corpus), the lexicon's formulations with their counts,
-their co-occurrence network, the trends of the most frequent formulations, and
+their co-occurrence network, the trends of the most frequent formulations, the
+passages documents share (horizontal and via the centre), and
 the settings and versions a result depends on (script variant and OpenCC,
 tokeniser and dictionaries, lexicon fingerprint, a hash of the corpus).
 
@@ -130,7 +131,7 @@ def build_report(corpus: Corpus, out: Path | str = "report", *, options: ReportO
         with tempfile.TemporaryDirectory(prefix="policylex-figures-") as scratch:
             builder = _Builder(corpus, staging, Path(scratch), options)
             steps = (_corpus_section, _terms_section, _distinctive_section, _slogans_section, _network_section,
-                     _trends_section, _settings_section)
+                     _trends_section, _reuse_section, _settings_section)
             sections = []
             for done, step in enumerate(steps):
                 sections.append(step(builder))
@@ -378,6 +379,30 @@ def _trends_section(b: _Builder) -> Section:
     b.table(s, panel, "trends_by_province_year", "By province and year: the panel")
     b.figure(s, lambda path: trend_chart(panel, path, title="提法 Formulations by province and year"),
              "Per 10,000 characters; grey cells have no documents.")
+    return s
+
+
+def _reuse_section(b: _Builder) -> Section:
+    from policylex.plots import borrowing_chart
+    from policylex.reuse import find_reuse
+
+    s = Section("reuse", "文本借用 Shared passages",
+                "Passages of at least 50 characters two documents share (one edit allowed per 50 characters), "
+                "found through rare 10-character seeds; seeds in many documents are templates and start "
+                "nothing, and reposts are left out. A passage a central document (province 全国) also holds is "
+                "<em>vertical</em> (via_centre: both took it from the centre), any other <em>horizontal</em> "
+                "(one took it from the other); the earlier document is the one taken from "
+                "(<code>policylex reuse</code>, <code>policylex reuse --by province</code>).")
+    found = find_reuse(b.corpus)
+    pairs = b.table(s, found.pairs(), "reuse_pairs", "Pairs of documents, one row per pair and kind")
+    if not pairs.rows:
+        s.note("No two documents share a passage of 50 characters or more.")
+        return s
+    matrix = b.table(s, found.matrix("province"), "reuse_by_province",
+                     "By province: from the earlier document's province to the later's")
+    if matrix.rows:
+        b.figure(s, lambda path: borrowing_chart(matrix, path), "Characters shared, from the earlier document's "
+                 "province (rows) to the later's (columns); the number in a cell is its pairs.")
     return s
 
 

@@ -225,3 +225,18 @@ def test_a_corpus_with_little_in_it_still_gets_a_report(corpus, tmp_path):
     assert "No chart: nothing to plot: no pair of formulations co-occurs." in found["network"]
     assert "No trends: no formulation of the lexicon in the selected documents." in found["trends"]
     assert found["terms"].count("<img") == 1
+
+
+def test_the_trends_show_the_document_bootstrap(seeds_report, _seeds_db):
+    from policylex.trends import trends
+
+    shown = read_csv(seeds_report.parent, "trends_by_province")
+    with Corpus.open(_seeds_db) as corpus:
+        terms = list(dict.fromkeys(r["term"] for r in shown))
+        bootstrap = trends(corpus, terms, slogans=True, by="province", interval="bootstrap", seed=0)
+        poisson = trends(corpus, terms, slogans=True, by="province")
+    assert [(r["rate_low"], r["rate_high"]) for r in shown] == [
+        (str(r["rate_low"]), str(r["rate_high"])) for r in bootstrap.records()]
+    assert list(bootstrap.rows) != list(poisson.rows)  # 辽宁省 has two documents: resampling them differs
+    page = seeds_report.read_text(encoding="utf-8")
+    assert "--interval bootstrap" in sections(page)["trends"]

@@ -50,6 +50,9 @@ class ReportOptions:
     network_pairs: int = 40
     window: str = "paragraph"  # co-occurrence unit
     trend_slogans: int = 5
+    # Occurrences cluster in documents: the report's intervals resample documents (trends --interval).
+    trend_interval: str = "bootstrap"
+    seed: int = 0
     lexicon: object = None  # a policylex.lexicon.Lexicon; the bundled one if None
 
 
@@ -283,13 +286,21 @@ def _trends_section(b: _Builder) -> Section:
     from policylex.trends import trends
 
     n = b.options.trend_slogans
+    interval = {"bootstrap": "a document bootstrap: documents resampled within each group, 1,000 times, "
+                             f"seed {b.options.seed}; a group of one document keeps the exact Poisson interval",
+                "quasipoisson": "quasi-Poisson: the exact Poisson interval widened by the over-dispersion the "
+                                "documents show",
+                "poisson": "exact Poisson"}[b.options.trend_interval]
     s = Section("trends", "提法趋势 Trends of the top formulations",
                 f"The {n} formulations found most often, per 10,000 characters by year and by province, each with "
-                "its 95% interval (exact Poisson for the rate, Wilson for the share of documents), so that a "
-                "group of two articles shows as the wide interval it is (<code>policylex trends --slogans</code>). "
+                f"its 95% interval ({interval} for the rate, Wilson for the share of documents), so that a "
+                "group of two articles shows as the wide interval it is, and a count carried by one article "
+                "that repeats a formulation does not pass for a trend "
+                f"(<code>policylex trends --slogans --interval {b.options.trend_interval}</code>). "
                 "The panel by province and year, with administrative codes, is ready for Stata or R.")
+    options = dict(slogans=True, lexicon=b.options.lexicon, interval=b.options.trend_interval, seed=b.options.seed)
     try:
-        by_year = trends(b.corpus, slogans=True, top=n, by="year", lexicon=b.options.lexicon)
+        by_year = trends(b.corpus, top=n, by="year", **options)
     except UsageError as error:
         s.note(f"No trends: {error}.")
         return s
@@ -297,11 +308,11 @@ def _trends_section(b: _Builder) -> Section:
     b.table(s, by_year, "trends_by_year", "By year")
     b.figure(s, lambda path: trend_chart(by_year, path, title="提法趋势 Formulations by year"),
              "Per 10,000 characters by year; the band is the 95% interval; documents of unknown year stand apart.")
-    by_province = trends(b.corpus, terms, slogans=True, by="province", lexicon=b.options.lexicon)
+    by_province = trends(b.corpus, terms, by="province", **options)
     b.table(s, by_province, "trends_by_province", "By province")
     b.figure(s, lambda path: trend_chart(by_province, path, title="提法 Formulations by province"),
              "Per 10,000 characters by province, with 95% intervals; n = documents.")
-    panel = trends(b.corpus, terms, slogans=True, by="province,year", lexicon=b.options.lexicon)
+    panel = trends(b.corpus, terms, by="province,year", **options)
     b.table(s, panel, "trends_by_province_year", "By province and year: the panel")
     b.figure(s, lambda path: trend_chart(panel, path, title="提法 Formulations by province and year"),
              "Per 10,000 characters; grey cells have no documents.")

@@ -831,6 +831,76 @@ def trends(
 
 @app.command()
 @handles_errors
+def topics(
+    k: Annotated[int, typer.Option("--k", "-k", min=2, help="How many topics.")],
+    corpus: CorpusOption = DEFAULT_CORPUS,
+    format: FormatOption = Format.table,
+    method: Annotated[TopicMethod, typer.Option(help="nmf: NMF on TF-IDF weights; lda: LDA on counts (slower).")]
+    = TopicMethod.nmf,
+    seed: Annotated[int, typer.Option(min=0, help="Seed of the model (and of the sample it is fitted on): same "
+                                      "corpus, settings and seed, same output.")] = 0,
+    by: Annotated[Optional[str], typer.Option(help="Without it: the top terms of each topic. doc: each document's "
+                                              "shares; year, province, city, source or several joined by commas "
+                                              "(province,year): the mean share per group with its 95% interval.")]
+    = None,
+    top: Annotated[int, typer.Option(min=1, help="Terms per topic.")] = 10,
+    where: WhereOption = None,
+    max_df: Annotated[float, typer.Option(min=0.01, max=1.0, help="Leave out terms in more than this share of the "
+                                          "documents: the corpus's own furniture (mastheads, bylines, the beat's "
+                                          "own words).")] = 0.5,
+    min_df: Annotated[int, typer.Option(min=1, help="Leave out terms in fewer documents.")] = 2,
+    exclude: Annotated[Optional[list[str]], typer.Option(help="Leave out this term too (repeatable).")] = None,
+    sample: Annotated[int, typer.Option(min=4, help="Fit the topics on at most this many documents (drawn with the "
+                                        "seed); every document gets its shares.")] = 5000,
+    level: Annotated[float, typer.Option(min=0.5, max=0.999, help="Confidence level of the groups' intervals.")]
+    = 0.95,
+    keep_duplicates: KeepDuplicatesOption = False,
+    plot: Annotated[Optional[Path], typer.Option(help="Also draw to this file (.png, .svg, .pdf): the top terms as "
+                                                 "bars; with --by year, the shares over the years; with a region, "
+                                                 "a heatmap of groups and topics.")] = None,
+) -> None:
+    """Topics: a topic model of the documents' terms (scikit-learn), NMF on TF-IDF by default.
+
+    Columns: topic rank term weight (each topic's weights sum to 1 over the vocabulary);
+    with --by doc: doc topic share (a document's shares sum to 1); with --by year,
+    province, province,year, …: [group columns] topic documents share share_low share_high,
+    the mean of the documents' shares with a Student-t 95% interval over the documents.
+    Topics are numbered by prevalence.
+
+    The vocabulary leaves out, by default: terms in more than --max-df (50%) of the
+    documents (the corpus's own furniture: a broadcaster's 央视网 / 新闻联播 in every item,
+    检察机关 in every procuratorate article; the note names them), terms in fewer than
+    --min-df (2) documents, the bundled stopwords, terms without a Chinese character
+    (numbers, Latin letters, converter pinyin) and every --exclude. A document left with
+    no term has no shares and is left out (the note says how many).
+
+    Example: policylex topics --k 20 --by province,year --format csv > shares.csv;
+    policylex topics --k 8 --by year --plot topics.png
+    """
+    from policylex.topics import check_by, topic_model
+
+    check_by(by)
+    if plot is not None:
+        from policylex.plots import check_plot_path
+
+        check_plot_path(plot)  # before the fit, not after it
+        if by == "doc":
+            raise fail("--plot draws topics or groups: leave out --by, or group by year, province, …")
+    with _reading(corpus) as store, progress_bar("topics") as update:
+        _warn_if_not_tokenised(store)
+        model = topic_model(store, k, method=method, seed=seed, where=where, include_duplicates=keep_duplicates,
+                            max_df=max_df, min_df=min_df, exclude=exclude, sample=sample, progress=update)
+    table = model.table(by, top=top, level=level)
+    render(table, format)
+    if plot is not None:
+        from policylex.plots import topic_chart
+
+        topic_chart(table, plot, labels=model.labels())
+        _stderr().print(f"plot written to {plot}", markup=False)
+
+
+@app.command()
+@handles_errors
 def check(
     corpus: CorpusOption = DEFAULT_CORPUS,
     format: FormatOption = Format.table,

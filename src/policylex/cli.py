@@ -940,7 +940,8 @@ def report(
     Sections: the corpus (documents by year and province, skipped files), top terms,
     distinctive terms per province and per year (keyness of each against the rest),
     formulations with counts, their co-occurrence network, trends of the top
-    formulations with 95% intervals, and the settings and versions used (OpenCC variant,
+    formulations with 95% intervals (documents resampled), topics (NMF) with their
+    shares by year and province, and the settings and versions used (OpenCC variant,
     tokeniser and dictionaries, lexicon fingerprint, corpus hash). The folder is written
     whole or not at all. With PATH..., exits 1 after writing the report if ingest skipped
     a file or row, as ingest does.

@@ -9,6 +9,7 @@ Sections: the corpus (documents by year and province, skipped files), the top
 terms, distinctive terms per province and per year (each group's keyness
 against the rest of the corpus), the lexicon's formulations with their counts,
 their co-occurrence network, the trends of the most frequent formulations, and
+topics (NMF) with their shares by year and province, and
 the settings and versions a result depends on (script variant and OpenCC,
 tokeniser and dictionaries, lexicon fingerprint, a hash of the corpus).
 
@@ -53,6 +54,7 @@ class ReportOptions:
     # Occurrences cluster in documents: the report's intervals resample documents (trends --interval).
     trend_interval: str = "bootstrap"
     seed: int = 0
+    topics: int = 8  # at most; one topic per ten documents, at least 2
     lexicon: object = None  # a policylex.lexicon.Lexicon; the bundled one if None
 
 
@@ -122,7 +124,7 @@ def build_report(corpus: Corpus, out: Path | str = "report", *, options: ReportO
         with tempfile.TemporaryDirectory(prefix="policylex-figures-") as scratch:
             builder = _Builder(corpus, staging, Path(scratch), options)
             steps = (_corpus_section, _terms_section, _distinctive_section, _slogans_section, _network_section,
-                     _trends_section, _settings_section)
+                     _trends_section, _topics_section, _settings_section)
             sections = []
             for done, step in enumerate(steps):
                 sections.append(step(builder))
@@ -316,6 +318,39 @@ def _trends_section(b: _Builder) -> Section:
     b.table(s, panel, "trends_by_province_year", "By province and year: the panel")
     b.figure(s, lambda path: trend_chart(panel, path, title="提法 Formulations by province and year"),
              "Per 10,000 characters; grey cells have no documents.")
+    return s
+
+
+def _topics_section(b: _Builder) -> Section:
+    from policylex.plots import topic_chart
+    from policylex.topics import MAX_DF, topic_model
+
+    documents = b.corpus.count(include_duplicates=False)
+    k = min(b.options.topics, max(2, documents // 10))
+    s = Section("topics", "主题 Topics",
+                f"A topic model of the documents' terms: NMF on TF-IDF weights (scikit-learn), {k} topics (at most "
+                f"{b.options.topics}, one per ten documents, at least 2), seed {b.options.seed}, numbered by "
+                f"prevalence (<code>policylex topics --k {k}</code>). Terms in more than {MAX_DF:.0%} of the "
+                "documents are the corpus's own furniture (mastheads, the beat's own words) and are left out, "
+                "with the stopwords and terms of a single document; the note under the first table names them. "
+                "A topic's share in a year or province is the mean of its documents' shares, with a 95% "
+                "interval over the documents (Student's t; none for a group of one document).")
+    try:
+        model = topic_model(b.corpus, k, seed=b.options.seed)
+    except UsageError as error:
+        s.note(f"No topics: {error}.")
+        return s
+    labels = model.labels()
+    terms = b.table(s, model.terms(10), "topic_terms", "The 10 terms of highest weight in each topic")
+    b.figure(s, lambda path: topic_chart(terms, path, labels=labels, title="主题 Topics"),
+             "Each topic's top terms; the weight is the term's part of the topic.")
+    by_year = b.table(s, model.group_shares("year"), "topics_by_year", "Mean topic share by year")
+    b.figure(s, lambda path: topic_chart(by_year, path, labels=labels, title="主题比例 Topic shares by year"),
+             "Mean topic share by year; the band is the 95% interval; documents of unknown year stand apart.")
+    by_province = b.table(s, model.group_shares("province"), "topics_by_province", "Mean topic share by province")
+    b.figure(s, lambda path: topic_chart(by_province, path, labels=labels,
+                                         title="主题比例 Topic shares by province"),
+             "Mean topic share by province; n = documents.")
     return s
 
 

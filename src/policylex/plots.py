@@ -340,6 +340,13 @@ def _trend_lines(records: list[dict]):
             if _is_unknown(r["year"]):
                 ax.errorbar([unknown_x], [r["rate"]], yerr=[[r["rate"] - r["rate_low"]], [r["rate_high"] - r["rate"]]],
                             fmt="o", markersize=3.5, color=colour, capsize=3)
+    _year_axis(ax, records, known, unknown_x, _PER_LABELS[records[0]["per"]])
+    ax.legend(fontsize=7, frameon=False)
+    return fig
+
+
+def _year_axis(ax, records: list[dict], known: list[int], unknown_x: float, ylabel: str) -> None:
+    """Year ticks with each year's documents (n), the unknown year apart after a dashed rule, the labels."""
     documents = {r["year"]: r["documents"] for r in records}
     ticks = known + ([unknown_x] if "unknown" in documents else [])
     names = [str(y) for y in known] + ([_UNKNOWN_LABEL] if "unknown" in documents else [])
@@ -351,12 +358,10 @@ def _trend_lines(records: list[dict]):
     if known and "unknown" in documents:
         ax.axvline(known[-1] + 0.75, color="#999999", linestyle="--", linewidth=0.8)
     ax.set_ylim(bottom=0)
-    ax.set_ylabel(_PER_LABELS[records[0]["per"]], fontsize=8)
+    ax.set_ylabel(ylabel, fontsize=8)
     ax.set_xlabel("年份 (year); n = 文档数 (documents); 阴影: 95% 区间 (shaded: 95% interval)", fontsize=8)
     ax.tick_params(axis="y", labelsize=7)
     ax.spines[["top", "right"]].set_visible(False)
-    ax.legend(fontsize=7, frameon=False)
-    return fig
 
 
 def _group_label(record: dict, fields: list[str]) -> str:
@@ -488,19 +493,7 @@ def _topic_lines(records: list[dict], labels: list[str]):
                 spread = None if r["share_low"] is None else [[r["share"] - r["share_low"]],
                                                               [r["share_high"] - r["share"]]]
                 ax.errorbar([unknown_x], [r["share"]], yerr=spread, fmt="o", markersize=3, color=colour, capsize=3)
-    documents = {r["year"]: r["documents"] for r in records}
-    ticks = known + ([unknown_x] if "unknown" in documents else [])
-    names = [str(y) for y in known] + ([_UNKNOWN_LABEL] if "unknown" in documents else [])
-    if len(known) <= _MANY_YEARS:
-        counts = [documents[y] for y in known] + ([documents["unknown"]] if "unknown" in documents else [])
-        ax.set_xticks(ticks, [f"{name}\nn={n}" for name, n in zip(names, counts)], fontsize=7)
-    else:
-        ax.set_xticks(ticks, names, fontsize=7, rotation=90)
-    ax.set_ylim(bottom=0)
-    ax.set_ylabel("平均主题比例 (mean topic share)", fontsize=8)
-    ax.set_xlabel("年份 (year); n = 文档数 (documents); 阴影: 95% 区间 (shaded: 95% interval)", fontsize=8)
-    ax.tick_params(axis="y", labelsize=7)
-    ax.spines[["top", "right"]].set_visible(False)
+    _year_axis(ax, records, known, unknown_x, "平均主题比例 (mean topic share)")
     ax.legend(fontsize=6, frameon=False, ncol=2 if len(labels) > 8 else 1, loc="upper left",
               bbox_to_anchor=(1.0, 1.0))
     return fig

@@ -232,11 +232,12 @@ def test_a_corpus_with_little_in_it_still_gets_a_report(corpus, tmp_path):
     assert found["terms"].count("<img") == 1
 
 
-def test_the_trends_show_the_document_bootstrap(seeds_report, _seeds_db):
+def test_the_trends_show_the_document_bootstrap(seeds_report):
     from policylex.trends import trends
 
     shown = read_csv(seeds_report.parent, "trends_by_province")
-    with Corpus.open(_seeds_db) as corpus:
+    # the report's own copy of the seeds (its formulations scanned): the session's corpus stays unscanned
+    with Corpus.open(seeds_report.parent.parent / "seeds.db") as corpus:
         terms = list(dict.fromkeys(r["term"] for r in shown))
         bootstrap = trends(corpus, terms, slogans=True, by="province", interval="bootstrap", seed=0)
         poisson = trends(corpus, terms, slogans=True, by="province")
@@ -247,11 +248,11 @@ def test_the_trends_show_the_document_bootstrap(seeds_report, _seeds_db):
     assert "--interval bootstrap" in sections(page)["trends"]
 
 
-def test_the_topics_are_the_librarys(seeds_report, _seeds_db):
+def test_the_topics_are_the_librarys(seeds_report):
     from policylex.topics import topic_model
 
     folder = seeds_report.parent
-    with Corpus.open(_seeds_db) as corpus:
+    with Corpus.open(seeds_report.parent.parent / "seeds.db") as corpus:
         model = topic_model(corpus, 2, seed=0)  # 5 documents: one topic per ten documents, at least 2
     assert read_csv(folder, "topic_terms") == [{k: str(v) for k, v in r.items()} for r in model.terms(10).records()]
     by_year = read_csv(folder, "topics_by_year")

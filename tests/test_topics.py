@@ -243,3 +243,17 @@ def test_cli_plot(genres, tmp_path):
     assert result.exit_code == 0, result.output
     assert result.stdout.startswith("year,topic,documents,share,share_low,share_high\n")
     assert path.read_bytes().startswith(b"<?xml") and f"plot written to {path}" in result.stderr
+
+
+def test_excluded_terms_and_the_ceiling_are_settings(genres):
+    model = topic_model(genres, 2, exclude=["污染", "不在语料中"])
+    assert "污染" not in model.vocabulary and "terms also left out:" in model.notes[2]
+    assert "1 excluded by name" in model.notes[2]
+    # with no ceiling, the furniture comes back into the vocabulary (and is what the topics would be made of)
+    everything = topic_model(genres, 2, max_df=1.0)
+    assert {"央视网", "新闻联播"} <= set(everything.vocabulary.tolist())
+    assert not any(note.startswith("left out as furniture") for note in everything.notes)
+    result = run("topics", "--k", "2", "--exclude", "污染", "--exclude", "河道", "--format", "csv", "--corpus",
+                 genres.path)
+    assert result.exit_code == 0 and not {"污染", "河道"} & {r["term"] for r in csv.DictReader(io.StringIO(
+        result.stdout))}

@@ -20,11 +20,15 @@ share share_low share_high``
 * ``rate`` = occurrences / denominator × scale, ``per`` names the unit:
   ``10k_tokens`` (per 10,000 tokens, the default for terms), ``10k_chars``
   (per 10,000 characters, the default for slogans) or ``doc`` (occurrences per
-  document, the mean count).  ``rate_low`` / ``rate_high``: the exact Poisson
-  (Garwood) interval, see :func:`poisson_interval`.  Occurrences cluster in
-  documents (an article that uses a formulation often uses it again), so this
-  interval is narrower than the truth when a few documents carry the count;
-  ``share`` and its interval count documents and are immune to that.
+  document, the mean count).  ``rate_low`` / ``rate_high``: by default the
+  exact Poisson (Garwood) interval, see :func:`poisson_interval`.  Occurrences
+  cluster in documents (an article that uses a formulation often uses it
+  again), so this interval is narrower than the truth when a few documents
+  carry the count; ``interval="bootstrap"`` resamples documents within each
+  group (:func:`bootstrap_interval`) and ``interval="quasipoisson"`` widens the
+  Poisson interval by the documents' over-dispersion (:func:`dispersion`,
+  :func:`scaled_poisson_interval`).  ``share`` and its interval count
+  documents and are immune to that.
 * ``share`` = docs_with / documents; ``share_low`` / ``share_high``: the Wilson
   score interval, see :func:`wilson_interval`.
 * Group columns are separate (never a joined label): ``year`` (a number, or

@@ -61,6 +61,10 @@ ANALYSES = (
     Stage("slogans", ("slogans", "--format", "csv"), note="first run: scans the documents for the lexicon"),
     Stage("slogans again", ("slogans", "--format", "csv"), note="from the stored matches"),
     Stage("trends", ("trends", "--format", "csv")),
+    Stage("trends bootstrap", ("trends", "--interval", "bootstrap", "--format", "csv"),
+          note="1,000 resamples of documents within each year"),
+    Stage("topics", ("topics", "--k", "20", "--format", "csv"),
+          note="NMF on TF-IDF, 20 topics fitted on at most 5,000 documents, every document's shares solved"),
     Stage("reuse", ("reuse", "--format", "csv"), note="shared passages (none planted here: "
           "benchmarks/reuse.py plants and scores them)"),
     Stage("report", ("report", "--out", "{workdir}/report-{size}")),

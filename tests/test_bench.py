@@ -32,7 +32,7 @@ def test_benchmark_runs_and_prints_one_table(tmp_path, capsys):
     documents = stages["tokenise"].docs
     assert stages["tokenise"].note == f"tokens identical to jieba's: {documents}/{documents} documents"
     assert stages["tokenise +10"].note == "re-tokenised 10 documents"
-    for name in ("slogans", "slogans again", "trends", "reuse", "report"):  # ran, or said why not
+    for name in ("slogans", "slogans again", "trends", "trends bootstrap", "topics", "reuse", "report"):  # ran, or said why not
         assert stages[name].seconds is not None or stages[name].note.startswith("skipped"), name
     for row in result.rows:  # every stage either ran or says why not
         assert row.seconds is not None or row.mb is not None or row.note.startswith("skipped")

@@ -20,15 +20,19 @@ SECTIONS = {
     "slogans": "提法 Formulations",
     "network": "提法共现 Co-occurrence of formulations",
     "trends": "提法趋势 Trends of the top formulations",
+    "topics": "主题 Topics",
     "reuse": "文本借用 Shared passages",
     "settings": "设置与版本 Settings and versions",
 }
 # one chart each for top terms, formulations and the network; by province and by year for the distinctive
-# terms; by year, by province and by province × year for the trends; none for reuse (the seeds share no passage)
-CHARTS = {"corpus": 0, "terms": 1, "distinctive": 2, "slogans": 1, "network": 1, "trends": 3, "reuse": 0, "settings": 0}
+# terms; by year, by province and by province × year for the trends; top terms, by year and by province for the
+# topics; none for reuse (the seeds share no passage)
+CHARTS = {"corpus": 0, "terms": 1, "distinctive": 2, "slogans": 1, "network": 1, "trends": 3, "topics": 3,
+          "reuse": 0, "settings": 0}
 CSV_FILES = {"corpus", "documents_by_year", "documents_by_province", "documents_by_province_year", "top_terms",
              "distinctive_by_province", "distinctive_by_year", "slogans", "slogans_by_province", "cooccurrence",
-             "trends_by_year", "trends_by_province", "trends_by_province_year", "reuse_pairs", "settings"}
+             "trends_by_year", "trends_by_province", "trends_by_province_year", "topic_terms", "topics_by_year",
+             "topics_by_province", "reuse_pairs", "settings"}
 
 
 @pytest.fixture(scope="module")
@@ -225,4 +229,33 @@ def test_a_corpus_with_little_in_it_still_gets_a_report(corpus, tmp_path):
     assert "No formulation of the lexicon occurs in the corpus." in found["slogans"]
     assert "No chart: nothing to plot: no pair of formulations co-occurs." in found["network"]
     assert "No trends: no formulation of the lexicon in the selected documents." in found["trends"]
+    assert "No topics: k 2: the selected documents leave 0 documents with 0 modelled terms" in found["topics"]
     assert found["terms"].count("<img") == 1
+
+
+def test_the_trends_show_the_document_bootstrap(seeds_report):
+    from policylex.trends import trends
+
+    shown = read_csv(seeds_report.parent, "trends_by_province")
+    # the report's own copy of the seeds (its formulations scanned): the session's corpus stays unscanned
+    with Corpus.open(seeds_report.parent.parent / "seeds.db") as corpus:
+        terms = list(dict.fromkeys(r["term"] for r in shown))
+        bootstrap = trends(corpus, terms, slogans=True, by="province", interval="bootstrap", seed=0)
+        poisson = trends(corpus, terms, slogans=True, by="province")
+    assert [(r["rate_low"], r["rate_high"]) for r in shown] == [
+        (str(r["rate_low"]), str(r["rate_high"])) for r in bootstrap.records()]
+    assert list(bootstrap.rows) != list(poisson.rows)  # 辽宁省 has two documents: resampling them differs
+    page = seeds_report.read_text(encoding="utf-8")
+    assert "--interval bootstrap" in sections(page)["trends"]
+
+
+def test_the_topics_are_the_librarys(seeds_report):
+    from policylex.topics import topic_model
+
+    folder = seeds_report.parent
+    with Corpus.open(seeds_report.parent.parent / "seeds.db") as corpus:
+        model = topic_model(corpus, 2, seed=0)  # 5 documents: one topic per ten documents, at least 2
+    assert read_csv(folder, "topic_terms") == [{k: str(v) for k, v in r.items()} for r in model.terms(10).records()]
+    by_year = read_csv(folder, "topics_by_year")
+    assert [(r["year"], r["topic"], r["documents"]) for r in by_year][:2] == [("2021", "1", "1"), ("2021", "2", "1")]
+    assert "policylex topics --k 2" in sections(seeds_report.read_text(encoding="utf-8"))["topics"]

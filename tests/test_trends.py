@@ -345,3 +345,191 @@ def test_cli_plot(seeds_corpus, tmp_path):
     assert result.exit_code == 0, result.output
     assert result.stdout.startswith("term,kind,year,")
     assert path.read_bytes().startswith(b"<?xml") and f"plot written to {path}" in result.stderr
+
+
+# --- intervals that respect documents -------------------------------------------------------------
+
+
+@pytest.fixture
+def three_reports(corpus, tmp_path):
+    """One year, three documents: 公益诉讼 three times in one, once in another, never in the third."""
+    from conftest import ingest_texts
+
+    return ingest_texts(corpus, tmp_path / "three", {
+        "a.txt": "沈阳市检察院召开会议\n发布时间：2021-05-01\n公益诉讼、公益诉讼、公益诉讼。",
+        "b.txt": "大连市检察院召开会议\n发布时间：2021-06-01\n公益诉讼、检察机关。",
+        "c.txt": "广州市检察院召开会议\n发布时间：2021-07-01\n扫黑除恶、检察机关、扫黑除恶、会议。",
+    })
+
+
+def percentile(values, p):
+    """The p-quantile of ``values`` by linear interpolation between order statistics (numpy's default), by hand."""
+    ordered = sorted(values)
+    h = (len(ordered) - 1) * p
+    below = math.floor(h)
+    above = min(below + 1, len(ordered) - 1)
+    return ordered[below] + (h - below) * (ordered[above] - ordered[below])
+
+
+def test_bootstrap_interval_by_hand_on_three_documents(three_reports):
+    import zlib
+
+    import numpy as np
+
+    three_reports.tokenise(workers=1)
+    docs = {r["name"]: (r["token_count"], r["tokens"].split().count("公益诉讼"))
+            for r in three_reports.db.execute("SELECT name, token_count, tokens FROM documents_with_tokens "
+                                              "ORDER BY seq")}
+    assert [count for _, count in docs.values()] == [3, 1, 0]
+    tokens = [t for t, _ in docs.values()]
+    counts = [c for _, c in docs.values()]
+    table = trends(three_reports, ["公益诉讼"], by="year", interval="bootstrap", resamples=400, seed=11)
+    (row,) = table.records()
+    # The documented draws: the group's generator from the seed and the group's values, 400 rows of 3 documents
+    # drawn with replacement; each resample's rate is its occurrences over its tokens.
+    draws = np.random.default_rng([11, zlib.crc32("2021".encode())]).integers(0, 3, size=(400, 3)).tolist()
+    rates = [sum(counts[d] for d in draw) / sum(tokens[d] for d in draw) * 10_000 for draw in draws]
+    assert row["rate"] == pytest.approx(4 / sum(tokens) * 10_000, abs=ROUND)
+    assert row["rate_low"] == pytest.approx(percentile(rates, 0.025), abs=ROUND)
+    assert row["rate_high"] == pytest.approx(percentile(rates, 0.975), abs=ROUND)
+    # Both ends are rates some resample can have: none of the 27 ordered draws gives less or more.
+    from itertools import product
+
+    possible = [sum(counts[d] for d in draw) / sum(tokens[d] for d in draw) * 10_000
+                for draw in product(range(3), repeat=3)]
+    assert min(possible) - ROUND <= row["rate_low"] < row["rate"] < row["rate_high"] <= max(possible) + ROUND
+    # Reproducible: the same seed gives the same interval; the share's interval is Wilson's whatever the method.
+    again = next(trends(three_reports, ["公益诉讼"], by="year", interval="bootstrap", resamples=400,
+                        seed=11).records())
+    assert again == row
+    poisson = next(trends(three_reports, ["公益诉讼"], by="year").records())
+    assert (row["share_low"], row["share_high"]) == (poisson["share_low"], poisson["share_high"])
+
+
+def test_bootstrap_percentiles_against_the_exact_resampling_distribution():
+    from itertools import product
+
+    import numpy as np
+
+    from policylex.trends import bootstrap_interval
+
+    # Three documents of 10, 10 and 20 tokens holding 3, 1 and 0 occurrences.  The 27 equally likely ordered
+    # draws give the exact distribution of the resampled rate: its lowest value, 0 (the third document drawn
+    # three times), and its highest, 9/30 = 0.3 (the first, three times), each have probability 1/27 = 3.7%,
+    # more than 2.5%: so the exact 2.5% and 97.5% quantiles are 0 and 0.3, and 20,000 resamples find them
+    # (the share of either extreme among them is 3.7% ± 0.13%).
+    counts, exposure = np.array([[3.0], [1.0], [0.0]]), np.array([10.0, 10.0, 20.0])
+    exact = sorted(sum(counts[d, 0] for d in draw) / sum(exposure[d] for d in draw)
+                   for draw in product(range(3), repeat=3))
+    assert (exact[0], exact[1], exact[-2], exact[-1]) == (0.0, 1 / 50, pytest.approx(7 / 30), pytest.approx(0.3))
+    low, high = bootstrap_interval(counts, exposure, np.random.default_rng(3), resamples=20_000)
+    assert (low[0], high[0]) == (0.0, pytest.approx(0.3))
+
+
+def clustered_and_spread(spread: bool):
+    """ItemCounts of 200 documents of 100 tokens in one year: 300 occurrences in 10 documents, or spread evenly."""
+    import numpy as np
+    import scipy.sparse as sp
+
+    from policylex.selection import CODE_FIELDS, FIELDS, SIZE_FIELDS, DocumentSet
+    from policylex.trends import ItemCounts
+
+    n = 200
+    if spread:
+        counts = np.random.default_rng(1).poisson(1.5, size=n)
+    else:
+        counts = np.zeros(n, dtype=np.int64)
+        counts[::20] = 30
+    meta = {f: np.array([""] * n) for f in FIELDS + CODE_FIELDS}
+    meta["name"] = np.array([f"d{i}" for i in range(n)])
+    meta["year"] = np.full(n, 2020)
+    meta["token_count"], meta["chars"] = np.full(n, 100), np.full(n, 300)
+    documents = DocumentSet({**meta, **{f: meta[f] for f in SIZE_FIELDS}}, np.ones(n, dtype=bool))
+    return ItemCounts(documents, sp.csr_matrix(counts.reshape(-1, 1)), ["公益诉讼"], "token", [])
+
+
+@pytest.mark.parametrize("method", ["bootstrap", "quasipoisson"])
+def test_document_intervals_are_wider_when_occurrences_cluster_and_close_when_not(method):
+    import numpy as np
+
+    from policylex.trends import panel
+
+    def width(items, interval):
+        (row,) = panel(items, np.arange(200), "year", per="tokens", interval=interval).records()
+        return row["rate_high"] - row["rate_low"]
+
+    clustered = clustered_and_spread(spread=False)
+    # 10 of 200 documents hold 30 each: φ = Σ(c − 1.5)²/1.5 / 199 = (10·28.5² + 190·1.5²)/1.5/199 = 28.6,
+    # so the interval is about √28.6 = 5.3 times Poisson's.
+    assert width(clustered, method) > 3 * width(clustered, "poisson")
+    spread = clustered_and_spread(spread=True)  # Poisson counts: nothing to widen
+    assert 0.85 < width(spread, method) / width(spread, "poisson") < 1.2
+
+
+def test_quasipoisson_by_hand(regional):
+    from scipy.stats import gamma
+
+    table = trends(regional, ["公益诉讼"], by="year", interval="quasipoisson")
+    rows = by_group(table, "year")
+    # Groups 2020 {ln2020: 2 in 7 tokens}, 2021 {ln2021: 1 in 6, gd2021: 0 in 7}, unknown {nodate: 0 in 5}.
+    # Pearson χ²: 2020 fits exactly (one document); 2021 has rate 1/13, expected 6/13 and 7/13:
+    # (1 − 6/13)²/(6/13) + (7/13)²/(7/13) = 49/78 + 42/78 = 7/6; 4 documents − 3 groups = 1 degree of freedom.
+    phi = 7 / 6
+    assert f"dispersion φ (Pearson χ² / 1 degrees of freedom, at least 1): 公益诉讼 {phi:.2f}" in table.notes
+    # 2021: k = 1, the exact interval of 1/φ occurrences, times φ, over 13 tokens per 10,000
+    low = phi * gamma.ppf(0.025, 1 / phi) / 13 * 10_000
+    high = phi * gamma.ppf(0.975, 1 / phi + 1) / 13 * 10_000
+    assert (rows[(2021,)]["rate_low"], rows[(2021,)]["rate_high"]) == (
+        pytest.approx(low, abs=1e-4), pytest.approx(high, abs=1e-4))
+    # unknown: k = 0, lower 0, upper φ · (−ln 0.025) over 5 tokens
+    assert rows[("unknown",)]["rate_low"] == 0
+    assert rows[("unknown",)]["rate_high"] == pytest.approx(phi * -math.log(0.025) / 5 * 10_000, abs=1e-4)
+    # every group one document: no degrees of freedom, φ = 1, the Poisson interval, and the note says so
+    by_doc = trends(regional, ["公益诉讼"], by="doc", interval="quasipoisson")
+    assert [(r["rate_low"], r["rate_high"]) for r in by_doc.records()] == [
+        (r["rate_low"], r["rate_high"]) for r in trends(regional, ["公益诉讼"], by="doc").records()]
+    assert any("no degrees of freedom" in note for note in by_doc.notes)
+
+
+def test_poisson_is_the_default_and_unchanged(regional):
+    default = trends(regional, ["公益诉讼", "扫黑除恶"], by="province,year")
+    poisson = trends(regional, ["公益诉讼", "扫黑除恶"], by="province,year", interval="poisson", seed=5)
+    assert list(default.rows) == list(poisson.rows) and default.notes == poisson.notes
+    assert default.notes[0] == ("4 documents; rate per 10,000 tokens; 95% intervals: exact Poisson (Garwood) for the "
+                                "rate, Wilson for the share")
+
+
+def test_bootstrap_keeps_poisson_where_resampling_says_nothing(regional):
+    boot = by_group(trends(regional, ["公益诉讼"], by="year", interval="bootstrap"), "year")
+    poisson = by_group(trends(regional, ["公益诉讼"], by="year"), "year")
+    # 2020 and unknown are one document each: the Poisson interval; 2021 has two documents, one holding it
+    for year in [(2020,), ("unknown",)]:
+        assert (boot[year]["rate_low"], boot[year]["rate_high"]) == (poisson[year]["rate_low"],
+                                                                     poisson[year]["rate_high"])
+    # resampling {1 in 6 tokens, 0 in 7}: rates 0 (both gd2021), 1/13 and 1/6 (both ln2021) per token
+    assert boot[(2021,)]["rate_low"] == 0.0 and boot[(2021,)]["rate_high"] == pytest.approx(10_000 / 6, abs=ROUND)
+
+
+def test_interval_options_are_checked_in_the_librarys_words(regional):
+    with pytest.raises(UsageError, match=r"^interval 'wald': choose from poisson, bootstrap, quasipoisson$"):
+        trends(regional, ["会议"], interval="wald")
+    with pytest.raises(UsageError, match="needs at least 100"):
+        trends(regional, ["会议"], interval="bootstrap", resamples=10)
+
+
+def test_cli_intervals_agree_with_the_library(regional):
+    import csv
+    import io
+
+    for method in ("poisson", "bootstrap", "quasipoisson"):
+        result = run("trends", "公益诉讼", "检察机关", "--by", "province", "--interval", method, "--seed", "3",
+                     "--format", "csv", "--corpus", regional.path)
+        assert result.exit_code == 0, result.output
+        rows = list(csv.DictReader(io.StringIO(result.stdout)))
+        library = trends(regional, ["公益诉讼", "检察机关"], by="province", interval=method, seed=3)
+        assert [(r["rate_low"], r["rate_high"]) for r in rows] == [
+            (str(r["rate_low"]), str(r["rate_high"])) for r in library.records()]
+    bad = run("trends", "--interval", "wald", "--corpus", regional.path)
+    assert bad.exit_code == 2 and bad.stderr.count("\n") == 1 and "wald" in bad.stderr
+    few = run("trends", "--interval", "bootstrap", "--resamples", "5", "--corpus", regional.path)
+    assert few.exit_code == 2 and few.stderr.count("\n") == 1

@@ -19,6 +19,7 @@ from typing import Annotated, Callable, Iterator, Optional
 import typer
 from typer.core import TyperGroup
 
+from policylex.choices import Interval, TopicMethod
 from policylex.errors import PolicylexError, PolicylexWarning, UnknownGroupWarning
 from policylex.output import Format, Table, render
 
@@ -987,6 +988,13 @@ def trends(
     wide: Annotated[bool, typer.Option("--wide", help="One row per group, one rate column per term, for "
                                        "reading.")] = False,
     level: Annotated[float, typer.Option(min=0.5, max=0.999, help="Confidence level of the intervals.")] = 0.95,
+    interval: Annotated[Interval, typer.Option(help="The rate's interval: poisson (exact, occurrences independent), "
+                                               "bootstrap (documents resampled within each group) or quasipoisson "
+                                               "(Poisson widened by the documents' over-dispersion); see below.")]
+    = Interval.poisson,
+    resamples: Annotated[int, typer.Option(min=100, help="Bootstrap resamples.")] = 1000,
+    seed: Annotated[int, typer.Option(min=0, help="Seed of the bootstrap's resamples: same seed, same "
+                                      "intervals.")] = 0,
     lexicon: LexiconOption = None,
     no_bundled: NoBundledOption = False,
     keep_duplicates: KeepDuplicatesOption = False,
@@ -1006,8 +1014,19 @@ def trends(
     share = docs_with / documents, with the Wilson score interval. Documents of unknown
     year or region form the unknown group unless --drop-unknown.
 
+    Which interval: occurrences cluster in documents (one report says a formulation
+    thirty times, the next none), so the Poisson interval is too narrow whenever a few
+    documents carry the count. Use bootstrap to compare groups of ten documents or more:
+    it resamples documents within each group (--resamples, --seed) and assumes nothing
+    about how occurrences spread; a group of one document, or with no occurrence, keeps
+    the Poisson interval. Use quasipoisson for a fast, deterministic interval that also
+    serves small groups: one dispersion per term, phi = Pearson chi2 over (documents -
+    groups), at least 1, pooled over the groups; the interval is phi x the exact one for
+    k/phi occurrences. poisson (the default, as before) suits counts of independent
+    events, or a quick look.
+
     Example: policylex trends 公益诉讼 检察建议 --by province,year --format csv > panel.csv;
-    policylex trends 四大检察 --slogans --plot trend.png
+    policylex trends 四大检察 --slogans --plot trend.png;  policylex trends 公益诉讼 --interval bootstrap
     """
     _check_outputs(corpus, ("--plot", plot))
     from policylex.trends import readable
@@ -1019,7 +1038,8 @@ def trends(
         _warn_if_not_tokenised(store)  # every row has the tokens denominator
         table = trends_table(store, terms, slogans=slogans, by=by, per=per and per.value, where=where,
                              include_duplicates=keep_duplicates, drop_unknown=drop_unknown, top=top or None,
-                             level=level, lexicon=_lexicon(lexicon, no_bundled) if slogans else None,
+                             level=level, interval=interval, resamples=resamples, seed=seed,
+                             lexicon=_lexicon(lexicon, no_bundled) if slogans else None,
                              progress=update)
     if wide:
         render(wide_table(table), format)
@@ -1029,6 +1049,76 @@ def trends(
         from policylex.plots import trend_chart
 
         trend_chart(table, plot)
+        _stderr().print(f"plot written to {plot}", markup=False)
+
+
+@app.command()
+@handles_errors
+def topics(
+    k: Annotated[int, typer.Option("--k", "-k", min=2, help="How many topics.")],
+    corpus: CorpusOption = DEFAULT_CORPUS,
+    format: FormatOption = Format.table,
+    method: Annotated[TopicMethod, typer.Option(help="nmf: NMF on TF-IDF weights; lda: LDA on counts (slower).")]
+    = TopicMethod.nmf,
+    seed: Annotated[int, typer.Option(min=0, help="Seed of the model (and of the sample it is fitted on): same "
+                                      "corpus, settings and seed, same output.")] = 0,
+    by: Annotated[Optional[str], typer.Option(help="Without it: the top terms of each topic. doc: each document's "
+                                              "shares; year, province, city, source or several joined by commas "
+                                              "(province,year): the mean share per group with its 95% interval.")]
+    = None,
+    top: Annotated[int, typer.Option(min=1, help="Terms per topic.")] = 10,
+    where: WhereOption = None,
+    max_df: Annotated[float, typer.Option(min=0.01, max=1.0, help="Leave out terms in more than this share of the "
+                                          "documents: the corpus's own furniture (mastheads, bylines, the beat's "
+                                          "own words).")] = 0.5,
+    min_df: Annotated[int, typer.Option(min=1, help="Leave out terms in fewer documents.")] = 2,
+    exclude: Annotated[Optional[list[str]], typer.Option(help="Leave out this term too (repeatable).")] = None,
+    sample: Annotated[int, typer.Option(min=4, help="Fit the topics on at most this many documents (drawn with the "
+                                        "seed); every document gets its shares.")] = 5000,
+    level: Annotated[float, typer.Option(min=0.5, max=0.999, help="Confidence level of the groups' intervals.")]
+    = 0.95,
+    keep_duplicates: KeepDuplicatesOption = False,
+    plot: Annotated[Optional[Path], typer.Option(help="Also draw to this file (.png, .svg, .pdf): the top terms as "
+                                                 "bars; with --by year, the shares over the years; with a region, "
+                                                 "a heatmap of groups and topics.")] = None,
+) -> None:
+    """Topics: a topic model of the documents' terms (scikit-learn), NMF on TF-IDF by default.
+
+    Columns: topic rank term weight (each topic's weights sum to 1 over the vocabulary);
+    with --by doc: doc topic share (a document's shares sum to 1); with --by year,
+    province, province,year, …: [group columns] topic documents share share_low share_high,
+    the mean of the documents' shares with a Student-t 95% interval over the documents.
+    Topics are numbered by prevalence.
+
+    The vocabulary leaves out, by default: terms in more than --max-df (50%) of the
+    documents (the corpus's own furniture: a broadcaster's 央视网 / 新闻联播 in every item,
+    检察机关 in every procuratorate article; the note names them), terms in fewer than
+    --min-df (2) documents, the bundled stopwords, terms without a Chinese character
+    (numbers, Latin letters, converter pinyin) and every --exclude. A document left with
+    no term has no shares and is left out (the note says how many).
+
+    Example: policylex topics --k 20 --by province,year --format csv > shares.csv;
+    policylex topics --k 8 --by year --plot topics.png
+    """
+    from policylex.topics import check_by, topic_model
+
+    check_by(by)
+    if plot is not None:
+        from policylex.plots import check_plot_path
+
+        check_plot_path(plot)  # before the fit, not after it
+        if by == "doc":
+            raise fail("--plot draws topics or groups: leave out --by, or group by year, province, …")
+    with _reading(corpus) as store, progress_bar("topics") as update:
+        _warn_if_not_tokenised(store)
+        model = topic_model(store, k, method=method, seed=seed, where=where, include_duplicates=keep_duplicates,
+                            max_df=max_df, min_df=min_df, exclude=exclude, sample=sample, progress=update)
+    table = model.table(by, top=top, level=level)
+    render(table, format)
+    if plot is not None:
+        from policylex.plots import topic_chart
+
+        topic_chart(table, plot, labels=model.labels())
         _stderr().print(f"plot written to {plot}", markup=False)
 
 
@@ -1073,7 +1163,8 @@ def report(
     Sections: the corpus (documents by year and province, skipped files), top terms,
     distinctive terms per province and per year (keyness of each against the rest),
     formulations with counts, their co-occurrence network, trends of the top
-    formulations with 95% intervals, passages documents share (policylex reuse), and
+    formulations with 95% intervals (documents resampled), topics (NMF) with their
+    shares by year and province, passages documents share (policylex reuse), and
     the settings and versions used (OpenCC variant,
     tokeniser and dictionaries, lexicon fingerprint, corpus hash). The folder is written
     whole or not at all. With PATH..., exits 1 after writing the report if ingest skipped

@@ -79,6 +79,11 @@ def use_cjk_font() -> str:
     return _registered
 
 
+def check_plot_path(path: Path) -> Path:
+    """A chart's path, checked before the work that makes the chart: a known suffix, an existing folder."""
+    return _check_path(path)
+
+
 def _check_path(path: Path) -> Path:
     path = Path(path)
     if path.suffix.lower() not in FORMATS:
@@ -94,6 +99,7 @@ _KINDS = {
     "tfidf": ("tfidf", "term", "TF-IDF"),
     "keyness": ("G2", "term", "G² (对数似然 log-likelihood)"),
     "slogans": ("per_10k_chars", "slogan", "每万字出现次数 (per 10,000 characters)"),
+    "topics": ("weight", "term", "权重 weight (share of the topic)"),
     "slogans_family": ("per_10k_chars", "family", "每万字出现次数 (per 10,000 characters)"),
     "slogans_category": ("per_10k_chars", "category", "每万字出现次数 (per 10,000 characters)"),
 }
@@ -341,6 +347,13 @@ def _trend_lines(records: list[dict]):
             if _is_unknown(r["year"]):
                 ax.errorbar([unknown_x], [r["rate"]], yerr=[[r["rate"] - r["rate_low"]], [r["rate_high"] - r["rate"]]],
                             fmt="o", markersize=3.5, color=colour, capsize=3)
+    _year_axis(ax, records, known, unknown_x, _PER_LABELS[records[0]["per"]])
+    ax.legend(fontsize=7, frameon=False)
+    return fig
+
+
+def _year_axis(ax, records: list[dict], known: list[int], unknown_x: float, ylabel: str) -> None:
+    """Year ticks with each year's documents (n), the unknown year apart after a dashed rule, the labels."""
     documents = {r["year"]: r["documents"] for r in records}
     ticks = known + ([unknown_x] if "unknown" in documents else [])
     names = [str(y) for y in known] + ([_UNKNOWN_LABEL] if "unknown" in documents else [])
@@ -352,12 +365,10 @@ def _trend_lines(records: list[dict]):
     if known and "unknown" in documents:
         ax.axvline(known[-1] + 0.75, color="#999999", linestyle="--", linewidth=0.8)
     ax.set_ylim(bottom=0)
-    ax.set_ylabel(_PER_LABELS[records[0]["per"]], fontsize=8)
+    ax.set_ylabel(ylabel, fontsize=8)
     ax.set_xlabel("年份 (year); n = 文档数 (documents); 阴影: 95% 区间 (shaded: 95% interval)", fontsize=8)
     ax.tick_params(axis="y", labelsize=7)
     ax.spines[["top", "right"]].set_visible(False)
-    ax.legend(fontsize=7, frameon=False)
-    return fig
 
 
 def _group_label(record: dict, fields: list[str]) -> str:
@@ -429,6 +440,98 @@ def _trend_bars(records: list[dict], fields: list[str]):
     for ax in list(axes.flat)[len(panels):]:
         ax.set_visible(False)
     fig.supxlabel(_PER_LABELS[records[0]["per"]] + "; 须线: 95% 区间 (whiskers: 95% interval)", fontsize=8)
+    return fig
+
+
+# --- topics ------------------------------------------------------------------------
+
+
+def topic_chart(table: Table, path: Path, *, labels: list[str], title: str | None = None) -> Path:
+    """A topics table (see :mod:`policylex.topics`) as a chart; the kind follows its columns.
+
+    The top terms (``topic rank term weight``): bars, one panel per topic.
+    Shares by year: one line per topic with its interval as a band, the unknown
+    year as a point apart.  Shares by a region (or several fields): a heatmap,
+    a row per group and a column per topic, each cell the mean share.
+    ``labels``: one per topic (``1 海洋·经略·战略``), for legends and axes.
+    """
+    path = _check_path(path)
+    records = list(table.records())
+    if not records:
+        raise UsageError("nothing to plot: the table is empty")
+    columns = list(table.columns)
+    if "term" in columns:
+        shown = Table(("group",) + tuple(columns), [(labels[r["topic"] - 1],) + tuple(r.values()) for r in records],
+                      title=table.title)
+        return bar_chart(shown, path, kind="topics", title=title or table.title)
+    if "doc" in columns:
+        raise UsageError("--plot draws topics or groups, not documents")
+    fields = [c for c in columns[: columns.index("topic")] if not c.endswith("_code")]
+    groups = list(dict.fromkeys(tuple(r[f] for f in fields) for r in records))
+    if len(groups) > MAX_CHART_GROUPS:
+        raise UsageError(f"--plot: {len(groups)} groups are too many to read in one chart (at most "
+                         f"{MAX_CHART_GROUPS}); group by a coarser field or select fewer with --where")
+    use_cjk_font()
+    fig = _topic_lines(records, labels) if fields == ["year"] else _topic_heatmap(records, fields, groups, labels)
+    fig.suptitle(title or table.title or "", fontsize=10)
+    fig.tight_layout()
+    return _save(fig, path)
+
+
+def _topic_lines(records: list[dict], labels: list[str]):
+    import matplotlib.pyplot as plt
+
+    known = sorted({r["year"] for r in records if not _is_unknown(r["year"])})
+    unknown_x = (known[-1] + 1.5) if known else 0.0
+    fig, ax = plt.subplots(figsize=(WIDTH_IN, 4.2))
+    for topic in sorted({r["topic"] for r in records}):
+        colour = f"C{(topic - 1) % 10}"
+        style = "-" if topic <= 10 else "--"  # past ten topics the colours repeat: the line style tells them apart
+        rows = [r for r in records if r["topic"] == topic]
+        dated = [r for r in rows if not _is_unknown(r["year"])]
+        xs = [r["year"] for r in dated]
+        ax.plot(xs, [r["share"] for r in dated], style, marker="o", markersize=3, color=colour,
+                label=short_label(labels[topic - 1], 18))
+        banded = [r for r in dated if r["share_low"] is not None]
+        ax.fill_between([r["year"] for r in banded], [r["share_low"] for r in banded],
+                        [r["share_high"] for r in banded], color=colour, alpha=0.1, linewidth=0)
+        for r in rows:
+            if _is_unknown(r["year"]):
+                spread = None if r["share_low"] is None else [[r["share"] - r["share_low"]],
+                                                              [r["share_high"] - r["share"]]]
+                ax.errorbar([unknown_x], [r["share"]], yerr=spread, fmt="o", markersize=3, color=colour, capsize=3)
+    _year_axis(ax, records, known, unknown_x, "平均主题比例 (mean topic share)")
+    ax.legend(fontsize=6, frameon=False, ncol=2 if len(labels) > 8 else 1, loc="upper left",
+              bbox_to_anchor=(1.0, 1.0))
+    return fig
+
+
+def _topic_heatmap(records: list[dict], fields: list[str], groups: list[tuple], labels: list[str]):
+    import matplotlib.pyplot as plt
+    import numpy as np
+
+    topics = sorted({r["topic"] for r in records})
+    grid = np.full((len(groups), len(topics)), np.nan)
+    documents = {}
+    for r in records:
+        key = tuple(r[f] for f in fields)
+        grid[groups.index(key), topics.index(r["topic"])] = r["share"]
+        documents[key] = r["documents"]
+    height = max(2.6, 1.6 + 0.24 * len(groups))
+    fig, ax = plt.subplots(figsize=(WIDTH_IN, height))
+    image = ax.imshow(grid, aspect="auto", cmap="viridis", vmin=0)
+    if len(groups) * len(topics) <= 200:
+        top = np.nanmax(grid) if np.isfinite(grid).any() else 0.0
+        for (i, j), value in np.ndenumerate(grid):
+            ax.text(j, i, f"{value:.2f}", ha="center", va="center", fontsize=5.5,
+                    color="white" if value < 0.6 * top else "black")
+    ax.set_xticks(range(len(topics)), [short_label(labels[t - 1], 12) for t in topics], rotation=90, fontsize=6)
+    names = [" ".join(_UNKNOWN_LABEL if _is_unknown(v) else str(v) for v in key) for key in groups]
+    ax.set_yticks(range(len(groups)), [f"{short_label(name, 16)} (n={documents[key]})"
+                                       for name, key in zip(names, groups)], fontsize=7)
+    bar = fig.colorbar(image, ax=ax, shrink=0.9)
+    bar.set_label("平均主题比例 (mean topic share)", fontsize=7)
+    bar.ax.tick_params(labelsize=7)
     return fig
 
 

@@ -8,8 +8,9 @@ from anywhere, so the file opens offline and can be mailed as it is.
 Sections: the corpus (documents by year and province, skipped files), the top
 terms, distinctive terms per province and per year (each group's keyness
 against the rest of the corpus), the lexicon's formulations with their counts,
-their co-occurrence network, the trends of the most frequent formulations, the
-passages documents share (horizontal and via the centre), and
+their co-occurrence network, the trends of the most frequent formulations,
+topics (NMF) with their shares by year and province, the passages documents share
+(horizontal and via the centre), and
 the settings and versions a result depends on (script variant and OpenCC,
 tokeniser and dictionaries, lexicon fingerprint, a hash of the corpus).
 
@@ -52,6 +53,10 @@ class ReportOptions:
     network_pairs: int = 40
     window: str = "paragraph"  # co-occurrence unit
     trend_slogans: int = 5
+    # Occurrences cluster in documents: the report's intervals resample documents (trends --interval).
+    trend_interval: str = "bootstrap"
+    seed: int = 0
+    topics: int = 8  # at most; one topic per ten documents, at least 2
     lexicon: object = None  # a policylex.lexicon.Lexicon; the bundled one if None
 
 
@@ -131,7 +136,7 @@ def build_report(corpus: Corpus, out: Path | str = "report", *, options: ReportO
         with tempfile.TemporaryDirectory(prefix="policylex-figures-") as scratch:
             builder = _Builder(corpus, staging, Path(scratch), options)
             steps = (_corpus_section, _terms_section, _distinctive_section, _slogans_section, _network_section,
-                     _trends_section, _reuse_section, _settings_section)
+                     _trends_section, _topics_section, _reuse_section, _settings_section)
             sections = []
             for done, step in enumerate(steps):
                 sections.append(step(builder))
@@ -357,13 +362,21 @@ def _trends_section(b: _Builder) -> Section:
     from policylex.trends import trends
 
     n = b.options.trend_slogans
+    interval = {"bootstrap": "a document bootstrap: documents resampled within each group, 1,000 times, "
+                             f"seed {b.options.seed}; a group of one document keeps the exact Poisson interval",
+                "quasipoisson": "quasi-Poisson: the exact Poisson interval widened by the over-dispersion the "
+                                "documents show",
+                "poisson": "exact Poisson"}[b.options.trend_interval]
     s = Section("trends", "提法趋势 Trends of the top formulations",
                 f"The {n} formulations found most often, per 10,000 characters by year and by province, each with "
-                "its 95% interval (exact Poisson for the rate, Wilson for the share of documents), so that a "
-                "group of two articles shows as the wide interval it is (<code>policylex trends --slogans</code>). "
+                f"its 95% interval ({interval} for the rate, Wilson for the share of documents), so that a "
+                "group of two articles shows as the wide interval it is, and a count carried by one article "
+                "that repeats a formulation does not pass for a trend "
+                f"(<code>policylex trends --slogans --interval {b.options.trend_interval}</code>). "
                 "The panel by province and year, with administrative codes, is ready for Stata or R.")
+    options = dict(slogans=True, lexicon=b.options.lexicon, interval=b.options.trend_interval, seed=b.options.seed)
     try:
-        by_year = trends(b.corpus, slogans=True, top=n, by="year", lexicon=b.options.lexicon)
+        by_year = trends(b.corpus, top=n, by="year", **options)
     except UsageError as error:
         s.note(f"No trends: {error}.")
         return s
@@ -371,14 +384,47 @@ def _trends_section(b: _Builder) -> Section:
     b.table(s, by_year, "trends_by_year", "By year")
     b.figure(s, lambda path: trend_chart(by_year, path, title="提法趋势 Formulations by year"),
              "Per 10,000 characters by year; the band is the 95% interval; documents of unknown year stand apart.")
-    by_province = trends(b.corpus, terms, slogans=True, by="province", lexicon=b.options.lexicon)
+    by_province = trends(b.corpus, terms, by="province", **options)
     b.table(s, by_province, "trends_by_province", "By province")
     b.figure(s, lambda path: trend_chart(by_province, path, title="提法 Formulations by province"),
              "Per 10,000 characters by province, with 95% intervals; n = documents.")
-    panel = trends(b.corpus, terms, slogans=True, by="province,year", lexicon=b.options.lexicon)
+    panel = trends(b.corpus, terms, by="province,year", **options)
     b.table(s, panel, "trends_by_province_year", "By province and year: the panel")
     b.figure(s, lambda path: trend_chart(panel, path, title="提法 Formulations by province and year"),
              "Per 10,000 characters; grey cells have no documents.")
+    return s
+
+
+def _topics_section(b: _Builder) -> Section:
+    from policylex.plots import topic_chart
+    from policylex.topics import MAX_DF, topic_model
+
+    documents = b.corpus.count(include_duplicates=False)
+    k = min(b.options.topics, max(2, documents // 10))
+    s = Section("topics", "主题 Topics",
+                f"A topic model of the documents' terms: NMF on TF-IDF weights (scikit-learn), {k} topics (at most "
+                f"{b.options.topics}, one per ten documents, at least 2), seed {b.options.seed}, numbered by "
+                f"prevalence (<code>policylex topics --k {k}</code>). Terms in more than {MAX_DF:.0%} of the "
+                "documents are the corpus's own furniture (mastheads, the beat's own words) and are left out, "
+                "with the stopwords and terms of a single document; the note under the first table names them. "
+                "A topic's share in a year or province is the mean of its documents' shares, with a 95% "
+                "interval over the documents (Student's t; none for a group of one document).")
+    try:
+        model = topic_model(b.corpus, k, seed=b.options.seed)
+    except UsageError as error:
+        s.note(f"No topics: {error}.")
+        return s
+    labels = model.labels()
+    terms = b.table(s, model.terms(10), "topic_terms", "The 10 terms of highest weight in each topic")
+    b.figure(s, lambda path: topic_chart(terms, path, labels=labels, title="主题 Topics"),
+             "Each topic's top terms; the weight is the term's part of the topic.")
+    by_year = b.table(s, model.group_shares("year"), "topics_by_year", "Mean topic share by year")
+    b.figure(s, lambda path: topic_chart(by_year, path, labels=labels, title="主题比例 Topic shares by year"),
+             "Mean topic share by year; the band is the 95% interval; documents of unknown year stand apart.")
+    by_province = b.table(s, model.group_shares("province"), "topics_by_province", "Mean topic share by province")
+    b.figure(s, lambda path: topic_chart(by_province, path, labels=labels,
+                                         title="主题比例 Topic shares by province"),
+             "Mean topic share by province; n = documents.")
     return s
 
 

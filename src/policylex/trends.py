@@ -20,11 +20,15 @@ share share_low share_high``
 * ``rate`` = occurrences / denominator × scale, ``per`` names the unit:
   ``10k_tokens`` (per 10,000 tokens, the default for terms), ``10k_chars``
   (per 10,000 characters, the default for slogans) or ``doc`` (occurrences per
-  document, the mean count).  ``rate_low`` / ``rate_high``: the exact Poisson
-  (Garwood) interval, see :func:`poisson_interval`.  Occurrences cluster in
-  documents (an article that uses a formulation often uses it again), so this
-  interval is narrower than the truth when a few documents carry the count;
-  ``share`` and its interval count documents and are immune to that.
+  document, the mean count).  ``rate_low`` / ``rate_high``: by default the
+  exact Poisson (Garwood) interval, see :func:`poisson_interval`.  Occurrences
+  cluster in documents (an article that uses a formulation often uses it
+  again), so this interval is narrower than the truth when a few documents
+  carry the count; ``interval="bootstrap"`` resamples documents within each
+  group (:func:`bootstrap_interval`) and ``interval="quasipoisson"`` widens the
+  Poisson interval by the documents' over-dispersion (:func:`dispersion`,
+  :func:`scaled_poisson_interval`).  ``share`` and its interval count
+  documents and are immune to that.
 * ``share`` = docs_with / documents; ``share_low`` / ``share_high``: the Wilson
   score interval, see :func:`wilson_interval`.
 * Group columns are separate (never a joined label): ``year`` (a number, or
@@ -43,12 +47,15 @@ from typing import Callable
 import numpy as np
 import scipy.sparse as sp
 
+from policylex.choices import Interval, choose
 from policylex.errors import UsageError
 from policylex.output import Table
 from policylex.selection import UNKNOWN, DocumentSet, group_fields
 from policylex.store import Corpus
 
 LEVEL = 0.95
+RESAMPLES = 1_000  # bootstrap resamples: the tails of a 95% interval rest on 25 resampled rates each
+MIN_RESAMPLES = 100  # fewer leave two or three resampled rates in each tail of a 95% interval
 KINDS = ("token", "slogan")
 # --per: (denominator column in the group counts, scale, the ``per`` label, what it reads as)
 PER = {
@@ -105,6 +112,106 @@ def wilson_interval(x, n, level: float = LEVEL) -> tuple[np.ndarray, np.ndarray]
     low = np.where(x == 0, 0.0, np.clip(centre - half, 0.0, 1.0))
     high = np.where(x == n, 1.0, np.clip(centre + half, 0.0, 1.0))
     return np.where(n > 0, low, np.nan), np.where(n > 0, high, np.nan)
+
+
+def scaled_poisson_interval(k, dispersion, level: float = LEVEL) -> tuple[np.ndarray, np.ndarray]:
+    """The quasi-Poisson interval: the exact interval of ``k / φ`` occurrences, times φ (``dispersion``), vectorised.
+
+    With variance φ·μ instead of μ, k / φ behaves like a Poisson count of mean
+    μ / φ; its Garwood interval, gammaincinv(k/φ, α/2) to gammaincinv(k/φ + 1,
+    1 − α/2) (lower 0 when k = 0), is scaled back by φ.  At φ = 1 this is
+    :func:`poisson_interval`; for φ > 1 it is wider, and stays asymmetric and
+    non-negative (a Wald interval would not, nor exist at k = 0).
+    """
+    from scipy.special import gammaincinv
+
+    k = np.asarray(k, dtype=float)
+    phi = np.asarray(dispersion, dtype=float)
+    alpha = 1.0 - level
+    effective = k / phi
+    lower = np.where(k > 0, gammaincinv(np.where(k > 0, effective, 1.0), alpha / 2), 0.0) * phi
+    upper = gammaincinv(effective + 1, 1 - alpha / 2) * phi
+    return lower, upper
+
+
+def dispersion(counts: sp.csr_matrix, exposure: np.ndarray, group_of_row: np.ndarray,
+               n_groups: int) -> tuple[np.ndarray, int]:
+    """Each item's over-dispersion φ across documents, and its degrees of freedom.
+
+    As R's ``glm(count ~ group + offset(log(exposure)), family = quasipoisson)``
+    estimates it, one φ per item pooled over the groups: with r_g = k_g / E_g
+    the group's rate and μ_i = e_i · r_g each document's expected count,
+    φ = Σ (c_i − μ_i)² / μ_i / (documents − groups), which sums per group to
+    (E_g / k_g) · Σ c_i² / e_i − k_g (0 where k_g = 0).  Pooling lets a group of
+    two documents borrow the dispersion the whole selection shows.  φ is at
+    least 1 (fewer documents than that cannot show under-dispersion reliably,
+    and the interval is never narrower than Poisson); with no degrees of
+    freedom (every group one document) it is 1: the Poisson interval.
+    ``counts``: documents × items; ``exposure``: each document's denominator.
+    """
+    df = int(counts.shape[0]) - n_groups
+    items = counts.shape[1]
+    if df < 1 or items == 0:
+        return np.ones(items), max(df, 0)
+    indicator = sp.csr_matrix((np.ones(group_of_row.size), (group_of_row, np.arange(group_of_row.size))),
+                              shape=(n_groups, group_of_row.size))
+    exposure = np.asarray(exposure, dtype=float)
+    inverse = np.divide(1.0, exposure, out=np.zeros_like(exposure), where=exposure > 0)
+    squared = sp.csr_matrix(counts, dtype=float).multiply(counts).multiply(inverse[:, None]).tocsr()
+    k = np.asarray((indicator @ counts).todense(), dtype=float)
+    total = (indicator @ exposure)[:, None]
+    summed = np.asarray((indicator @ squared).todense(), dtype=float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        pearson = np.where(k > 0, summed * total / k - k, 0.0)
+    return np.maximum(1.0, pearson.sum(axis=0) / df), df
+
+
+BOOTSTRAP_CELLS = 4_000_000  # resample weights held at once (× 8 bytes): memory stays flat for any group size
+
+
+def group_seed(seed: int, key: tuple[str, ...]) -> np.random.Generator:
+    """The generator of one group's resamples: from the seed and the group's own values (not its position).
+
+    So a group's interval does not change when other groups are selected or left out.
+    """
+    import zlib
+
+    return np.random.default_rng([seed, zlib.crc32("\x1f".join(key).encode("utf-8"))])
+
+
+def bootstrap_interval(counts: np.ndarray, exposure: np.ndarray, rng: np.random.Generator, *, resamples: int,
+                       level: float = LEVEL) -> tuple[np.ndarray, np.ndarray]:
+    """The percentile bootstrap interval of Σc / Σe over one group's documents, for each item (column).
+
+    ``counts``: the group's documents × items; ``exposure``: each document's
+    denominator.  Each of ``resamples`` resamples draws as many documents as
+    the group has, with replacement (``rng.integers(0, n, size=(resamples, n))``,
+    drawn in blocks of rows), keeping every document's occurrences together:
+    documents are the unit that was sampled, not occurrences.  The interval's
+    ends are the α/2 and 1 − α/2 quantiles of the resampled rates (numpy's
+    linear interpolation).  A resample with no exposure at all has no rate and
+    is left out.
+    """
+    counts = np.asarray(counts, dtype=float)
+    exposure = np.asarray(exposure, dtype=float)
+    n = exposure.size
+    numerator = np.empty((resamples, counts.shape[1]))
+    denominator = np.empty(resamples)
+    block = max(1, BOOTSTRAP_CELLS // n)
+    for start in range(0, resamples, block):
+        size = min(block, resamples - start)
+        draws = rng.integers(0, n, size=(size, n))
+        # How often each document was drawn in each resample: the resample is a weighted sum.
+        weights = np.bincount((draws + (np.arange(size) * n)[:, None]).ravel(), minlength=size * n)
+        weights = weights.reshape(size, n).astype(float)
+        numerator[start:start + size] = weights @ counts
+        denominator[start:start + size] = weights @ exposure
+    with np.errstate(divide="ignore", invalid="ignore"):
+        rates = numerator / denominator[:, None]
+    alpha = 1.0 - level
+    quantile = np.nanquantile if np.isnan(rates).any() else np.quantile
+    low, high = quantile(rates, [alpha / 2, 1 - alpha / 2], axis=0)
+    return low, high
 
 
 # --- what is counted -------------------------------------------------------------------
@@ -211,6 +318,7 @@ class Groups:
     keys: list[tuple[str, ...]]
     members: list[np.ndarray]
     indicator: sp.csr_matrix  # groups × selected rows, 1 where the row is in the group
+    group_of_row: np.ndarray  # each selected row's group
     documents: np.ndarray
     tokens: np.ndarray
     chars: np.ndarray
@@ -248,7 +356,7 @@ def group_documents(documents: DocumentSet, rows: np.ndarray, by: str | None) ->
         if field in grouping.fields:
             codes[f"{field}_code"] = [_common_code(meta[f"{field}_code"][m]) for m in grouping.members]
     return Groups(
-        grouping.fields, grouping.keys, grouping.members, indicator,
+        grouping.fields, grouping.keys, grouping.members, indicator, of_row,
         np.bincount(of_row, minlength=n).astype(np.int64),
         np.bincount(of_row, weights=meta["token_count"][rows], minlength=n).astype(np.int64),
         np.bincount(of_row, weights=meta["chars"][rows], minlength=n).astype(np.int64),
@@ -266,20 +374,79 @@ def _rounded(values: np.ndarray) -> list[float | None]:
     return [None if not np.isfinite(v) else round(float(v), DIGITS) for v in values.tolist()]
 
 
-def panel(items: ItemCounts, rows: np.ndarray, by: str | None, *, per: str, level: float = LEVEL) -> Table:
-    """The tidy table (see the module's docstring) of ``items`` in the selected ``rows``, grouped ``by``."""
+@dataclass
+class IntervalReport:
+    """What an interval method did, for the table's notes."""
+
+    method: Interval
+    resamples: int = 0
+    seed: int = 0
+    fallback: int = 0  # bootstrap: group × item cells given the Poisson interval instead
+    dispersion: dict[str, float] | None = None  # quasipoisson: φ per item
+    df: int = 0
+
+
+def _rate_interval(items: ItemCounts, rows: np.ndarray, groups: Groups, occurrences: np.ndarray, per: str,
+                   interval: Interval, *, level: float, resamples: int,
+                   seed: int) -> tuple[np.ndarray, np.ndarray, IntervalReport]:
+    """The interval of each group's and item's count, in occurrences (divide by the exposure for the rate)."""
+    if interval is Interval.poisson:
+        low, high = poisson_interval(occurrences, level)
+        return low, high, IntervalReport(interval)
+    selected = items.counts[rows]
+    field = PER[per][0]
+    meta = items.documents.meta
+    exposure = (np.ones(rows.size) if field == "documents"
+                else meta["token_count" if field == "tokens" else "chars"][rows].astype(float))
+    if interval is Interval.quasipoisson:
+        phi, df = dispersion(selected, exposure, groups.group_of_row, len(groups.keys))
+        low, high = scaled_poisson_interval(occurrences, phi[None, :], level)
+        return low, high, IntervalReport(interval, dispersion=dict(zip(items.items, phi.tolist())), df=df)
+    # bootstrap: the rates of resampled documents, back in occurrences at the group's own exposure
+    low, high = poisson_interval(occurrences, level)
+    fallback = 0
+    total = np.bincount(groups.group_of_row, weights=exposure, minlength=len(groups.keys))
+    for g, key in enumerate(groups.keys):
+        positions = np.flatnonzero(groups.group_of_row == g)
+        # One document, or no occurrence: every resample is the group itself, a zero-width interval
+        # that claims certainty; those cells keep the Poisson interval (the note says how many).
+        useful = occurrences[g] > 0 if positions.size > 1 else np.zeros(occurrences.shape[1], dtype=bool)
+        fallback += int((~useful).sum())
+        if not useful.any() or total[g] <= 0:
+            continue
+        counts = selected[positions][:, np.flatnonzero(useful)].toarray()
+        rate_low, rate_high = bootstrap_interval(counts, exposure[positions], group_seed(seed, key),
+                                                 resamples=resamples, level=level)
+        low[g, useful], high[g, useful] = rate_low * total[g], rate_high * total[g]
+    return low, high, IntervalReport(interval, resamples=resamples, seed=seed, fallback=fallback)
+
+
+def panel(items: ItemCounts, rows: np.ndarray, by: str | None, *, per: str, level: float = LEVEL,
+          interval: Interval | str = Interval.poisson, resamples: int = RESAMPLES, seed: int = 0) -> Table:
+    """The tidy table (see the module's docstring) of ``items`` in the selected ``rows``, grouped ``by``.
+
+    ``interval``: how ``rate_low`` and ``rate_high`` are computed (:class:`Interval`);
+    ``resamples`` and ``seed`` for the bootstrap.
+    """
+    return _panel(items, rows, by, per=per, level=level, interval=interval, resamples=resamples, seed=seed)[0]
+
+
+def _panel(items: ItemCounts, rows: np.ndarray, by: str | None, *, per: str, level: float, interval: Interval | str,
+           resamples: int, seed: int) -> tuple[Table, IntervalReport]:
     if per not in PER:
         raise UsageError(f"--per {per!r}: choose from {', '.join(PER)}")
+    interval = choose(Interval, interval, "interval")
     groups = group_documents(items.documents, rows, by)
     selected = items.counts[rows]
     occurrences = np.asarray((groups.indicator @ selected).todense(), dtype=np.int64)
     holders = np.asarray((groups.indicator @ (selected > 0).astype(np.int64)).todense(), dtype=np.int64)
     denominator_name, scale, unit, _ = PER[per]
     denominator = getattr(groups, denominator_name).astype(float)
+    low, high, report = _rate_interval(items, rows, groups, occurrences, per, interval, level=level,
+                                       resamples=resamples, seed=seed)
     with np.errstate(divide="ignore", invalid="ignore"):
         exposure = np.where(denominator > 0, denominator / scale, np.nan)[:, None]
         rate = occurrences / exposure
-        low, high = poisson_interval(occurrences, level)
         rate_low, rate_high = low / exposure, high / exposure
         share = holders / groups.documents[:, None]
     share_low, share_high = wilson_interval(holders, groups.documents[:, None], level)
@@ -291,7 +458,7 @@ def panel(items: ItemCounts, rows: np.ndarray, by: str | None, *, per: str, leve
                 int(groups.documents[g]), int(groups.tokens[g]), int(groups.chars[g]), int(occurrences[g, j]),
                 int(holders[g, j]), columns[0][g], columns[1][g], columns[2][g], unit, columns[3][g], columns[4][g],
                 columns[5][g]))
-    return Table(("term", "kind") + groups.columns() + MEASURE_COLUMNS, out, title="Trends")
+    return Table(("term", "kind") + groups.columns() + MEASURE_COLUMNS, out, title="Trends"), report
 
 
 def trends(
@@ -306,6 +473,9 @@ def trends(
     drop_unknown: bool = False,
     top: int | None = 10,
     level: float = LEVEL,
+    interval: Interval | str = Interval.poisson,
+    resamples: int = RESAMPLES,
+    seed: int = 0,
     lexicon=None,
     progress=None,
 ) -> Table:
@@ -316,7 +486,11 @@ def trends(
     frequent ones of the selected documents.  ``by``: one group field or several
     joined by commas (``province,year``); None (or ``all``) for one group.  ``per``:
     ``tokens``, ``chars`` or ``docs`` (default: tokens for terms, chars for
-    formulations).  Columns and formulas: see :mod:`policylex.trends`.
+    formulations).  ``interval``: ``poisson`` (exact, on occurrences),
+    ``bootstrap`` (``resamples`` resamples of documents within each group,
+    from ``seed``) or ``quasipoisson`` (widened by the documents'
+    over-dispersion); see :class:`~policylex.choices.Interval`.  Columns and
+    formulas: see :mod:`policylex.trends`.
     """
     by = None if by == "all" else by
     group_fields(by)  # a bad --by fails before any work
@@ -325,6 +499,9 @@ def trends(
         raise UsageError(f"--per {per!r}: choose from {', '.join(PER)}")
     if not 0 < level < 1:
         raise UsageError(f"--level {level}: give a confidence level between 0 and 1, e.g. 0.95")
+    interval = choose(Interval, interval, "interval")
+    if interval is Interval.bootstrap and resamples < MIN_RESAMPLES:
+        raise UsageError(f"{resamples} resamples: a {level:.0%} percentile interval needs at least {MIN_RESAMPLES}")
 
     def select(documents: DocumentSet) -> np.ndarray:
         return selected_rows(documents, by, where=where, include_duplicates=include_duplicates,
@@ -340,16 +517,31 @@ def trends(
                          + (" with a known " + " and ".join(group_fields(by)) if drop_unknown else ""))
     if not items.items:
         raise UsageError("no " + ("formulation of the lexicon" if slogans else "term") + " in the selected documents")
-    table = panel(items, rows, by, per=per, level=level)
-    table.notes = _notes(items, rows, by, per, level, drop_unknown, where, include_duplicates)
+    table, report = _panel(items, rows, by, per=per, level=level, interval=interval, resamples=resamples, seed=seed)
+    table.notes = _notes(items, rows, by, per, level, drop_unknown, where, include_duplicates, report)
     table.title = f"Trends ({'formulations on the text' if slogans else 'terms on the tokens'}, {PER[per][3]})"
     return table
 
 
-def _notes(items: ItemCounts, rows, by, per, level, drop_unknown, where, include_duplicates) -> list[str]:
+def _notes(items: ItemCounts, rows, by, per, level, drop_unknown, where, include_duplicates,
+           report: IntervalReport) -> list[str]:
     documents = items.documents
-    notes = [f"{rows.size} documents; rate {PER[per][3]}; {level:.0%} intervals: exact Poisson (Garwood) for the "
+    method = {
+        Interval.poisson: "exact Poisson (Garwood)",
+        Interval.bootstrap: f"document bootstrap ({report.resamples} resamples within each group, seed "
+                            f"{report.seed}, percentile)",
+        Interval.quasipoisson: "quasi-Poisson (Garwood on occurrences / φ, times φ)",
+    }[report.method]
+    notes = [f"{rows.size} documents; rate {PER[per][3]}; {level:.0%} intervals: {method} for the "
              "rate, Wilson for the share"]
+    if report.method is Interval.bootstrap and report.fallback:
+        notes.append(f"{report.fallback} group and term cells with one document or no occurrence: every resample "
+                     "is the same there, so they keep the Poisson interval")
+    if report.method is Interval.quasipoisson:
+        phi = ", ".join(f"{item} {value:.2f}" for item, value in (report.dispersion or {}).items())
+        notes.append(f"dispersion φ (Pearson χ² / {report.df} degrees of freedom, at least 1): {phi}" if report.df
+                     else "dispersion φ = 1 (the Poisson interval): every group is one document, no degrees "
+                     "of freedom to estimate it")
     everyone = documents.rows(include_duplicates=include_duplicates, where=where)
     for field in group_fields(by):
         unknown = int((documents.group_labels(field)[everyone] == UNKNOWN).sum())

@@ -57,7 +57,6 @@ _NOT_THE_DOCUMENT = re.compile(r"(?:今天是|今日是|当前时间|现在是|�
                                r"访问时间|浏览时间|抓取时间|采集时间|爬取时间|查询时间|截至)\s*[:：]?\s*$")
 _PAGE_CLOCK = re.compile(r"^\s*(?:[（(]?\s*)?(?:星期|周)[一二三四五六日天]")
 _ACT = re.compile(r"通过|修正|修订|修改|批准|公布|发布|颁布|施行|实施|废止")
-_DELIVERED = re.compile(r"^[—\-─－]{1,3}\s*$")
 # ——2014年3月5日在第十二届全国人民代表大会第二次会议上: the day a report was delivered.
 _DELIVERED_BEFORE = re.compile(r"^\s*[—\-─－]{0,3}\s*[(（]?\s*$")
 _DELIVERED_AFTER = re.compile(r"\s*(?:至\d{1,2}日\s*)?在[^。]{2,60}?(?:会议|大会|全会|常委会)")
@@ -287,9 +286,7 @@ def _date_candidates(lines: list[str], offset: int = 0, *, lead_ok: bool = False
             label = _DATE_LABEL.search(before)
             if label:
                 found.append(DateCandidate("signed" if label.group("signed") else "posted", date, index))
-            elif date_only and _DELIVERED.match(before.strip() or "-") and before.strip():
-                found.append(DateCandidate("own", date, index))  # ——2019年1月27日 alone on its line
-            elif date_only:
+            elif date_only:  # 2019年1月27日, （2023年4月12日）, ——2019年1月27日 alone on a line
                 found.append(DateCandidate("own", date, index))
             elif _DELIVERED_BEFORE.match(before) and _DELIVERED_AFTER.match(after):
                 found.append(DateCandidate("delivered", date, index))

@@ -445,3 +445,24 @@ def test_citation_codes_are_furniture_and_the_foot_signs():
     assert (meta.date.iso(), meta.province, meta.source) == ("2022-11-21", "北京市", "北京市经济和信息化局")
     site = extract("关于做好有关工作的通知\n来源：烟台市人民政府网站\n各县市区人民政府：现将有关事项通知如下。\n")
     assert site.source == "烟台市人民政府"
+
+
+@pytest.mark.parametrize("url, province, city", [
+    ("https://www.tainan.gov.tw/News_Content.aspx?n=1", "台湾省", "台南市"),
+    ("https://law.moj.gov.tw/Eng/LawClass", "台湾省", None),
+    ("http://www.gov.cn/zhengce/content/2019-02/15/content_1.htm", "全国", None),
+    ("www.gd.gov.cn/zwgk/", "广东省", None),
+    ("https://www.gcs.gov.mo/detail/zh-hant/N26", "澳门特别行政区", None),
+])
+def test_a_government_sites_address_gives_its_region(url, province, city):
+    from policylex.places import site_place
+
+    place = site_place(url)
+    assert (place.province, place.city) == (province, city)
+
+
+@pytest.mark.parametrize("url", ["https://www.qingdao.gov.cn/x", "https://bjgy.chinacourt.gov.cn/a", "https://example.com"])
+def test_an_unlisted_site_says_nothing(url):
+    from policylex.places import site_place
+
+    assert site_place(url) is None  # a .gov.cn site not listed is not national

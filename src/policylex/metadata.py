@@ -37,7 +37,7 @@ from policylex.normalise import (
     is_boilerplate_line,
 )
 from policylex.places import (ANY_BODY, NATIONAL_PLACE, TAIWAN, Place, find_mentions, national_outlet, resolve_name,
-                              resolve_region, sar_cue, sar_site, taiwan_central,
+                              resolve_region, sar_cue, sar_site, site_place, taiwan_central,
                               taiwan_cue)
 
 HEADER_LINES = 12
@@ -401,7 +401,8 @@ def find_region(page: _Page, title: str | None, lead: str, masthead: str | None,
         mentions = [] if central else [m for text in (source, title, issuers, lead) if text
                                        for m in find_mentions(text) if m.place.province == TAIWAN]
         issuer = next((m.place for m in mentions if m.body), None)  # 臺南市政府, 安南區公所
-        return issuer or (mentions[0].place if mentions else resolve_name(TAIWAN))
+        site = None if central else site_place(context)  # www.tainan.gov.tw
+        return issuer or (mentions[0].place if mentions else site or resolve_name(TAIWAN))
     site = None if outlet else sar_site("\n".join(filter(None, (source, context))))
     if site is not None:
         return site  # a SAR government's site speaks for it, whatever national body it reports on
@@ -416,6 +417,8 @@ def find_region(page: _Page, title: str | None, lead: str, masthead: str | None,
         place = resolve_region(source, "", None)
     if place is None and _ENGLISH_NATIONAL.search("\n".join(page.header)):
         place = NATIONAL_PLACE  # an official translation: "Report on the Work of the Government … State Council"
+    if place is None and context:
+        place = site_place(context)  # the site a scraper took it from, where the text names no issuer
     return place
 
 

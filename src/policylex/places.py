@@ -221,6 +221,31 @@ _SAR_DOMAIN = re.compile(r"\.gov\.(hk|mo)\b")
 _SAR_SELF = re.compile(r"本(港|澳)(?![门元])|(香港|澳门)特别行政区政府|特区政府|行政长官")
 
 
+_HOST = re.compile(r"(?:https?://)?((?:[A-Za-z0-9-]+\.)+(?:cn|hk|mo|tw|taipei))(?=[/:?#\s]|$)", re.I)
+
+
+@lru_cache(maxsize=1)
+def _site_regions() -> dict[str, str]:
+    with resources.files("policylex").joinpath("data/site_regions.csv").open(encoding="utf-8") as handle:
+        return {row["host"]: row["place"] for row in csv.DictReader(handle)}
+
+
+def site_place(text: str) -> Place | None:
+    """The region of the first government site a text names (its URL), by ``data/site_regions.csv``.
+
+    A host matches an entry it equals or ends with after a dot, the longest entry first:
+    ``www.tainan.gov.tw`` is 台南市, any other ``.gov.tw`` site 台湾省; a ``.gov.cn`` site
+    not listed (a city's, a department's) says nothing.
+    """
+    for match in _HOST.finditer(text):
+        labels = match.group(1).lower().split(".")
+        for start in range(len(labels) - 1):
+            place = _site_regions().get(".".join(labels[start:]))
+            if place is not None:
+                return resolve_name(place)
+    return None
+
+
 def sar_site(text: str) -> "Place | None":
     """Hong Kong or Macao where a text comes from one of their government sites (.gov.hk, .gov.mo)."""
     domain = _SAR_DOMAIN.search(text)

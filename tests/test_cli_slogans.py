@@ -131,3 +131,24 @@ def test_count_and_cooccur_pool_by_family(seeds_corpus):
     assert {r["slogan_a"] for r in paired} | {r["slogan_b"] for r in paired} <= set(library)
     bad = run("slogans", "count", "--pool", "colour", "--corpus", seeds_corpus.path)
     assert bad.exit_code == 2
+
+
+def test_nested_from_the_command_line_agrees_with_the_library(tmp_path):
+    from policylex import Corpus
+    from policylex.slogans import count_slogans
+
+    (tmp_path / "in").mkdir()
+    (tmp_path / "in" / "a.txt").write_text("坚持全面依法治国，推进依法治国。", encoding="utf-8")
+    db = tmp_path / "c.db"
+    runner = CliRunner()
+    assert runner.invoke(app, ["ingest", str(tmp_path / "in"), "--corpus", str(db)]).exit_code == 0
+    for nested, expected in (("key", 2), ("dictionary", 1)):
+        result = runner.invoke(app, ["slogans", "count", "依法治国", "--nested", nested, "--format", "csv",
+                                     "--corpus", str(db)])
+        assert result.exit_code == 0, result.output
+        assert result.stdout.splitlines()[1].split(",")[4] == str(expected)
+        with Corpus.open(db) as corpus:
+            (row,) = count_slogans(corpus, slogans=["依法治国"], nested=nested).records()
+        assert row["occurrences"] == expected
+    bad = runner.invoke(app, ["slogans", "count", "--nested", "both", "--corpus", str(db)])
+    assert bad.exit_code == 2

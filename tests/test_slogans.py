@@ -90,8 +90,30 @@ def test_counts_on_the_seeds(seeds_corpus):
     assert rows["公益诉讼"]["per_10k_chars"] == round(32 / chars * 10_000, 4)
     assert rows["公益诉讼"]["doc_share"] == 0.8 and rows["公益诉讼"]["rank"] == 1
     assert rows["四大检察"]["occurrences"] == 5
+    # Longest matches only: every stored match counted once.
+    longest = {r["slogan"]: r for r in count_slogans(seeds_corpus, nested="dictionary").records()}
     total = seeds_corpus.db.execute("SELECT count(*) FROM slogan_hits").fetchone()[0]
-    assert sum(r["occurrences"] for r in rows.values()) == total
+    assert sum(r["occurrences"] for r in longest.values()) == total
+    # Nested (the default): 中国特色社会主义 also where it is written inside a longer formulation.
+    inside = seeds_corpus.db.execute("SELECT count(*) FROM slogan_hits WHERE slogan != '中国特色社会主义' "
+                                     "AND instr(matched, '中国特色社会主义') > 0").fetchone()[0]
+    assert inside > 0
+    assert rows["中国特色社会主义"]["occurrences"] == longest["中国特色社会主义"]["occurrences"] + inside
+
+
+NESTED = "坚持全面依法治国，推进依法治国。全面依法治国是国家治理的一场深刻革命。"
+
+
+@pytest.mark.parametrize("nested, counts", [
+    # key: 全面依法治国 twice, 依法治国 three times (once alone, twice inside 全面依法治国)
+    ("key", {"全面依法治国": 2, "依法治国": 3}),
+    # dictionary: the longest match only
+    ("dictionary", {"全面依法治国": 2, "依法治国": 1}),
+])
+def test_nested_formulations_count_under_both_keys_or_the_longest(corpus, tmp_path, nested, counts):
+    ingest_texts(corpus, tmp_path / "n", {"a.txt": NESTED})
+    rows = {r["slogan"]: r["occurrences"] for r in count_slogans(corpus, nested=nested).records()}
+    assert {k: rows.get(k) for k in counts} == counts
 
 
 def test_counts_by_province_and_where(seeds_corpus):
@@ -195,7 +217,8 @@ def test_counts_pooled_by_family(families):
 
 
 def test_counts_pooled_by_category_and_named_pools(families):
-    rows = {r["category"]: r["occurrences"] for r in count_slogans(families, pool="category").records()}
+    rows = {r["category"]: r["occurrences"] for r in count_slogans(families, pool="category",
+                                                                   nested="dictionary").records()}
     assert rows == {"governance-development": 3, "rule-of-law": 2}
     named = list(count_slogans(families, pool="family", slogans=["中国系列"]).records())
     assert [(r["family"], r["occurrences"]) for r in named] == [("中国系列", 1)]

@@ -35,6 +35,19 @@ class TopicMethod(str, Enum):
     lda = "lda"
 
 
+class Nested(str, Enum):
+    """How a formulation written inside a longer one counts (:mod:`policylex.slogans`).
+
+    * ``key``: under both (quanteda's ``nested_scope = "key"``): 全面依法治国 counts once
+      for 全面依法治国 and once for 依法治国 — how often each formulation is written.
+    * ``dictionary``: only the longest match counts: 全面依法治国 is not 依法治国 —
+      how often each is used as itself.
+    """
+
+    key = "key"
+    dictionary = "dictionary"
+
+
 def choose(enum: type[Enum], value, what: str):
     """``value`` as a member of ``enum``; a value not in it is a :class:`UsageError` naming the choices."""
     try:

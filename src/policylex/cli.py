@@ -19,7 +19,7 @@ from typing import Annotated, Callable, Iterator, Optional
 import typer
 from typer.core import TyperGroup
 
-from policylex.choices import Interval, TopicMethod
+from policylex.choices import Interval, Nested, TopicMethod
 from policylex.errors import PolicylexError, PolicylexWarning, UnknownGroupWarning
 from policylex.output import Format, Table, render
 
@@ -620,6 +620,9 @@ class Pool(str, Enum):  # the library's lexicon.POOLS
     category = "category"
 
 
+NestedOption = Annotated[Nested, typer.Option(
+    help="A formulation written inside a longer one's match (依法治国 in 全面依法治国): key counts it under "
+         "both (how often each is written); dictionary counts the longest only (how often each is used as itself).")]
 PoolOption = Annotated[Optional[Pool], typer.Option(
     help="Count families (强国系列, 四个全面) or categories instead of formulations: their members pooled.")]
 
@@ -647,6 +650,7 @@ def slogans_count(
     keep_duplicates: KeepDuplicatesOption = False,
     plot: PlotOption = None,
     pool: PoolOption = None,
+    nested: NestedOption = Nested.key,
 ) -> None:
     """Formulations found: documents, occurrences, rate per 10,000 characters, share of documents.
 
@@ -665,7 +669,7 @@ def slogans_count(
     with _open(corpus) as store, progress_bar("slogans") as update:
         table = count_slogans(store, lexicon=_lexicon(lexicon, no_bundled), slogans=slogans, by=by and by.value,
                               where=where, include_duplicates=keep_duplicates, include_absent=absent,
-                              top=top or None, pool=pool and pool.value, progress=update)
+                              top=top or None, pool=pool and pool.value, nested=nested.value, progress=update)
     render(table, format)
     _plot(table, plot, f"slogans_{pool.value}" if pool else "slogans")
 
@@ -683,10 +687,12 @@ def slogans_default(
     keep_duplicates: KeepDuplicatesOption = False,
     plot: PlotOption = None,
     pool: PoolOption = None,
+    nested: NestedOption = Nested.key,
 ) -> None:
     """Without a subcommand: `slogans count` with these options."""
     if ctx.invoked_subcommand is None:
-        slogans_count(None, corpus, format, top, by, where, lexicon, no_bundled, False, keep_duplicates, plot, pool)
+        slogans_count(None, corpus, format, top, by, where, lexicon, no_bundled, False, keep_duplicates, plot, pool,
+                      nested)
 
 
 @slogans_app.command("list")
@@ -793,6 +799,7 @@ def slogans_timeline(
     where: WhereOption = None,
     lexicon: LexiconOption = None,
     no_bundled: NoBundledOption = False,
+    nested: NestedOption = Nested.key,
     keep_duplicates: KeepDuplicatesOption = False,
     plot: Annotated[Optional[Path], typer.Option(help="Draw when each province first used it, to this file.")]
     = None,
@@ -809,7 +816,7 @@ def slogans_timeline(
 
     with _open(corpus) as store, progress_bar("slogans") as update:
         options = dict(lexicon=_lexicon(lexicon, no_bundled), where=where, include_duplicates=keep_duplicates,
-                       progress=update)
+                       nested=nested.value, progress=update)
         table = timeline(store, slogans, per_year=per_year, **options)
         chart_table = timeline(store, slogans, **options) if per_year and plot is not None else table
     render(table, format)
@@ -997,6 +1004,7 @@ def trends(
                                       "intervals.")] = 0,
     lexicon: LexiconOption = None,
     no_bundled: NoBundledOption = False,
+    nested: NestedOption = Nested.key,
     keep_duplicates: KeepDuplicatesOption = False,
     plot: Annotated[Optional[Path], typer.Option(help="Also draw to this file (.png, .svg, .pdf): lines with "
                                                  "interval bands by year, a heatmap by region and year, sorted "
@@ -1040,7 +1048,7 @@ def trends(
                              include_duplicates=keep_duplicates, drop_unknown=drop_unknown, top=top or None,
                              level=level, interval=interval, resamples=resamples, seed=seed,
                              lexicon=_lexicon(lexicon, no_bundled) if slogans else None,
-                             progress=update)
+                             nested=nested.value, progress=update)
     if wide:
         render(wide_table(table), format)
     else:  # the terminal gets a compact view; every other format the tidy table

@@ -406,6 +406,25 @@ class Matcher:
             position = best
 
 
+    def nested(self, text: str) -> list[Match]:
+        """The formulations written inside ``text`` (a match of another one), the whole of it excepted.
+
+        At each place, each formulation that starts there once, at its longest:
+        ``全面依法治国`` holds ``依法治国``, and ``依法治国`` holds ``法治`` if the lexicon has it.
+        """
+        found: list[Match] = []
+        for start in range(len(text)):
+            longest: dict[str, int] = {}
+            for match, slogan in self._candidates.get(text[start], ()):
+                end = match(text, start)
+                if end is not None and type(end) is not int:
+                    end = end.end()
+                if end is not None and (start, end) != (0, len(text)) and end > longest.get(slogan, -1):
+                    longest[slogan] = end
+            found.extend(Match(slogan, start, end, text[start:end]) for slogan, end in sorted(longest.items()))
+        return found
+
+
 _matchers: dict[str, Matcher] = {}
 
 

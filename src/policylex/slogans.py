@@ -186,21 +186,29 @@ class SloganMatrix:
         return names, occurrences, documents, members
 
 
-MATRIX_FORMAT = 2  # raise when the cached arrays or their key change
+MATRIX_FORMAT = 3  # raise when the cached arrays or their key change
 
 
 def matrix_cache_path(corpus: Corpus):
     return corpus.path.with_name(corpus.path.name + ".slogans.npz")
 
 
-def slogan_matrix(corpus: Corpus, lexicon: Lexicon | None = None, *, progress: Progress | None = None) -> SloganMatrix:
+def slogan_matrix(corpus: Corpus, lexicon: Lexicon | None = None, *, nested: str = "key",
+                  progress: Progress | None = None) -> SloganMatrix:
     """Scan what needs scanning, then the matches counted per document and slogan.
+
+    ``nested`` (:class:`policylex.choices.Nested`): ``key`` counts a formulation
+    written inside a longer one's match under both (全面依法治国 is also 依法治国);
+    ``dictionary`` counts the longest match only, as the scan stores it.
 
     The counts are cached beside the corpus (``<corpus>.slogans.npz``) for the
     corpus state and lexicon they come from, like the document-term matrix.  A
     cache for this generation was written after a complete scan of it (see
     below), so with one there is nothing to scan: no pass over the documents.
     """
+    from policylex.choices import Nested, choose
+
+    with_nested = choose(Nested, nested, "nested") is Nested.key
     lexicon = lexicon or load_lexicon()
     slogans = lexicon.slogans()
     fingerprint = lexicon.fingerprint(corpus_variant(corpus))
@@ -215,7 +223,10 @@ def slogan_matrix(corpus: Corpus, lexicon: Lexicon | None = None, *, progress: P
         if cached is not None:
             documents = DocumentSet({f[5:]: a for f, a in cached.items() if f.startswith("meta_")}, cached["counted"])
             counts = sp.csr_matrix((cached["data"], cached["indices"], cached["indptr"]), shape=tuple(cached["shape"]))
-            return SloganMatrix(documents, slogans, counts, lexicon)
+            if with_nested:
+                counts = counts + sp.csr_matrix((cached["nested_data"], cached["nested_indices"],
+                                                 cached["nested_indptr"]), shape=tuple(cached["shape"]))
+            return SloganMatrix(documents, slogans, counts.tocsr(), lexicon)
     scan(corpus, lexicon, progress=progress)
     with corpus.snapshot():
         generation = corpus.generation()
@@ -223,21 +234,44 @@ def slogan_matrix(corpus: Corpus, lexicon: Lexicon | None = None, *, progress: P
         if documents.n_docs == 0:
             raise UsageError("the corpus has no documents: run `policylex ingest PATH...` first")
         # Joining documents in SQL to get positions reads every document's whole row: slower than these lookups.
-        pairs = corpus.db.execute("SELECT doc_id, slogan, count(*) FROM slogan_hits GROUP BY doc_id, slogan").fetchall()
+        triples = corpus.db.execute("SELECT doc_id, slogan, matched, count(*) FROM slogan_hits "
+                                    "GROUP BY doc_id, slogan, matched").fetchall()
     row_of = {doc_id: i for i, doc_id in enumerate(documents.meta["id"].tolist())}
     column_of = {slogan: j for j, slogan in enumerate(slogans)}
-    rows = np.fromiter((row_of[p[0]] for p in pairs), dtype=np.int64, count=len(pairs))
-    columns = np.fromiter((column_of[p[1]] for p in pairs), dtype=np.int64, count=len(pairs))
-    data = np.fromiter((p[2] for p in pairs), dtype=np.int64, count=len(pairs))
-    counts = sp.csr_matrix((data, (rows, columns)), shape=(documents.n_docs, len(slogans)))
+    shape = (documents.n_docs, len(slogans))
+    counts = _count_matrix(((row_of[t[0]], column_of[t[1]], t[3]) for t in triples), shape)
+    inside = _nested_in(lexicon, corpus_variant(corpus), {(t[1], t[2]) for t in triples})
+    nested_counts = _count_matrix(((row_of[t[0]], column_of[inner], t[3]) for t in triples
+                                   for inner in inside[(t[1], t[2])] if inner in column_of), shape)
     # Documents that came in while the scan ran (another process's ingest) may be unscanned:
     # such counts are right for now but are not filed as those of a complete scan.
     if generation == before:
         write_arrays(path, key(generation), {"counted": documents.counted, "data": counts.data,
                                              "indices": counts.indices, "indptr": counts.indptr,
-                                             "shape": np.array(counts.shape),
+                                             "shape": np.array(counts.shape), "nested_data": nested_counts.data,
+                                             "nested_indices": nested_counts.indices,
+                                             "nested_indptr": nested_counts.indptr,
                                              **{f"meta_{f}": a for f, a in documents.meta.items()}})
-    return SloganMatrix(documents, slogans, counts, lexicon)
+    return SloganMatrix(documents, slogans, (counts + nested_counts).tocsr() if with_nested else counts, lexicon)
+
+
+def _count_matrix(cells, shape: tuple[int, int]) -> sp.csr_matrix:
+    """(row, column, count) cells, summed where they repeat, as a CSR matrix."""
+    cells = list(cells)
+    rows = np.fromiter((c[0] for c in cells), dtype=np.int64, count=len(cells))
+    columns = np.fromiter((c[1] for c in cells), dtype=np.int64, count=len(cells))
+    data = np.fromiter((c[2] for c in cells), dtype=np.int64, count=len(cells))
+    return sp.csr_matrix((data, (rows, columns)), shape=shape)
+
+
+def _nested_in(lexicon: Lexicon, variant: str, matches: set[tuple[str, str]]) -> dict[tuple[str, str], list[str]]:
+    """For each (slogan, matched text) stored, the other formulations written inside that text, once each place.
+
+    Computed on the distinct matched texts (a few hundred in any corpus), not on the documents.
+    """
+    matcher = lexicon.matcher(variant)
+    return {(slogan, matched): [m.slogan for m in matcher.nested(matched) if m.slogan != slogan]
+            for slogan, matched in matches}
 
 
 def _selected(matrix: SloganMatrix, where, include_duplicates) -> np.ndarray:
@@ -265,6 +299,7 @@ def count_slogans(
     include_absent: bool = False,
     top: int | None = None,
     pool: str | None = None,
+    nested: str = "key",
     progress: Progress | None = None,
 ) -> Table:
     """Per formulation: documents containing it, occurrences, rate per 10,000 characters, share of documents.
@@ -278,8 +313,11 @@ def count_slogans(
     instead: its members' occurrences added up, and the documents holding any
     of them.  Columns ``rank <pool> formulations documents occurrences
     per_10k_chars doc_share``; ``slogans`` then names pools.
+
+    ``nested`` (``key``, the default, or ``dictionary``): whether a formulation written
+    inside a longer one's match counts under both (see :func:`slogan_matrix`).
     """
-    matrix = slogan_matrix(corpus, lexicon, progress=progress)
+    matrix = slogan_matrix(corpus, lexicon, nested=nested, progress=progress)
     lexicon = matrix.lexicon
     if pool is None:
         counted, columns, title = matrix, COUNT_COLUMNS, "Formulations"
@@ -317,7 +355,8 @@ def count_slogans(
                    round(n / chars * PER, 4) if chars else 0.0, round(int(documents[g, j]) / n_docs, 4))
             out.append(((name,) if by else ()) + row)
         notes.append((f"{name}: " if by else "") + f"{n_docs} documents, {chars} characters")
-    notes.append(note)
+    notes.append(note + ("; a formulation inside a longer one counts under both (nested: key)" if nested == "key"
+                         else "; only the longest match counts (nested: dictionary)"))
     return Table((("group",) if by else ()) + columns, out, title=title, notes=notes)
 
 
@@ -385,7 +424,8 @@ def cooccurrence(
         raise UsageError(f"--window {window!r}: choose from {', '.join(WINDOWS)}")
     if sort not in SORTS:
         raise UsageError(f"--sort {sort!r}: choose from {', '.join(SORTS)}")
-    matrix = slogan_matrix(corpus, lexicon, progress=progress)
+    # The longest match only: a formulation and the one written inside it would co-occur by construction.
+    matrix = slogan_matrix(corpus, lexicon, nested="dictionary", progress=progress)
     rows = _selected(matrix, where, include_duplicates)
     selected = set(matrix.documents.meta["id"][rows].tolist())
     units = _unit_count(corpus, selected, window)
@@ -452,6 +492,7 @@ def timeline(
     where: list[str] | None = None,
     include_duplicates: bool = False,
     per_year: bool = False,
+    nested: str = "key",
     progress: Progress | None = None,
 ) -> Table:
     """Where and when each formulation appears: per province, its first and last dated document.
@@ -464,8 +505,9 @@ def timeline(
 
     With ``per_year``, counts per formulation and year instead:
     ``slogan year documents occurrences provinces`` (``unknown`` year last).
+    ``nested`` as for :func:`count_slogans`.
     """
-    matrix = slogan_matrix(corpus, lexicon, progress=progress)
+    matrix = slogan_matrix(corpus, lexicon, nested=nested, progress=progress)
     rows, columns = _diffusion_rows(matrix, slogans, where, include_duplicates)
     if per_year:
         return _yearly(matrix, rows, columns)

@@ -277,7 +277,7 @@ def _formulation_hints(terms: list[str]) -> list[str]:
 
 
 def slogan_counts(corpus: Corpus, slogans: list[str] | None, select: Select, top: int | None = 10, *,
-                  lexicon=None, progress=None) -> ItemCounts:
+                  lexicon=None, nested: str = "key", progress=None) -> ItemCounts:
     """The formulations' counts on the normalised text (:func:`policylex.slogans.slogan_matrix`).
 
     ``slogans`` in any form or script the lexicon knows; without them, the
@@ -285,7 +285,7 @@ def slogan_counts(corpus: Corpus, slogans: list[str] | None, select: Select, top
     """
     from policylex.slogans import slogan_matrix
 
-    matrix = slogan_matrix(corpus, lexicon, progress=progress)
+    matrix = slogan_matrix(corpus, lexicon, nested=nested, progress=progress)
     if slogans:
         items = list(dict.fromkeys(matrix.lexicon.resolve(s) for s in slogans))
         columns = [matrix.column(s) for s in items]
@@ -477,6 +477,7 @@ def trends(
     resamples: int = RESAMPLES,
     seed: int = 0,
     lexicon=None,
+    nested: str = "key",
     progress=None,
 ) -> Table:
     """Occurrences, rates and shares of terms (or formulations) per group, with intervals.
@@ -508,7 +509,7 @@ def trends(
                              drop_unknown=drop_unknown)
 
     if slogans:
-        items = slogan_counts(corpus, terms, select, top, lexicon=lexicon, progress=progress)
+        items = slogan_counts(corpus, terms, select, top, lexicon=lexicon, nested=nested, progress=progress)
     else:
         items = term_counts(corpus, terms, select, top)
     rows = select(items.documents)

@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test setup bench eval clean
+.PHONY: demo test test-fast setup bench eval clean
 
 setup: $(STAMP)
 
@@ -21,6 +21,10 @@ demo: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q
+
+# A quick loop while working: without the benchmark run and the real-process interruption tests.
+test-fast: $(STAMP)
+	$(BIN)/python -m pytest -q --ignore=tests/test_bench.py --ignore=tests/test_interruptions.py
 
 # Text reuse with planted paragraphs, scored (benchmarks/README.md#reuse): REUSE_SIZES=2000 make bench-reuse.
 .PHONY: bench-reuse

@@ -3,6 +3,8 @@
 import re
 import shlex
 
+import pytest
+
 from typer.testing import CliRunner
 
 from conftest import ROOT
@@ -38,3 +40,30 @@ def test_console_examples_print_what_the_readme_says(seeds_corpus):
         result = runner.invoke(app, args)
         assert result.exit_code == 0, command
         assert result.stdout == expected, command
+
+
+def test_python_examples_run(_seeds_db, tmp_path, monkeypatch):
+    """Every ```python block of the README, run where the README's commands would have left things:
+    the seeds' corpus as policylex.db, seeds/ beside it, and corpus.jsonl from `policylex export`."""
+    import shutil
+
+    from conftest import SEEDS
+    from policylex import Corpus
+
+    pytest.importorskip("pandas")  # the test extra installs it; the examples hand DataFrames over
+    with Corpus.open(_seeds_db) as source:
+        source.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    shutil.copy(_seeds_db, tmp_path / "policylex.db")
+    shutil.copytree(SEEDS, tmp_path / "seeds")
+    monkeypatch.chdir(tmp_path)
+    exported = CliRunner().invoke(app, ["export", "--format", "jsonl", "-o", "corpus.jsonl"])
+    assert exported.exit_code == 0, exported.output
+    blocks = re.findall(r"```python\n(.*?)```", README, flags=re.S)
+    assert len(blocks) >= 5
+    for block in blocks:
+        namespace: dict = {}
+        exec(compile(block, "README.md", "exec"), namespace)  # noqa: S102 - the README's own code
+        frames = [v for v in namespace.values() if type(v).__name__ == "DataFrame"]
+        assert frames, block
+        if "find_reuse" not in block:  # the seeds share no passage: reuse's frames are empty, rightly
+            assert all(len(frame) for frame in frames), block

@@ -113,6 +113,3 @@ def is_near_duplicate_shingles(sa: np.ndarray, sb: np.ndarray) -> tuple[bool, fl
     needed = 1.0 if min(sa.size, sb.size) < SHORT_SHINGLES else MIN_CONTAINMENT
     return containment >= needed and jaccard >= MIN_JACCARD, containment
 
-
-def is_near_duplicate(a: str, b: str) -> tuple[bool, float]:
-    return is_near_duplicate_shingles(shingles(a), shingles(b))

@@ -66,7 +66,8 @@ def test_region_folders(folder, province, city):
     assert (place.province, place.city) == (province, city)
 
 
-@pytest.mark.parametrize("folder", ["data", "docs", "2019", "统计局", "中国宜春", "123456", "reports"])
+@pytest.mark.parametrize("folder", ["data", "docs", "2019", "统计局", "中国宜春", "123456", "reports", "北京大学讲座",
+                                    "上海合作组织文件"])
 def test_folders_that_name_no_region(folder):
     assert place_in_folder(folder) is None
 

@@ -31,7 +31,8 @@ from pathlib import PurePath
 
 from policylex.dates import MAX_YEAR, MIN_YEAR, PartialDate, make_date
 from policylex.errors import UsageError
-from policylex.places import NATIONAL_PLACE, Place, gazetteer, issuing_region, place_by_code, resolve_name
+from policylex.places import (NATIONAL_PLACE, Place, gazetteer, issuing_region, not_a_region_after, place_by_code,
+                              resolve_name)
 
 
 @dataclass(frozen=True)
@@ -110,7 +111,7 @@ def place_in_folder(folder: str) -> Place | None:
     # A folder named after a place and what it holds (广东地方法规, 北京市政府文件): the place
     # must open the name, so that 中国宜春 or 驻京办 do not count.
     opening = next(((end, name) for start, end, name in gazetteer().matches(folder) if start == 0), None)
-    if opening and opening[1] in gazetteer().by_form:
+    if opening and opening[1] in gazetteer().by_form and not not_a_region_after(folder, opening[0]):
         return gazetteer().by_form[opening[1]]
     issuer = issuing_region(folder)
     return issuer if isinstance(issuer, Place) else None

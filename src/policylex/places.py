@@ -197,6 +197,11 @@ _NATIONAL_RE = re.compile(NATIONAL_BODIES)
 _OUTLET_RE = re.compile(NATIONAL_OUTLETS)
 # A place inside a name that is not a government's: 上海合作组织, 博鳌亚洲论坛, 北京大学, 北京路.
 _NOT_A_REGION_AFTER = re.compile(r"合作组织|论坛|大学|学院|路(?!线)|大道|大街")
+def not_a_region_after(text: str, end: int) -> bool:
+    """Whether the place name ending at ``end`` is part of a name that is not a government's (北京大学)."""
+    return bool(_NOT_A_REGION_AFTER.match(text, end))
+
+
 # Anything that issues documents, for telling an issuer's line from a list of news items.
 ANY_BODY = re.compile(f"{NATIONAL_BODIES}|{TAIWAN_BODIES}|{BODIES}|{DEPARTMENT}")
 _TAIWAN_RE = re.compile(TAIWAN_BODIES)
@@ -302,7 +307,7 @@ def find_mentions(text: str) -> list[Mention]:
                           and (previous.level != "city" or p.city == previous.city)), None)
             if place is None:
                 continue
-        if _NOT_A_REGION_AFTER.match(text, end):
+        if not_a_region_after(text, end):
             continue
         after = _BODY_AFTER.match(text, end)
         found.append(Mention(start, end, place, after.group(1) if after else None))

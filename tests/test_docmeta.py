@@ -13,7 +13,6 @@ from policylex.cli import app
 from policylex.docmeta import FIELDS, NONE, corrected, count_origins, coverage, set_metadata
 from policylex.errors import UnknownGroupWarning, UsageError
 from policylex.selection import load_documents
-from policylex.trends import trends
 
 runner = CliRunner(env={"COLUMNS": "200", "NO_COLOR": "1", "TERM": "dumb"})
 

@@ -25,7 +25,6 @@ from importlib import resources
 from pathlib import Path
 from typing import Callable, Iterable
 
-from policylex.errors import UsageError
 from policylex.parallel import chunks, default_workers, map_batches
 from policylex.segment import Entry, engine_name, make_engine, parse_dictionary
 from policylex.store import TOKEN_COLUMNS, Corpus, json_dumps, pages

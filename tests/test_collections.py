@@ -467,3 +467,56 @@ def test_an_unlisted_site_says_nothing(url):
     from policylex.places import site_place
 
     assert site_place(url) is None  # a .gov.cn site not listed is not national
+
+
+# --- saved pages of government sites (a third out-of-sample check) ------------------------------
+
+PORTAL = """<html><head><meta charset="utf-8">
+<meta name="SiteName" content="佛山市人民政府门户网站"><meta name="SiteDomain" content="www.foshan.gov.cn">
+<meta name="ArticleTitle" content="市政府召开常务会议 部署防汛工作">
+<meta name="PubDate" content="2023-08-01 10:00"><meta name="ContentSource" content="佛山市人民政府门户网站">
+<title>市政府召开常务会议 部署防汛工作_佛山市人民政府门户网站</title></head>
+<body><div class="logo"><h1>佛山市人民政府门户网站</h1></div>
+<div class="nav">首页 &gt; 政务公开 &gt; 工作动态</div>
+<div class="article"><h2>市政府召开常务会议 部署防汛工作</h2>
+<p>2020年09月15日 09时32分</p><p>来源：佛山日报</p>
+<p>9月14日，市政府召开常务会议，研究部署防汛工作。会议强调，要压实各方责任，确保群众生命财产安全。</p>
+<p>会议还研究了其他事项。出生日期2002年01月05日的志愿者代表列席会议。</p></div></body></html>"""
+
+
+def test_a_portal_page_gives_its_own_title_date_and_region(corpus, tmp_path):
+    write(tmp_path / "pages" / "index.html", PORTAL)
+    corpus.ingest([str(tmp_path / "pages")])
+    row = corpus.db.execute("SELECT title, date, province, city, source FROM documents").fetchone()
+    assert row["title"] == "市政府召开常务会议 部署防汛工作"  # ArticleTitle, not the logo's <h1>
+    assert row["date"] == "2020-09-15"  # the date line under the title, not PubDate (a repost) nor a birth date
+    assert (row["province"], row["city"]) == ("广东省", "佛山市")  # the site's own name
+    assert row["source"] == "佛山日报"  # the visible 来源, not the CMS's default
+
+
+def test_page_titles_keep_their_own_dash_and_lose_the_site():
+    from policylex.readers import _page_title
+
+    assert _page_title("“书法进军营，共谱鱼水情”——顺义区开展军地书法交流活动", None).endswith("交流活动")
+    assert _page_title("某某参访团来访\xa0\xa0广东省人民政府门户网站", None) == "某某参访团来访"
+    assert _page_title("青岛市检察院召开会议_青岛市人民检察院", None) == "青岛市检察院召开会议"
+
+
+@pytest.mark.parametrize("line, iso", [
+    ("出生日期2002年01月05日", None), ("开始时间：2024-05-08", None), ("时间发布：2023-06-12 09:51", "2023-06-12"),
+])
+def test_only_a_documents_own_date_labels_count(line, iso):
+    meta = extract(f"某某工作情况通报\n{line}\n某某单位认真落实各项工作部署，取得了明显成效。\n")
+    assert (meta.date.iso() if meta.date else None) == iso
+
+
+def test_a_persons_post_in_a_national_body_is_not_the_issuer():
+    meta = extract("第十届上海民进出版传媒论坛在沪召开\n全国人大常委会副委员长某某出席论坛并致辞。\n", stated_source="上海市人民政府")
+    assert meta.province == "上海市"
+
+
+def test_a_place_the_news_reports_on_is_not_the_issuer_where_a_source_is_named():
+    meta = extract("“从齐白石故乡吹来的风”书画展亮相澳门\n9月29日，书画展在澳门举行。\n", stated_source="湘潭日报")
+    assert (meta.province, meta.city) == ("湖南省", "湘潭市")
+    sidebar = extract("某某区举办文化活动\n某某区今天举办文化活动。\n", context="某艺术家荣获澳门特别行政区政府颁发的奖项")
+    assert sidebar.province != "澳门特别行政区"  # a page's sidebar does not make a SAR's release

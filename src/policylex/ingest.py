@@ -27,7 +27,7 @@ from policylex import dedup
 from policylex.errors import UsageError
 from policylex.dates import make_date
 from policylex.files import corpus_files, read_option_file
-from policylex.metadata import Metadata, extract, problems
+from policylex.metadata import Metadata, extract, problems, site_body
 from policylex.normalise import DEFAULT_VARIANT, VARIANTS, clean, normalise, normalise_newlines, opencc_backend
 from policylex.parallel import default_workers, map_batches
 from policylex.paths import PathMetadata, compile_pattern, date_in_name, from_path, parse_with_pattern
@@ -262,16 +262,23 @@ def document_metadata(source: SourceText, sidecar: dict[str, str] | None = None,
     # A plain text without a heading is often named after its title (….行政处罚信息公开表.txt).
     stem = Path(source.path).stem if source.reader == "text" else ""
     named = clean(stem, "t2s") if _TITLE_LIKE_NAME.search(stem) and date_in_name(stem) is None else None
-    meta = extract(cleaned, title=page_title, context=context, fallback_title=named)
+    stated_source = clean(source.fields["source"], "t2s") if source.fields.get("source") else None
+    meta = extract(cleaned, title=page_title, context=context, fallback_title=named, stated_source=stated_source)
     if path_meta:
         meta = apply_path(meta, path_meta)
     stated = {k: clean(v, "t2s") if k in ("title", "source") else v for k, v in source.fields.items()}
     text_dated = meta.date is not None and meta.date.year is not None and meta.origin.get("date") == "text"
-    if source.reader == "html" and meta.date is not None:
-        stated.pop("date", None)
+    if source.reader == "html":
+        # A page's tags are its CMS's: the date a repost went up, the site's name as source.
+        if meta.date is not None and meta.date.year is not None:
+            stated.pop("date", None)
+        if meta.source:
+            stated.pop("source", None)
     elif text_dated and meta.date_role in _DATES_OVER_COLUMNS and not date_column_named:
         stated.pop("date", None)
     meta = meta.override(stated, source.reader)
+    if source.reader == "html" and meta.source:
+        meta = replace(meta, source=site_body(meta.source))
     if not meta.province and meta.source and source.fields.get("source"):
         meta = meta.with_place(resolve_region(meta.source, "", None), source.reader)
     if sidecar:

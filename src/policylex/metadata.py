@@ -50,7 +50,7 @@ DATE_ROLES = ("version", "signed", "own", "delivered", "posted", "lead")
 
 _SIGNED_LABEL = r"成文日期|成文时间|签发日期|签署日期|公布日期|印发日期|颁布日期"
 _POSTED_LABEL = (r"发布时间|发布日期|发布于|发稿时间|发稿日期|发文日期|公告日期|公告日|生成日期|发表时间|发表日期|"
-                 r"上传时间|更新时间|日期|时间")
+                 r"上传时间|更新时间|时间发布|日期发布|(?<![\u4e00-\u9fff])(?:日期|时间)")
 _DATE_LABEL = re.compile(rf"(?:(?P<signed>{_SIGNED_LABEL})|{_POSTED_LABEL})\s*[:：]?\s*[(（]?\s*$")
 # Dates that are the reader's, not the document's.
 _NOT_THE_DOCUMENT = re.compile(r"(?:今天是|今日是|当前时间|现在是|列印时间|列印日期|打印时间|打印日期|下载时间|"
@@ -229,8 +229,12 @@ def _is_date_line(line: str) -> bool:
     dates = list(find_dates(line))
     if not dates:
         return False
-    rest = line[: dates[0][0]] + line[dates[-1][1]:]
+    rest = line[: dates[0][0]] + _CLOCK.sub("", line[dates[-1][1]:])
     return not re.sub(r"[\s()（）\[\]【】—\-─－]", "", rest)
+
+
+# The time after a date (09:51, 09时32分): a page's date line is still a date line.
+_CLOCK = re.compile(r"^\s*\d{1,2}\s*(?::\s*\d{2}(?:\s*:\s*\d{2})?|时\s*\d{1,2}\s*分(?:\s*\d{1,2}\s*秒)?)")
 
 
 # --- dates ------------------------------------------------------------------------------
@@ -339,6 +343,12 @@ def find_source(lines: list[str], masthead: str | None, *, whole: bool = False) 
     return masthead
 
 
+def site_body(source: str) -> str:
+    """The body a source names: 烟台市人民政府网站 → 烟台市人民政府, 某局（原市文广新局） → 某局."""
+    body = re.sub(r"[（(]原[^）)]*[）)]$", "", _SITE_SUFFIX.sub("", source.strip())).strip()
+    return body or source
+
+
 def signature(page: _Page) -> str | None:
     """The body signing a document at its foot (落款): a line that is a body's name, then a line that is a date."""
     for line, following in zip(page.footer, page.footer[1:]):
@@ -384,6 +394,22 @@ def _is_issuer_line(line: str) -> bool:
     return bool(ANY_BODY.search(line))
 
 
+_SITE_LINE = re.compile(r"^站点：(.+)$", re.M)  # the site's own name, as readers.py adds it to a page's text
+
+
+def _opens_with_place(title: str) -> bool:
+    mentions = find_mentions(title)
+    return bool(mentions) and not re.sub(r"[\s“”\"'‘’「」《》【】\[\]()（）]", "", title[: mentions[0].start])
+
+
+def _near(lines: list[str], title: str | None, reach: int = 3) -> set[int]:
+    """The lines just after a page's title line, where templates print the article's date."""
+    if not title:
+        return set()
+    return {i + k for i, line in enumerate(lines) if line == title or title in line and len(line) < len(title) + 20
+            for k in range(1, reach + 1)}
+
+
 def find_region(page: _Page, title: str | None, lead: str, masthead: str | None,
                 source: str | None = None, context: str = "") -> Place | None:
     """The issuing region: the body in the title, then in the header, signature and lead; then places named.
@@ -407,12 +433,21 @@ def find_region(page: _Page, title: str | None, lead: str, masthead: str | None,
     if site is not None:
         return site  # a SAR government's site speaks for it, whatever national body it reports on
     place = resolve_region(title, issuers, masthead, places=False)
-    if place is None and not outlet:  # 本澳, 特区政府, .gov.mo: a SAR's own release
-        place = sar_cue("\n".join(filter(None, (cues, lead))))
+    if place is None and not outlet:  # 本澳, 特区政府: a SAR's own release (never a page's sidebar)
+        place = sar_cue("\n".join(filter(None, (title, "\n".join(page.header), source, lead))))
     if place is None and outlet:
         place = NATIONAL_PLACE  # 新闻联播 names the places it reports on; it speaks for the country
     if place is None:
-        place = resolve_region(title, lead, masthead)
+        place = resolve_region(title, lead, masthead, places=False)
+    if place is None:
+        # Places merely named: the one a title opens with (江西省2022年…公报) is the issuer's; a
+        # place further on is often the news's subject (…书画展亮相澳门), so the source, then the
+        # site, come before it.
+        opening = find_mentions(title)[0].place if title and _opens_with_place(title) else None
+        site = _SITE_LINE.search(context) if context else None
+        place = (opening or (resolve_region(source, "", None) if source else None)
+                 or (resolve_region(site.group(1), "", None) if site else None)
+                 or (site_place(context) if context else None) or resolve_region(title, lead, masthead))
     if place is None and source:
         place = resolve_region(source, "", None)
     if place is None and _ENGLISH_NATIONAL.search("\n".join(page.header)):
@@ -426,13 +461,16 @@ _ENGLISH_NATIONAL = re.compile(r"\bState Council\b|National People's Congress|Ce
                                r"Party of China|Supreme People's (?:Court|Procuratorate)")
 
 
-def extract(text: str, *, title: str | None = None, context: str = "", fallback_title: str | None = None) -> Metadata:
+def extract(text: str, *, title: str | None = None, context: str = "", fallback_title: str | None = None,
+            stated_source: str | None = None) -> Metadata:
     """Read title, date, region and source off cleaned text.
 
     ``title`` is the page's own title where the reader has one (HTML ``<h1>``).
     ``context`` is what else the source says around the text (a record's other
     fields, as ``key：value`` lines): read for labelled dates, sources and Taiwan cues.
-    ``fallback_title`` is the title where the text has none (a file named after it).
+    ``fallback_title`` is the title where the text has none (a file named after it);
+    ``stated_source`` the source a page's tags or a record's column name, read for the
+    region where the text names no source.
     """
     page = _Page.of(text)
     found_title = title or find_title(page.header)
@@ -442,8 +480,11 @@ def extract(text: str, *, title: str | None = None, context: str = "", fallback_
     masthead = masthead_match.group(1) if masthead_match else None
     candidates = document_dates(page, lead)
     if context:
-        candidates += [replace(c, line=c.line + 10**6) for c in _date_candidates(_lines(context))
-                       if c.role in ("signed", "posted") and c.date.year is not None]
+        page_lines = _lines(context)
+        near_title = _near(page_lines, title)
+        candidates += [replace(c, role="posted" if c.role == "own" else c.role, line=c.line + 10**6)
+                       for c in _date_candidates(page_lines) if c.date.year is not None
+                       and (c.role in ("signed", "posted") or c.role == "own" and c.line in near_title)]
         candidates.sort(key=lambda c: (c.date.year is None, c.rank))
     date = candidates[0].date if candidates else None
     origin = {}
@@ -454,10 +495,11 @@ def extract(text: str, *, title: str | None = None, context: str = "", fallback_
     source = find_source(page.lines[: page.header_end] + page.footer, masthead, whole=True)
     if source is None and context:
         source = find_source(_lines(context), None, whole=True)
-    source = signature(page) if source is None else (_SITE_SUFFIX.sub("", source) or source)
+    source = signature(page) if source is None else site_body(source)
     if source:
         origin["source"] = "text"
+    region_source = source or stated_source
     meta = Metadata(title=title, date=date, source=source, origin=origin,
                     date_role=candidates[0].role if candidates else None)
-    return meta.with_place(find_region(page, title, lead, masthead, source, context), "text")
+    return meta.with_place(find_region(page, title, lead, masthead, region_source, context), "text")
 

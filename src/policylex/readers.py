@@ -384,7 +384,6 @@ _META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_\-]+
 _DATE_META = ("pubdate", "publishdate", "publish_date", "article:published_time", "og:published_time",
               "dc.date.issued", "dc.date", "dcterms.created", "date", "firstpublishedtime", "published")
 _SOURCE_META = ("contentsource", "source", "og:site_name", "sitename", "site_name", "application-name")
-_TITLE_SUFFIX = re.compile(r"\s*(?:[_|｜—–-]+\s*[^_|｜—–-]{2,30})+$")
 
 
 def _read_html(path: Path, data: bytes) -> SourceText:
@@ -409,6 +408,9 @@ def _read_html(path: Path, data: bytes) -> SourceText:
     for bad in tree.xpath("//script|//style|//noscript|//template"):
         bad.drop_tree()
     page_text = "\n".join(s.strip() for s in tree.xpath("//body//text()") if s.strip())
+    site = fields.pop("site", None)
+    if site:  # whose site it is: read for its region (site_regions.csv), never as the article's text
+        page_text += f"\n站点：{site}"
     title = fields.get("title")
     if title and not text.lstrip().startswith(title):
         text = f"{title}\n{text}"  # as in a plain-text article, the title is part of the text
@@ -427,27 +429,68 @@ def _has_prose(text: str) -> bool:
     return any(_PROSE_LINE.search(line) and "今天是" not in line for line in text.split("\n"))
 
 
+# A page's heading that names the site or a column, not the article (佛山市人民政府门户网站, 工作动态).
+_SITE_HEADING = re.compile(r"(?:门户网站|政府网站?|人民政府网|网站|官网)$")
+_TITLE_SEPARATORS = re.compile(r"\s*(?:[_|｜]|(?<!—)—(?!—)|(?<![-－])[-－](?![-－])|\s{2,}|\xa0+)\s*")
+_TAGS = re.compile(r"<[^>]+>")
+COLUMN_HEADING_CHARS = 6  # 工作动态, 通知公告, 图片新闻: a heading this short is a column's, not an article's
+
+
+def _is_site_name(text: str, site: str | None) -> bool:
+    return bool(_SITE_HEADING.search(text) or (site and (text == site or site in text and len(text) <= len(site) + 8)))
+
+
+def _is_site_heading(text: str, site: str | None) -> bool:
+    return len(text) <= COLUMN_HEADING_CHARS or _is_site_name(text, site)
+
+
+def _page_title(title: str | None, site: str | None) -> str | None:
+    """The article's part of a page's <title>: the site's name cut off, whatever the separator.
+
+    A 「——」 is the article's own dash (“书法进军营”——顺义区开展…), never a separator.
+    """
+    if not title:
+        return None
+    parts = [part for part in _TITLE_SEPARATORS.split(title.strip()) if part]
+    kept = [part for part in parts if not _is_site_name(part, site)] or parts
+    return kept[0] if kept else None  # sites put the article first and their name after it
+
+
 def _html_fields(tree) -> dict[str, str]:
+    """What a page states of itself: its title, date, address, source and site (meta tags, <h1>, <title>).
+
+    ``ArticleTitle`` (the field Chinese government sites' CMSs fill, with ``SiteName``,
+    ``PubDate`` and ``ContentSource``) is the title where present; an <h1> that is the
+    site's logo or a column's name is not.
+    """
     metas: dict[str, str] = {}
     for meta in tree.xpath("//meta[@content]"):
         key = (meta.get("name") or meta.get("property") or meta.get("itemprop") or "").strip().lower()
         if key and key not in metas:
             metas[key] = meta.get("content").strip()
     fields: dict[str, str] = {}
-    h1 = next((h.text_content().strip() for h in tree.xpath("//h1") if h.text_content().strip()), None)
+    site = metas.get("sitename") or metas.get("site_name") or metas.get("og:site_name") or None
+    article_title = _TAGS.sub("", metas.get("articletitle", "")).strip() or None
+    h1 = next((h.text_content().strip() for h in tree.xpath("//h1")
+               if h.text_content().strip() and not _is_site_heading(h.text_content().strip(), site)), None)
     page_title = next((t.text_content().strip() for t in tree.xpath("//title")), None)
-    title = h1 or (_TITLE_SUFFIX.sub("", page_title) if page_title else None) or metas.get("og:title")
+    title = article_title or h1 or _page_title(page_title, site) or metas.get("og:title")
+    if title:
+        title = re.sub(r"\s+", " ", _TAGS.sub(" ", title)).strip()
     if title and sum(ch.isalpha() for ch in title) >= 2:  # a video player's 00:30:01 is no title
         fields["title"] = title
     date = next((metas[k] for k in _DATE_META if metas.get(k)), None)
     if date:
         fields["date"] = date
-    url = next((link.get("href") for link in tree.xpath("//link[@rel='canonical'][@href]")), None) or metas.get("og:url")
+    url = (next((link.get("href") for link in tree.xpath("//link[@rel='canonical'][@href]")), None)
+           or metas.get("og:url") or metas.get("url"))
     if url:
         fields["url"] = url
     source = next((metas[k] for k in _SOURCE_META if metas.get(k)), None)
     if source:
         fields["source"] = source
+    if site or metas.get("sitedomain"):
+        fields["site"] = " ".join(filter(None, (site, metas.get("sitedomain"))))
     return fields
 
 

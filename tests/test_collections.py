@@ -520,3 +520,12 @@ def test_a_place_the_news_reports_on_is_not_the_issuer_where_a_source_is_named()
     assert (meta.province, meta.city) == ("湖南省", "湘潭市")
     sidebar = extract("某某区举办文化活动\n某某区今天举办文化活动。\n", context="某艺术家荣获澳门特别行政区政府颁发的奖项")
     assert sidebar.province != "澳门特别行政区"  # a page's sidebar does not make a SAR's release
+
+
+def test_a_footers_links_and_a_bodys_possessions_do_not_issue():
+    footer = ("下六甲灌区工程重要节点全面开工\n国务院150项重大水利工程之一\n"
+              "广西来宾市下六甲灌区工程是国务院150项重大水利工程之一，10月15日全面开工。\n"
+              "中国政府网及国务院部门网站|\n省（区市）政府网站|\n")
+    assert extract(footer, stated_source="广西日报").province == "广西壮族自治区"
+    possession = extract("某县推进春耕生产\n按照党中央、国务院的部署，某县全力推进春耕生产。\n", stated_source="湖南日报")
+    assert possession.province == "湖南省"

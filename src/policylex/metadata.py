@@ -389,9 +389,13 @@ def _is_issuer_line(line: str) -> bool:
     """
     if len(line) > 120 or "。" in line.rstrip("。") or line.endswith(("；", "，", ";", ",")):
         return False
-    if _SALUTATION.search(line) or _LIST_ITEM.match(line):
+    if _SALUTATION.search(line) or _LIST_ITEM.match(line) or _LINK_LIST.search(line):
         return False
     return bool(ANY_BODY.search(line))
+
+
+# A footer's links (中国政府网及国务院部门网站|): the sites a page points to, not its issuer.
+_LINK_LIST = re.compile(r"[|｜/·]\s*$|网站|网址|链接")
 
 
 _SITE_LINE = re.compile(r"^站点：(.+)$", re.M)  # the site's own name, as readers.py adds it to a page's text

@@ -215,6 +215,8 @@ _TAIWAN_CENTRAL_RE = re.compile(TAIWAN_CENTRAL_BODIES)
 # 落实国务院…, 国务院颁布的《…》, 由文化和旅游部主办.
 _CITED_BEFORE = re.compile(r"(?:会见|接见|会晤|拜会|拜访|看望|落实|贯彻|根据|依照|依据|按照|响应|遵照|由)[^，。；,]{0,3}$")
 _CITED_AFTER = re.compile(r"^[^，。；,]{0,3}(?:颁布|发布|印发|批准|出台|制定)的|^[^，。；,]{0,8}(?:主办|指导|支持)"
+                          # 国务院的部署, 国务院150项重大水利工程: a possession or a count, not a document
+                          r"|^的|^\d"
                           # a person's post: 全国人大常委会副委员长 某某 attends, the body does not issue
                           r"|^(?:原|前)?(?:副|常务副)?(?:委员长|主席|主任|部长|书记|会长|秘书长|委员|常委|会员|代表|院长|"
                           r"检察长|局长|厅长|司长|理事|顾问)")

@@ -141,12 +141,15 @@ def find_dates(text: str, *, roc: bool = True):
     """
     # Every form has a 月 or an ASCII digit: most lines of prose are passed over at once.
     if "月" in text or _ASCII_DIGIT.search(text):
-        yield from _dates(text, roc)
+        # Kept for lines (metadata asks of a header line more than once), not for whole texts:
+        # a document on one line of two million characters must not stay in memory.
+        yield from (_cached_dates if len(text) <= CACHED_LINE_CHARS else _dates)(text, roc)
 
 
-@lru_cache(maxsize=8192)
+CACHED_LINE_CHARS = 1_000
+
+
 def _dates(text: str, roc: bool) -> tuple[tuple[int, int, PartialDate], ...]:
-    """find_dates's work, kept: metadata asks of the same header line more than once."""
     found = [(m.start(), m.end(), d) for m in DATE_PATTERN.finditer(text) if (d := _match_to_date(m)) is not None]
     if roc and ("年" in text or "/" in text):
         taken = [(start, end) for start, end, _ in found]
@@ -156,6 +159,9 @@ def _dates(text: str, roc: bool) -> tuple[tuple[int, int, PartialDate], ...]:
                 found.append((match.start(), match.end(), date))
         found.sort(key=lambda item: item[0])
     return tuple(found)
+
+
+_cached_dates = lru_cache(maxsize=8192)(_dates)
 
 
 def uses_roc_calendar(text: str) -> bool:

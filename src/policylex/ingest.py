@@ -100,21 +100,21 @@ class Sidecar:
 
     def fields_for(self, source_path: str, root: str | None = None) -> dict[str, str]:
         path = Path(source_path)
-        resolved = str(path.resolve())
-        if self.scope is not None and not path.resolve().is_relative_to(self.scope):
+        resolved = path.resolve()  # once: a sidecar is asked of every file of a run
+        if self.scope is not None and not resolved.is_relative_to(self.scope):
             return {}
-        if resolved in self.by_path:
-            return self.by_path[resolved]
+        if str(resolved) in self.by_path:
+            return self.by_path[str(resolved)]
         for key in (source_path, path.name, path.stem):
             if key in self.by_name:
                 return self.by_name[key]
         if root is not None:
             try:
-                relative = path.resolve().relative_to(Path(root).resolve())
+                relative = resolved.relative_to(Path(root).resolve()).as_posix()
             except ValueError:
                 relative = None
-            if relative is not None and relative.as_posix() in self.by_name:
-                return self.by_name[relative.as_posix()]
+            if relative is not None and relative in self.by_name:
+                return self.by_name[relative]
         return {}
 
 
@@ -182,13 +182,66 @@ def load_sidecar(path: str | Path, *, files: Iterable[Path] = (), what: str = "-
     return sidecar
 
 
-def is_sidecar(path: Path, files: set[Path]) -> bool:
+@dataclass
+class _FileIndex:
+    """The files being ingested, resolved once and by name: asked of each table in a folder."""
+
+    resolved: set[Path]
+    by_name: dict[str, list[Path]]  # file name and stem → resolved paths
+
+    @classmethod
+    def of(cls, files: Iterable[Path]) -> "_FileIndex":
+        index = cls(set(), {})
+        for file in files:
+            resolved = file.resolve()
+            index.resolved.add(resolved)
+            index.by_name.setdefault(file.name, []).append(resolved)
+            index.by_name.setdefault(file.stem, []).append(resolved)
+        return index
+
+    def names_one_below(self, name: str, folder: Path, besides: Path) -> bool:
+        """Whether ``name`` (a path relative to ``folder``, or a file name) is one of the files below ``folder``."""
+        candidates = [p for p in self.by_name.get(name, ()) if p != besides]
+        return (any(p.is_relative_to(folder) for p in candidates)
+                or (candidate := (folder / name).resolve()) != besides and candidate in self.resolved)
+
+
+def _table_columns(path: Path) -> list[str]:
+    """A table's column names from its first line (a JSON Lines file's first record): no need to read it all."""
+    with path.open("rb") as handle:
+        head = handle.read(65_536)
+    text = head.decode("utf-8-sig", errors="ignore")
+    if path.suffix.lower() == ".jsonl":
+        first = next((line for line in text.splitlines() if line.strip()), "")
+        try:
+            record = json.loads(first)
+        except (json.JSONDecodeError, RecursionError):
+            return []
+        return [str(k) for k in record] if isinstance(record, dict) else []
+    delimiter = "\t" if path.suffix.lower() == ".tsv" else ","
+    try:
+        return next(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter), [])
+    except csv.Error:
+        return []
+
+
+def is_sidecar(path: Path, files: _FileIndex) -> bool:
     """Whether a table found in a folder is the folder's metadata rather than documents.
 
     It is when it has a column naming files, names at least one of the files being
     ingested, and either has no text column or is called metadata / index / manifest.
+    Its header is read first: a table of documents is never read whole here.
     """
     if path.suffix.lower() not in (".csv", ".tsv", ".jsonl") or path.stat().st_size > MAX_SIDECAR_BYTES:
+        return False
+    try:
+        columns = _table_columns(path)
+    except OSError:
+        return False
+    lowered = {c.strip().lower() for c in columns if c}
+    if not lowered & set(SIDECAR_KEYS):
+        return False
+    if path.stem.lower() not in SIDECAR_NAMES and lowered & set(COLUMN_NAMES["text"]):
         return False
     try:
         rows = _sidecar_rows(path, "metadata file")
@@ -197,14 +250,9 @@ def is_sidecar(path: Path, files: set[Path]) -> bool:
     key = _key_column(rows)
     if key is None:
         return False
-    lowered = {k.strip().lower() for k in rows[0] if k}
-    if path.stem.lower() not in SIDECAR_NAMES and lowered & set(COLUMN_NAMES["text"]):
-        return False
-    folder = path.resolve().parent
-    resolved = {p.resolve() for p in files if p.resolve().is_relative_to(folder)}
-    names = {p.name for p in resolved} | {p.stem for p in resolved}
-    return any((row.get(key) or "").strip() in names or (folder / (row.get(key) or "").strip()).resolve() in resolved
-               for row in rows[:1000] if (row.get(key) or "").strip())
+    folder, itself = path.resolve().parent, path.resolve()
+    return any(files.names_one_below(name, folder, itself)
+               for name in ((row.get(key) or "").strip() for row in rows[:1000]) if name)
 
 
 MAX_SIDECAR_BYTES = 50 * 1024 * 1024
@@ -607,11 +655,14 @@ def ingest(
                 # Path metadata is read below the folder the user named (its own name included).
                 paths.append((item, given if folder else str(item.parent)))
     files = {path for path, _ in paths}
-    found_sidecars = [path for path, root in paths if path.suffix.lower() in (".csv", ".tsv", ".jsonl")
-                      and str(path.parent) != "." and is_sidecar(path, files - {path})]
+    tables = [path for path, _ in paths if path.suffix.lower() in (".csv", ".tsv", ".jsonl") and str(path.parent) != "."]
+    index = _FileIndex.of(files) if tables else None
+    found_sidecars = [path for path in tables if is_sidecar(path, index)]
     sidecars = [load_sidecar(path, files=files, what="metadata file", scoped=True) for path in found_sidecars]
     report.sidecars = [path_text(path) for path in found_sidecars]
-    paths = [(path, root) for path, root in paths if path not in set(found_sidecars)]
+    if found_sidecars:
+        metadata_tables = set(found_sidecars)
+        paths = [(path, root) for path, root in paths if path not in metadata_tables]
     if meta:
         sidecars.append(load_sidecar(meta, files=files))
     if not paths and not report.sidecars and all(s.passed_over for s in report.skipped):

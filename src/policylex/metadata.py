@@ -161,11 +161,6 @@ def problems(values: dict[str, str | None]) -> list[str]:
 # --- the header -------------------------------------------------------------------------
 
 
-def is_page_furniture(line: str) -> bool:
-    """Template lines around an article: menus, font-size and share bars, counters, code, breadcrumbs."""
-    return is_boilerplate_line(line)
-
-
 def _lines(text: str) -> list[str]:
     lines: list[str] = []
     for line in text.split("\n"):
@@ -194,7 +189,7 @@ class _Page:
         header, end = [], 0
         for index, line in enumerate(lines):
             end = index + 1
-            if is_page_furniture(line) and not _is_dated_metadata(line):
+            if is_boilerplate_line(line) and not _is_dated_metadata(line):
                 continue
             header.append(line)
             if len(header) >= HEADER_LINES:
@@ -210,7 +205,7 @@ def _is_dated_metadata(line: str) -> bool:
 def find_title(lines: list[str]) -> str | None:
     """The first header line that reads as a title: not furniture, a salutation, a date or a sentence."""
     for line in lines:
-        if is_page_furniture(line):
+        if is_boilerplate_line(line):
             continue
         labelled = _TITLE_LABEL.match(line)
         if labelled:
@@ -365,7 +360,7 @@ def _lead(page: _Page, title: str | None) -> str:
     start = page.lines.index(title) + 1 if title in page.lines else 0
     fallback = None
     for line in page.lines[start:]:
-        if line == title or is_page_furniture(line) or _is_date_line(line):
+        if line == title or is_boilerplate_line(line) or _is_date_line(line):
             continue
         if not _SALUTATION.search(line):
             return line[:LEAD_CHARS]
@@ -401,9 +396,12 @@ _LINK_LIST = re.compile(r"[|｜/·]\s*$|网站|网址|链接")
 _SITE_LINE = re.compile(r"^站点：(.+)$", re.M)  # the site's own name, as readers.py adds it to a page's text
 
 
-def _opens_with_place(title: str) -> bool:
-    mentions = find_mentions(title)
-    return bool(mentions) and not re.sub(r"[\s“”\"'‘’「」《》【】\[\]()（）]", "", title[: mentions[0].start])
+def _opening_place(title: str | None) -> Place | None:
+    """The place a title opens with (江西省2022年…公报; quotation marks and brackets before it aside)."""
+    mentions = find_mentions(title) if title else []
+    if mentions and not re.sub(r"[\s“”\"'‘’「」《》【】\[\]()（）]", "", title[: mentions[0].start]):
+        return mentions[0].place
+    return None
 
 
 def _near(lines: list[str], title: str | None, reach: int = 3) -> set[int]:
@@ -447,7 +445,7 @@ def find_region(page: _Page, title: str | None, lead: str, masthead: str | None,
         # Places merely named: the one a title opens with (江西省2022年…公报) is the issuer's; a
         # place further on is often the news's subject (…书画展亮相澳门), so the source, then the
         # site, come before it.
-        opening = find_mentions(title)[0].place if title and _opens_with_place(title) else None
+        opening = _opening_place(title)
         site = _SITE_LINE.search(context) if context else None
         place = (opening or (resolve_region(source, "", None) if source else None)
                  or (resolve_region(site.group(1), "", None) if site else None)
@@ -483,8 +481,8 @@ def extract(text: str, *, title: str | None = None, context: str = "", fallback_
     masthead_match = _MASTHEAD.match(lead)
     masthead = masthead_match.group(1) if masthead_match else None
     candidates = document_dates(page, lead)
+    page_lines = _lines(context) if context else []
     if context:
-        page_lines = _lines(context)
         near_title = _near(page_lines, title)
         candidates += [replace(c, role="posted" if c.role == "own" else c.role, line=c.line + 10**6)
                        for c in _date_candidates(page_lines) if c.date.year is not None
@@ -498,7 +496,7 @@ def extract(text: str, *, title: str | None = None, context: str = "", fallback_
         origin["date"] = "text"
     source = find_source(page.lines[: page.header_end] + page.footer, masthead, whole=True)
     if source is None and context:
-        source = find_source(_lines(context), None, whole=True)
+        source = find_source(page_lines, None, whole=True)
     source = signature(page) if source is None else site_body(source)
     if source:
         origin["source"] = "text"

@@ -10,7 +10,8 @@ from __future__ import annotations
 import calendar
 import re
 from dataclasses import dataclass
-from functools import lru_cache
+
+from policylex.normalise import per_line
 
 _NUMERALS = {c: i for i, c in enumerate("〇一二三四五六七八九")} | {"零": 0, "○": 0, "Ｏ": 0, "O": 0}
 
@@ -143,14 +144,10 @@ def find_dates(text: str, *, roc: bool = True):
     """
     # Every form has a 月 or an ASCII digit: most lines of prose are passed over at once.
     if "月" in text or _ASCII_DIGIT.search(text):
-        # Kept for lines (metadata asks of a header line more than once), not for whole texts:
-        # a document on one line of two million characters must not stay in memory.
-        yield from (_cached_dates if len(text) <= CACHED_LINE_CHARS else _dates)(text, roc)
+        yield from _dates(text, roc)  # metadata asks of a header line more than once
 
 
-CACHED_LINE_CHARS = 1_000
-
-
+@per_line
 def _dates(text: str, roc: bool) -> tuple[tuple[int, int, PartialDate], ...]:
     found = [(m.start(), m.end(), d) for m in DATE_PATTERN.finditer(text) if (d := _match_to_date(m)) is not None]
     if roc and ("年" in text or "/" in text):
@@ -161,9 +158,6 @@ def _dates(text: str, roc: bool) -> tuple[tuple[int, int, PartialDate], ...]:
                 found.append((match.start(), match.end(), date))
         found.sort(key=lambda item: item[0])
     return tuple(found)
-
-
-_cached_dates = lru_cache(maxsize=8192)(_dates)
 
 
 def uses_roc_calendar(text: str) -> bool:

@@ -13,7 +13,10 @@ Each step is a plain ``str -> str`` function.  Two composites matter:
 from __future__ import annotations
 
 import re
-from functools import lru_cache
+from functools import lru_cache, wraps
+from typing import Callable, TypeVar
+
+R = TypeVar("R")
 
 VARIANTS = ("t2s", "tw2s", "hk2s", "none")
 DEFAULT_VARIANT = "t2s"
@@ -121,6 +124,25 @@ def clean(text: str, variant: str = DEFAULT_VARIANT) -> str:
 
 # --- page furniture --------------------------------------------------------------
 
+CACHED_LINE_CHARS = 1_000
+
+
+def per_line(judge: Callable[..., R]) -> Callable[..., R]:
+    """Remember what ``judge(line, ...)`` says of a line: ingest asks it of the same lines
+    several times (normalising, then finding the header, title, lead and dates).
+
+    Only lines of up to 1,000 characters are kept (8 MB at most): a document on one line of two
+    million characters must not stay in memory.
+    """
+    cached = lru_cache(maxsize=4_096)(judge)
+
+    @wraps(judge)
+    def judged(line: str, *args) -> R:
+        return cached(line, *args) if len(line) <= CACHED_LINE_CHARS else judge(line, *args)
+
+    return judged
+
+
 # Page furniture is matched in either script, since ``--variant none`` keeps the
 # traditional one: each simplified character below also matches its traditional form.
 _TRADITIONAL = dict(zip(
@@ -153,6 +175,7 @@ _BREADCRUMB = re.compile(r"^[^。，！？]{1,40}(?:\s*[>＞»]\s*[^。，！？
 _SENTENCE_END = re.compile(r"[。！？；]")
 
 
+@per_line
 def _is_metadata_line(line: str) -> bool:
     """A line made only of label:value fields and dates (来源:… 发布时间:2022-05-10)."""
     if _SENTENCE_END.search(line):
@@ -218,6 +241,7 @@ def _is_menu_line(line: str) -> bool:
     return _ascii_share(line) > 1 / 3 and bool(_CODE.search(line))
 
 
+@per_line
 def is_boilerplate_line(line: str) -> bool:
     return _is_metadata_line(line) or _is_widget_line(line) or _is_furniture_line(line) or _is_menu_line(line)
 
@@ -264,8 +288,10 @@ def normalise(text: str, variant: str = DEFAULT_VARIANT, *, cleaned: str | None 
     """
     result = strip_boilerplate(cleaned if cleaned is not None else clean(text, variant))
     for _ in range(8):
-        again = strip_boilerplate(clean(result, variant))
+        # strip_boilerplate keeps a text it returned as it is (its lines are collapsed, none
+        # is furniture, none repeats one before it): where cleaning changes nothing, it is stable.
+        again = clean(result, variant)
         if again == result:
             return result
-        result = again
+        result = strip_boilerplate(again)
     return result

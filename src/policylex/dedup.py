@@ -56,8 +56,8 @@ _B = _rng.integers(0, 2**31, size=PERMUTATIONS, dtype=np.uint64)
 _SQUEEZE = re.compile(r"[\s\W_]+")
 
 
-def shingles(text: str) -> np.ndarray:
-    """Sorted distinct 32-bit hashes of the text's character 5-grams (white space and punctuation removed).
+def _shingle_hashes(text: str) -> np.ndarray:
+    """32-bit hashes of the text's character 5-grams (white space and punctuation removed), repeats included.
 
     A polynomial hash over code points, vectorised: stable across runs and
     machines, unlike Python's ``hash``.
@@ -72,20 +72,28 @@ def shingles(text: str) -> np.ndarray:
     hashed = np.zeros(width, dtype=np.uint64)
     for offset in range(SHINGLE):
         hashed = hashed * np.uint64(1_000_003) + points[offset : offset + width]
-    return np.unique((hashed >> np.uint64(32)) ^ (hashed & np.uint64(0xFFFFFFFF)))
+    return (hashed >> np.uint64(32)) ^ (hashed & np.uint64(0xFFFFFFFF))
+
+
+def shingles(text: str) -> np.ndarray:
+    """Sorted distinct 32-bit hashes of the text's character 5-grams (see :func:`_shingle_hashes`)."""
+    return np.unique(_shingle_hashes(text))
 
 
 def signature(text: str) -> np.ndarray:
     """The MinHash signature: for each of 64 hash functions, the least hash over the shingles."""
-    values = shingles(text)
+    # A shingle's repeats change no minimum: hashing them costs less than sorting them away.
+    values = _shingle_hashes(text)
     if values.size == 0:
         return np.zeros(PERMUTATIONS, dtype=np.uint32)
     # In blocks: all 64 hashes of a long text's shingles at once took 64 × 8 bytes
     # per shingle (1 GiB for a text of a million distinct characters).
     least = np.full(PERMUTATIONS, np.iinfo(np.uint64).max, dtype=np.uint64)
     for start in range(0, values.size, SIGNATURE_BLOCK):
-        block = values[start : start + SIGNATURE_BLOCK]
-        least = np.minimum(least, ((block[None, :] * _A[:, None] + _B[:, None]) % _PRIME).min(axis=1))
+        hashed = np.multiply.outer(_A, values[start : start + SIGNATURE_BLOCK])
+        hashed += _B[:, None]
+        np.remainder(hashed, _PRIME, out=hashed)
+        least = np.minimum(least, hashed.min(axis=1))
     return least.astype(np.uint32)
 
 

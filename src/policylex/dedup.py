@@ -97,6 +97,11 @@ def signature(text: str) -> np.ndarray:
     return least.astype(np.uint32)
 
 
+def stored_signature(blob: bytes) -> np.ndarray:
+    """A signature as the corpus stores it (``documents.minhash``)."""
+    return np.frombuffer(blob, dtype=np.uint32)
+
+
 def band_keys(sig: np.ndarray) -> list[int]:
     """One bucket key per band; two documents sharing any key are candidates."""
     return [zlib.crc32(sig[b * ROWS : (b + 1) * ROWS].tobytes()) for b in range(BANDS)]

@@ -19,11 +19,8 @@ import re
 import sqlite3
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Callable, Iterable
+from typing import TYPE_CHECKING, Callable, Iterable
 
-import numpy as np
-
-from policylex import dedup
 from policylex.errors import UsageError
 from policylex.dates import make_date
 from policylex.files import corpus_files, read_option_file
@@ -35,6 +32,9 @@ from policylex.places import resolve_region
 from policylex.readers import (COLUMN_NAMES, READERS, ReadOptions, Skipped, SourceText, expand_paths, json_lines,
                                path_text, read_path, record_line)
 from policylex.store import Corpus, json_dumps, now, pages
+
+if TYPE_CHECKING:
+    import numpy as np
 
 Progress = Callable[[int, int], None]
 BATCH_FILES = 500
@@ -363,6 +363,8 @@ def prepare(source: SourceText, sidecar: dict[str, str], variant: str, known: Ca
     if known is not None and known(source.path, source.record) == (source.raw_sha256, prepared.fields_hash):
         prepared.unchanged = True
         return prepared
+    from policylex import dedup  # deferred, as numpy: a run with nothing to do needs neither (0.1 s)
+
     simplified = clean(source.text, "t2s")
     prepared.norm = normalise(source.text, variant, cleaned=simplified if variant == "t2s" else None)
     if prepared.norm:
@@ -461,6 +463,8 @@ class _Writer:
             norm_text=norm, norm_hash=norm_hash, norm_settings=json_dumps({"variant": variant}), chars=len(norm),
             updated_at=now(),
         )
+        from policylex import dedup
+
         if update:
             assignments = ", ".join(f"{k} = :{k}" for k in values)
             self.db.execute(f"UPDATE documents SET {assignments} WHERE id = :id", values | {"id": doc_id})
@@ -506,6 +510,8 @@ class _Writer:
         with many shared buckets does not compare every pair's texts.  A ``new``
         document was inserted with its signature, and nothing refers to it yet.
         """
+        from policylex import dedup
+
         if sig is None:
             sig = dedup.signature(norm)
         keys = dedup.band_keys(sig)
@@ -532,7 +538,7 @@ class _Writer:
             if candidate["duplicate_of"] or candidate["near_duplicate_of"]:
                 continue
             if candidate["minhash"] is not None and not dedup.may_be_near_duplicate(
-                    sig, np.frombuffer(candidate["minhash"], dtype=np.uint32)):
+                    sig, dedup.stored_signature(candidate["minhash"])):
                 continue
             if mine is None:
                 mine = dedup.shingles(norm)
@@ -738,6 +744,8 @@ class NormaliseReport:
 
 def _renormalise_one(item: tuple[str, str, str, str]) -> tuple[str, np.ndarray | None]:
     """(new normalised text, its signature if it changed) for (id, source text, normalised text, settings)."""
+    from policylex import dedup
+
     _, source_text, current, _ = item
     norm = normalise(source_text, _job["variant"]) or current
     return norm, (dedup.signature(norm) if norm != current else None)

@@ -388,7 +388,7 @@ def _damaged(path: Path, seeded_db: Path) -> Path:
 @pytest.mark.parametrize(
     "args, corpus, message",
     [
-        (["freq", "--by", "colour"], None, "Invalid value for '--by': Value error, 'colour' is not one of 'year', "
+        (["freq", "--by", "colour"], None, "Invalid value for '--by': 'colour' is not one of 'year', "
                                            "'province', 'city', 'source', 'doc'. (see `policylex freq --help`)"),
         (["freq", "公益诉讼", "没有这个词"], None, "no token in the corpus is 没有这个词"),
         (["kwic", "没有这个词"], None, "没有这个词 occurs in none of the documents"),

@@ -18,6 +18,7 @@ import os
 import re
 import sqlite3
 from dataclasses import dataclass, field, replace
+from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Iterable
 
@@ -382,9 +383,18 @@ class _Writer:
 
     def __init__(self, corpus: Corpus, report: IngestReport):
         self.corpus, self.db, self.report = corpus, corpus.db, report
+        self.begin_batch()
+
+    def begin_batch(self) -> None:
+        """Call inside each batch's transaction: what was read before it may have changed since."""
+        self.stamp = now()  # one time for a batch, which is written at one moment anyway
+        self._next_seq: int | None = None
 
     def next_seq(self) -> int:
-        return self.db.execute("SELECT coalesce(max(seq), 0) + 1 FROM documents").fetchone()[0]
+        if self._next_seq is None:
+            self._next_seq = self.db.execute("SELECT coalesce(max(seq), 0) + 1 FROM documents").fetchone()[0]
+        self._next_seq += 1
+        return self._next_seq - 1
 
     def new_id(self, raw_text: str) -> str:
         digest = _sha(raw_text)
@@ -441,7 +451,7 @@ class _Writer:
             "VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(path, record) DO UPDATE SET doc_id = excluded.doc_id, "
             "reader = excluded.reader, encoding = excluded.encoding, raw_sha256 = excluded.raw_sha256, "
             "fields_hash = excluded.fields_hash, ingested_at = excluded.ingested_at",
-            (source.path, source.record, doc_id, source.reader, source.encoding, source.raw_sha256, fields_hash, now()),
+            (source.path, source.record, doc_id, source.reader, source.encoding, source.raw_sha256, fields_hash, self.stamp),
         )
         if old_doc and old_doc != doc_id:
             self._drop_if_orphaned(old_doc)
@@ -460,8 +470,8 @@ class _Writer:
             province=meta.province, province_code=meta.province_code, city=meta.city, city_code=meta.city_code,
             source=meta.source, url=meta.url, meta_origin=json_dumps(meta.origin), raw_text=source.raw_text,
             text=None if source.text == normalise_newlines(source.raw_text) else source.text,
-            norm_text=norm, norm_hash=norm_hash, norm_settings=json_dumps({"variant": variant}), chars=len(norm),
-            updated_at=now(),
+            norm_text=norm, norm_hash=norm_hash, norm_settings=norm_settings(variant), chars=len(norm),
+            updated_at=self.stamp,
         )
         from policylex import dedup
 
@@ -474,7 +484,7 @@ class _Writer:
             values |= dict(id=doc_id, added_at=values["updated_at"], seq=self.next_seq(), minhash=signature.tobytes())
             columns = ", ".join(values)
             self.db.execute(f"INSERT INTO documents({columns}) VALUES ({', '.join(':' + k for k in values)})", values)
-        self.index_near_duplicates(doc_id, norm, signature, new=not update)
+        self.index_near_duplicates(doc_id, norm, signature, new=not update, seq=values.get("seq"))
 
     def _drop_if_orphaned(self, doc_id: str) -> None:
         if self.db.execute("SELECT 1 FROM sources WHERE doc_id = ?", (doc_id,)).fetchone():
@@ -501,7 +511,8 @@ class _Writer:
             self.db.execute("UPDATE documents SET duplicate_of = NULL WHERE id = ?", (dependants[0],))
             self.db.execute("UPDATE documents SET duplicate_of = ? WHERE duplicate_of = ?", (dependants[0], doc_id))
 
-    def index_near_duplicates(self, doc_id: str, norm: str, sig: np.ndarray | None = None, *, new: bool = False) -> None:
+    def index_near_duplicates(self, doc_id: str, norm: str, sig: np.ndarray | None = None, *, new: bool = False,
+                              seq: int | None = None) -> None:
         """Store the document's MinHash buckets and flag it (or a later twin) as a near-duplicate.
 
         Candidates share a bucket; those whose signatures agree too little to
@@ -532,7 +543,7 @@ class _Writer:
         ).fetchall()
         if not candidates:
             return
-        me = self.db.execute("SELECT seq FROM documents WHERE id = ?", (doc_id,)).fetchone()["seq"]
+        me = seq if seq is not None else self.db.execute("SELECT seq FROM documents WHERE id = ?", (doc_id,)).fetchone()[0]
         mine = None
         for candidate in candidates:
             if candidate["duplicate_of"] or candidate["near_duplicate_of"]:
@@ -554,6 +565,12 @@ class _Writer:
             self.db.execute("UPDATE documents SET near_duplicate_of = ?, near_duplicate_score = ? WHERE id = ?",
                             (doc_id, round(score, 4), candidate["id"]))
             self.report.near_duplicates += 1
+
+
+@lru_cache(maxsize=None)
+def norm_settings(variant: str) -> str:
+    """What ``documents.norm_settings`` holds for texts normalised with ``variant``."""
+    return json_dumps({"variant": variant})
 
 
 def corpus_variant(corpus: Corpus) -> str:
@@ -688,6 +705,7 @@ def ingest(
     for _, results in map_batches(_prepare_path, batches, workers=workers, initializer=_init_job, initargs=(job,),
                                   chunksize=4):
         with corpus.transaction():
+            writer.begin_batch()
             # Read again under the write lock: a `normalise --variant` may have run since the
             # workers started, and this batch must be stored as the corpus is normalised now.
             current = corpus_variant(corpus)
@@ -766,7 +784,7 @@ def renormalise(corpus: Corpus, *, variant: str | None = None, progress: Progres
     corpus.check_pages()
     report = NormaliseReport(variant=variant)
     total = corpus.count()
-    settings = json_dumps({"variant": variant})
+    settings = norm_settings(variant)
     workers = 1 if total < SERIAL_BELOW else max(1, workers or default_workers())
 
     def batches():

@@ -41,7 +41,6 @@ functions, for one hash per shingle instead of 64: 48 us a document instead of
 from __future__ import annotations
 
 import re
-import zlib
 
 import numpy as np
 
@@ -121,8 +120,12 @@ def stored_signature(blob: bytes) -> np.ndarray:
 
 
 def band_keys(sig: np.ndarray) -> list[int]:
-    """One bucket key per band; two documents sharing any key are candidates."""
-    return [zlib.crc32(sig[b * ROWS : (b + 1) * ROWS].tobytes()) for b in range(BANDS)]
+    """One 32-bit bucket key per band (its 4 values combined, then mixed); two documents sharing any key are candidates."""
+    rows = sig.reshape(BANDS, ROWS).astype(np.uint64)
+    combined = rows[:, 0]
+    for row in range(1, ROWS):
+        combined = combined * np.uint64(0x100000001B3) + rows[:, row]
+    return (_mix(combined) >> np.uint64(32)).tolist()
 
 
 def may_be_near_duplicate(sig_a: np.ndarray, sig_b: np.ndarray) -> bool:

@@ -315,6 +315,10 @@ class Corpus:
         # program loses nothing and the file stays consistent; a power cut may undo the
         # last transactions (each whole).  FULL cost 70 ms a commit when ingesting.
         db.execute("PRAGMA synchronous = NORMAL")
+        # Fold the WAL into the file every 64 MB instead of every 4 MB: each fold copies pages
+        # written since the last one and syncs, in the writing command's own time (ingest's
+        # main process: 0.30 -> 0.22 ms of CPU a document, 0.44 -> 0.25 ms of wall time).
+        db.execute("PRAGMA wal_autocheckpoint = 16384")
         if not self._has_table("meta"):
             if self._holds_anything():
                 raise CorpusError(f"{self.path} is an SQLite file but not a policylex corpus")

@@ -22,7 +22,7 @@ pairs without comparing every pair; each candidate is then checked exactly:
   second and third 无法决标公告) can still reach containment 0.85.
 
 Before the exact check, a candidate whose signature agrees with the document's
-in at most a fifth of its 64 values is dropped (:func:`may_be_near_duplicate`):
+in at most a fifth of its 64 values is dropped (:func:`may_be_near_duplicates`):
 the share of agreeing values estimates the Jaccard similarity, and a pair at the
 0.5 threshold agrees in 13 or fewer of 64 with probability below 10⁻⁶ (binomial),
 while the banding itself finds such a pair only 64% of the time.  In a formulaic
@@ -114,11 +114,6 @@ def signature(text: str) -> np.ndarray:
     return least.astype(np.uint32)
 
 
-def stored_signature(blob: bytes) -> np.ndarray:
-    """A signature as the corpus stores it (``documents.minhash``)."""
-    return np.frombuffer(blob, dtype=np.uint32)
-
-
 def band_keys(sig: np.ndarray) -> list[int]:
     """One 32-bit bucket key per band (its 4 values combined, then mixed); two documents sharing any key are candidates."""
     rows = sig.reshape(BANDS, ROWS).astype(np.uint64)
@@ -128,9 +123,17 @@ def band_keys(sig: np.ndarray) -> list[int]:
     return (_mix(combined) >> np.uint64(32)).tolist()
 
 
-def may_be_near_duplicate(sig_a: np.ndarray, sig_b: np.ndarray) -> bool:
-    """Whether two signatures agree enough for their texts to reach the Jaccard threshold (see above)."""
-    return sig_a.shape != sig_b.shape or float(np.mean(sig_a == sig_b)) > MIN_AGREEMENT
+def may_be_near_duplicates(sig: np.ndarray, stored: list[bytes | None]) -> list[bool]:
+    """For each stored signature (``documents.minhash``), whether it agrees with ``sig`` enough for the
+    two texts to reach the Jaccard threshold (see above); one without a signature of this size may."""
+    size = sig.nbytes
+    comparable = [i for i, blob in enumerate(stored) if blob is not None and len(blob) == size]
+    verdicts = [True] * len(stored)
+    if comparable:
+        others = np.frombuffer(b"".join(stored[i] for i in comparable), dtype=np.uint32).reshape(len(comparable), -1)
+        for i, agrees in zip(comparable, ((others == sig).mean(axis=1) > MIN_AGREEMENT).tolist()):
+            verdicts[i] = agrees
+    return verdicts
 
 
 def shingle_similarity(sa: np.ndarray, sb: np.ndarray) -> tuple[float, float]:

@@ -222,7 +222,8 @@ MOVE_TOKENS = [
 def _sign_again(db: sqlite3.Connection) -> None:
     """Version 5: MinHash signatures by one-permutation hashing (see policylex.dedup), four times faster
     to make: every document's signature and near-duplicate buckets are made again from its text.
-    The flags stay: each was checked on the texts themselves."""
+    The flags stay: each was checked on the texts themselves.  (Version 5 also indexes what the
+    near-duplicate check reads of a candidate, which follows the texts in a row.)"""
     from policylex import dedup  # numpy, only for this upgrade
 
     db.execute("DELETE FROM lsh")
@@ -233,11 +234,17 @@ def _sign_again(db: sqlite3.Connection) -> None:
                        [(band, key, doc) for doc, sig in signed for band, key in enumerate(dedup.band_keys(sig))])
 
 
+# Version 5: what the near-duplicate check reads of a candidate, from an index (the columns
+# follow the texts in a row: reaching them read the row's overflow pages).
+SIGNATURE_INDEX = ("CREATE INDEX IF NOT EXISTS documents_signature "
+                   "ON documents(id, seq, duplicate_of, near_duplicate_of, minhash)")
+
 # Everything a new corpus file is made with (and what `policylex check` looks for).
-FULL_SCHEMA = SCHEMA + SLOGAN_TABLES + DOCUMENT_TOKENS
+FULL_SCHEMA = SCHEMA + SLOGAN_TABLES + DOCUMENT_TOKENS + SIGNATURE_INDEX + ";\n"
 
 # How to bring a corpus of an older schema version up to date: version -> statements.
-MIGRATIONS = {1: _statements(SLOGAN_TABLES), 2: _statements(TERM_COUNTS), 3: MOVE_TOKENS, 4: [_sign_again]}
+MIGRATIONS = {1: _statements(SLOGAN_TABLES), 2: _statements(TERM_COUNTS), 3: MOVE_TOKENS,
+              4: [_sign_again, SIGNATURE_INDEX]}
 
 
 def now() -> str:

@@ -201,30 +201,17 @@ def test_a_version_1_corpus_opened_read_only_says_how_to_upgrade(tmp_path):
         assert store.get_meta("schema_version") == str(SCHEMA_VERSION)
 
 
-def test_version_4_corpus_is_signed_again_and_finds_reposts_of_its_documents(tmp_path):
-    """Version 5 changed how MinHash signatures are made: an older corpus's are made again on opening,
-    its flags kept, so a repost ingested afterwards is still found against a document ingested before."""
-    from policylex import dedup
-
+def test_version_4_corpus_gains_the_signature_index_and_finds_reposts_of_its_documents(tmp_path):
+    """Version 5 indexes what the near-duplicate check reads of a candidate: an older corpus gets the
+    index on opening, and a repost ingested afterwards is found against a document ingested before."""
     path = tmp_path / "old.db"
     with Corpus.open(path, create=True) as corpus:
         corpus.ingest([str(FIXTURES / "dedup" / name) for name in ("original.txt", "different.txt")])
-        flags = corpus.db.execute("SELECT id, near_duplicate_of FROM documents ORDER BY seq").fetchall()
-        # as version 4 signed them: 64 other values, and their buckets
-        corpus.db.execute("UPDATE documents SET minhash = zeroblob(256)")
-        corpus.db.execute("DELETE FROM lsh")
-        corpus.db.executemany("INSERT INTO lsh(band, bucket, doc_id) VALUES (?, ?, ?)",
-                              [(band, 0, row["id"]) for row in flags for band in range(dedup.BANDS)])
+        corpus.db.execute("DROP INDEX documents_signature")
         corpus.db.execute("UPDATE meta SET value = '4' WHERE key = 'schema_version'")
     with Corpus.open(path) as upgraded:
         assert upgraded.get_meta("schema_version") == str(SCHEMA_VERSION)
-        rows = upgraded.db.execute("SELECT id, norm_text, minhash, near_duplicate_of FROM documents ORDER BY seq").fetchall()
-        assert [(r["id"], r["near_duplicate_of"]) for r in rows] == [tuple(f) for f in flags]
-        for row in rows:
-            signature = dedup.signature(row["norm_text"])
-            assert row["minhash"] == signature.tobytes()
-            buckets = upgraded.db.execute("SELECT band, bucket FROM lsh WHERE doc_id = ? ORDER BY band", (row["id"],))
-            assert [tuple(b) for b in buckets] == list(enumerate(dedup.band_keys(signature)))
+        assert upgraded.db.execute("SELECT 1 FROM sqlite_master WHERE name = 'documents_signature'").fetchone()
         report = upgraded.ingest([str(FIXTURES / "dedup" / "repost_with_note.txt")])
         assert report.near_duplicates == 1
         assert upgraded.db.execute("SELECT o.name FROM documents d JOIN documents o ON o.id = d.near_duplicate_of"

@@ -219,21 +219,6 @@ MOVE_TOKENS = [
 
 
 
-def _sign_again(db: sqlite3.Connection) -> None:
-    """Version 5: MinHash signatures by one-permutation hashing (see policylex.dedup), four times faster
-    to make: every document's signature and near-duplicate buckets are made again from its text.
-    The flags stay: each was checked on the texts themselves.  (Version 5 also indexes what the
-    near-duplicate check reads of a candidate, which follows the texts in a row.)"""
-    from policylex import dedup  # numpy, only for this upgrade
-
-    db.execute("DELETE FROM lsh")
-    for pages_of in pages(db, "SELECT seq, id, norm_text FROM documents WHERE seq > :last", {}, 2_000):
-        signed = [(row["id"], dedup.signature(row["norm_text"])) for row in pages_of]
-        db.executemany("UPDATE documents SET minhash = ? WHERE id = ?", [(sig.tobytes(), doc) for doc, sig in signed])
-        db.executemany("INSERT OR IGNORE INTO lsh(band, bucket, doc_id) VALUES (?, ?, ?)",
-                       [(band, key, doc) for doc, sig in signed for band, key in enumerate(dedup.band_keys(sig))])
-
-
 # Version 5: what the near-duplicate check reads of a candidate, from an index (the columns
 # follow the texts in a row: reaching them read the row's overflow pages).
 SIGNATURE_INDEX = ("CREATE INDEX IF NOT EXISTS documents_signature "
@@ -244,7 +229,7 @@ FULL_SCHEMA = SCHEMA + SLOGAN_TABLES + DOCUMENT_TOKENS + SIGNATURE_INDEX + ";\n"
 
 # How to bring a corpus of an older schema version up to date: version -> statements.
 MIGRATIONS = {1: _statements(SLOGAN_TABLES), 2: _statements(TERM_COUNTS), 3: MOVE_TOKENS,
-              4: [_sign_again, SIGNATURE_INDEX]}
+              4: [SIGNATURE_INDEX]}
 
 
 def now() -> str:
@@ -398,9 +383,7 @@ class Corpus:
         with self.transaction():
             while version in MIGRATIONS:
                 for statement in MIGRATIONS[version]:
-                    if callable(statement):  # work SQL alone cannot do
-                        statement(self.db)
-                    elif not self._column_exists(statement):
+                    if not self._column_exists(statement):
                         self.db.execute(statement)
                 version += 1
                 self.set_meta("schema_version", str(version))

@@ -207,7 +207,7 @@ def read_lexicon(path: str | Path) -> list[Entry]:
     try:
         text = read_option_file(path, "--lexicon").decode("utf-8-sig")
     except UnicodeDecodeError as error:
-        raise UsageError(f"--lexicon {path}: cannot read it as UTF-8 text ({error})") from None
+        raise UsageError(f"lexicon {path}: cannot read it as UTF-8 text ({error})", option="lexicon") from None
     return parse_lexicon(text, str(path))
 
 

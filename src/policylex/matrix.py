@@ -407,8 +407,11 @@ def as_matrix(data, *, where=None, include_duplicates: bool = False, kind: str =
     if data.kind != kind:
         raise UsageError("this measure takes a matrix of " + ("terms: corpus.dfm()" if kind == "token"
                                                                else "formulations: corpus.dfm(lexicon=...)"))
+    if data.grouped:
+        raise UsageError("a measure takes the documents' matrix (and groups them itself, by=...): "
+                         "this one is grouped already")
     matrix = data.select(where)
-    if not matrix.grouped and matrix.rows.size == 0:
+    if matrix.rows.size == 0:
         raise UsageError("no documents match" + (f" where {' '.join(where)}" if where else ""), option="where")
     return matrix
 

@@ -282,8 +282,9 @@ class FeatureMatrix:
     @property
     def docvars(self):
         """A pandas DataFrame, one row per document (``DOCVARS``), or per group: its keys, codes and sizes."""
-        import pandas as pd
+        from policylex.output import pandas
 
+        pd = pandas()
         if self.grouped:
             g = self.groups_of
             records = [g.values(i) + (int(g.documents[i]), int(g.tokens[i]), int(g.chars[i]))
@@ -302,8 +303,9 @@ class FeatureMatrix:
 
     def to_pandas(self):
         """The counts as a sparse pandas DataFrame: a row per document name (or group label), a column per feature."""
-        import pandas as pd
+        from policylex.output import pandas
 
+        pd = pandas()
         index = self.names.tolist()
         return pd.DataFrame.sparse.from_spmatrix(self.counts, index=index, columns=self.features)
 

@@ -45,9 +45,19 @@ class Table:
 
     def to_pandas(self):
         """The table as a pandas DataFrame, as often as asked (pandas is not a dependency: install it to use this)."""
-        import pandas as pd
-
+        pd = pandas()
         return pd.DataFrame(list(self._kept_rows()), columns=list(self.columns))
+
+
+def pandas():
+    """pandas, which policylex does not depend on (``pip install 'policylex[notebook]'`` brings it)."""
+    try:
+        import pandas
+    except ImportError:
+        from policylex.errors import UsageError
+
+        raise UsageError("DataFrames need pandas, which policylex does not install: pip install pandas") from None
+    return pandas
 
 
 def cell_text(value: Any) -> str:

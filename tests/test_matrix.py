@@ -88,3 +88,14 @@ def test_the_formulation_matrix_is_the_same_type(seeds_corpus):
         plx.frequency(f)
     with pytest.raises(UsageError, match="matrix of formulations"):
         plx.count_slogans(seeds_corpus.dfm())
+
+
+def test_plx_trends_is_the_function_whatever_was_imported_first(regional):
+    """`policylex.trends` is a module and `plx.trends` the API's function: importing the module keeps the call."""
+    import policylex.trends  # noqa: F401 - what the CLI and the report import
+
+    table = plx.trends(regional.dfm(), ["公益诉讼"], by="year")
+    assert isinstance(table, plx.Table) and [r["occurrences"] for r in table.records()] == [2, 1, 0]
+    from policylex.trends import trends
+
+    assert list(trends(regional.dfm(), ["公益诉讼"], by="year").rows) == list(table.rows)

@@ -98,7 +98,7 @@ def test_version_3_corpus_moves_its_tokens_and_keeps_its_counts(seeds_corpus):
     seeds_corpus.close()
     path.with_name(path.name + ".dtm.npz").unlink(missing_ok=True)
     with Corpus.open(path) as upgraded:
-        assert upgraded.get_meta("schema_version") == "4"
+        assert upgraded.get_meta("schema_version") == str(SCHEMA_VERSION)
         columns = {row[1] for row in upgraded.db.execute("PRAGMA table_info(documents)")}
         assert not columns & {"tokens", "pos", "token_count", "term_counts", "tokens_norm_hash", "tokens_settings"}
         moved = upgraded.db.execute("SELECT seq, tokens, term_counts FROM document_tokens ORDER BY seq").fetchall()
@@ -121,7 +121,7 @@ def test_schema_1_corpus_is_upgraded_and_counted_from_its_tokens(seeds_corpus):
     seeds_corpus.close()
     path.with_name(path.name + ".dtm.npz").unlink(missing_ok=True)
     with Corpus.open(path) as upgraded:
-        assert upgraded.get_meta("schema_version") == "4"
+        assert upgraded.get_meta("schema_version") == str(SCHEMA_VERSION)
         assert list(frequency(upgraded, top=30).records()) == before
         assert upgraded.tokenise(workers=1).tokenised == 5  # the next tokenise stores the counts
         assert upgraded.db.execute("SELECT count(*) FROM document_tokens WHERE term_counts IS NULL").fetchone()[0] == 0
@@ -139,7 +139,7 @@ def test_version_1_corpus_is_upgraded_in_place(tmp_path):
                                "DROP INDEX documents_near_duplicate_of;")
         store.db.execute("UPDATE meta SET value = '1' WHERE key = 'schema_version'")
     with Corpus.open(path) as store:
-        assert store.get_meta("schema_version") == str(SCHEMA_VERSION) == "4"
+        assert store.get_meta("schema_version") == str(SCHEMA_VERSION) == "5"
         assert store.count() == 1
         assert store.db.execute("SELECT count(*) FROM slogan_hits").fetchone()[0] == 0
 
@@ -199,3 +199,33 @@ def test_a_version_1_corpus_opened_read_only_says_how_to_upgrade(tmp_path):
         Corpus.open(path, readonly=True)
     with Corpus.open(path) as store:
         assert store.get_meta("schema_version") == str(SCHEMA_VERSION)
+
+
+def test_version_4_corpus_is_signed_again_and_finds_reposts_of_its_documents(tmp_path):
+    """Version 5 changed how MinHash signatures are made: an older corpus's are made again on opening,
+    its flags kept, so a repost ingested afterwards is still found against a document ingested before."""
+    from policylex import dedup
+
+    path = tmp_path / "old.db"
+    with Corpus.open(path, create=True) as corpus:
+        corpus.ingest([str(FIXTURES / "dedup" / name) for name in ("original.txt", "different.txt")])
+        flags = corpus.db.execute("SELECT id, near_duplicate_of FROM documents ORDER BY seq").fetchall()
+        # as version 4 signed them: 64 other values, and their buckets
+        corpus.db.execute("UPDATE documents SET minhash = zeroblob(256)")
+        corpus.db.execute("DELETE FROM lsh")
+        corpus.db.executemany("INSERT INTO lsh(band, bucket, doc_id) VALUES (?, ?, ?)",
+                              [(band, 0, row["id"]) for row in flags for band in range(dedup.BANDS)])
+        corpus.db.execute("UPDATE meta SET value = '4' WHERE key = 'schema_version'")
+    with Corpus.open(path) as upgraded:
+        assert upgraded.get_meta("schema_version") == str(SCHEMA_VERSION)
+        rows = upgraded.db.execute("SELECT id, norm_text, minhash, near_duplicate_of FROM documents ORDER BY seq").fetchall()
+        assert [(r["id"], r["near_duplicate_of"]) for r in rows] == [tuple(f) for f in flags]
+        for row in rows:
+            signature = dedup.signature(row["norm_text"])
+            assert row["minhash"] == signature.tobytes()
+            buckets = upgraded.db.execute("SELECT band, bucket FROM lsh WHERE doc_id = ? ORDER BY band", (row["id"],))
+            assert [tuple(b) for b in buckets] == list(enumerate(dedup.band_keys(signature)))
+        report = upgraded.ingest([str(FIXTURES / "dedup" / "repost_with_note.txt")])
+        assert report.near_duplicates == 1
+        assert upgraded.db.execute("SELECT o.name FROM documents d JOIN documents o ON o.id = d.near_duplicate_of"
+                                   ).fetchall()[0][0] == "original"

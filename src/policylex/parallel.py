@@ -47,8 +47,11 @@ def map_batches(function: Callable[[T], R], batches: Iterable[Sequence[T]], *, w
     the results handed back, so it may read from the corpus.
     """
     if workers <= 1:
-        initializer(*initargs)
+        ready = False
         for batch in batches:
+            if not ready:  # not before there is work: a segmenter's dictionaries take most of a second
+                initializer(*initargs)
+                ready = True
             yield batch, [function(item) for item in batch]
         return
     with worker_pool(workers, initializer, initargs) as pool:  # fork: workers inherit what the parent loaded

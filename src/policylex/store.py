@@ -1,6 +1,6 @@
 """The corpus store: one SQLite file, no server.
 
-Tables (schema version 4; see README for how to open them with sqlite3 or pandas):
+Tables (schema version 5; see README for how to open them with sqlite3 or pandas):
 
 ``documents``
     one row per distinct article: stable ``id``, ``seq`` (corpus order), metadata,
@@ -48,7 +48,7 @@ from typing import Iterator
 
 from policylex.errors import CorpusError
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 APPLICATION = "policylex"
 DEFAULT_PATH = "policylex.db"
 ENV_VAR = "POLICYLEX_CORPUS"
@@ -217,11 +217,34 @@ MOVE_TOKENS = [
     *(f"ALTER TABLE documents DROP COLUMN {column}" for column in TOKEN_COLUMNS),
 ]
 
+
+
+def _sign_again(db: sqlite3.Connection) -> None:
+    """Version 5: MinHash signatures by one-permutation hashing (see policylex.dedup), four times faster
+    to make: every document's signature and near-duplicate buckets are made again from its text.
+    The flags stay: each was checked on the texts themselves.  (Version 5 also indexes what the
+    near-duplicate check reads of a candidate, which follows the texts in a row.)"""
+    from policylex import dedup  # numpy, only for this upgrade
+
+    db.execute("DELETE FROM lsh")
+    for pages_of in pages(db, "SELECT seq, id, norm_text FROM documents WHERE seq > :last", {}, 2_000):
+        signed = [(row["id"], dedup.signature(row["norm_text"])) for row in pages_of]
+        db.executemany("UPDATE documents SET minhash = ? WHERE id = ?", [(sig.tobytes(), doc) for doc, sig in signed])
+        db.executemany("INSERT OR IGNORE INTO lsh(band, bucket, doc_id) VALUES (?, ?, ?)",
+                       [(band, key, doc) for doc, sig in signed for band, key in enumerate(dedup.band_keys(sig))])
+
+
+# Version 5: what the near-duplicate check reads of a candidate, from an index (the columns
+# follow the texts in a row: reaching them read the row's overflow pages).
+SIGNATURE_INDEX = ("CREATE INDEX IF NOT EXISTS documents_signature "
+                   "ON documents(id, seq, duplicate_of, near_duplicate_of, minhash)")
+
 # Everything a new corpus file is made with (and what `policylex check` looks for).
-FULL_SCHEMA = SCHEMA + SLOGAN_TABLES + DOCUMENT_TOKENS
+FULL_SCHEMA = SCHEMA + SLOGAN_TABLES + DOCUMENT_TOKENS + SIGNATURE_INDEX + ";\n"
 
 # How to bring a corpus of an older schema version up to date: version -> statements.
-MIGRATIONS = {1: _statements(SLOGAN_TABLES), 2: _statements(TERM_COUNTS), 3: MOVE_TOKENS}
+MIGRATIONS = {1: _statements(SLOGAN_TABLES), 2: _statements(TERM_COUNTS), 3: MOVE_TOKENS,
+              4: [_sign_again, SIGNATURE_INDEX]}
 
 
 def now() -> str:
@@ -299,6 +322,10 @@ class Corpus:
         # program loses nothing and the file stays consistent; a power cut may undo the
         # last transactions (each whole).  FULL cost 70 ms a commit when ingesting.
         db.execute("PRAGMA synchronous = NORMAL")
+        # Fold the WAL into the file every 64 MB instead of every 4 MB: each fold copies pages
+        # written since the last one and syncs, in the writing command's own time (ingest's
+        # main process: 0.30 -> 0.22 ms of CPU a document, 0.44 -> 0.25 ms of wall time).
+        db.execute("PRAGMA wal_autocheckpoint = 16384")
         if not self._has_table("meta"):
             if self._holds_anything():
                 raise CorpusError(f"{self.path} is an SQLite file but not a policylex corpus")
@@ -371,7 +398,9 @@ class Corpus:
         with self.transaction():
             while version in MIGRATIONS:
                 for statement in MIGRATIONS[version]:
-                    if not self._column_exists(statement):
+                    if callable(statement):  # work SQL alone cannot do
+                        statement(self.db)
+                    elif not self._column_exists(statement):
                         self.db.execute(statement)
                 version += 1
                 self.set_meta("schema_version", str(version))

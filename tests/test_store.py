@@ -89,9 +89,9 @@ def make_version_3(db) -> None:
 
 
 def test_version_3_corpus_moves_its_tokens_and_keeps_its_counts(seeds_corpus):
-    from policylex.measures import term_frequencies
+    from policylex.measures import frequency
 
-    before = list(term_frequencies(seeds_corpus, top=30).records())
+    before = list(frequency(seeds_corpus, top=30).records())
     tokens = seeds_corpus.db.execute("SELECT seq, tokens, term_counts FROM document_tokens ORDER BY seq").fetchall()
     path = seeds_corpus.path
     make_version_3(seeds_corpus.db)
@@ -104,14 +104,14 @@ def test_version_3_corpus_moves_its_tokens_and_keeps_its_counts(seeds_corpus):
         moved = upgraded.db.execute("SELECT seq, tokens, term_counts FROM document_tokens ORDER BY seq").fetchall()
         assert [tuple(r) for r in moved] == [tuple(r) for r in tokens] and len(moved) == 5
         assert upgraded.tokenise(workers=1).tokenised == 0  # nothing to do again
-        assert list(term_frequencies(upgraded, top=30).records()) == before
+        assert list(frequency(upgraded, top=30).records()) == before
 
 
 def test_schema_1_corpus_is_upgraded_and_counted_from_its_tokens(seeds_corpus):
     """A corpus tokenised before term counts were stored opens, and its analyses agree with a new one's."""
-    from policylex.measures import term_frequencies
+    from policylex.measures import frequency
 
-    before = list(term_frequencies(seeds_corpus, top=30).records())
+    before = list(frequency(seeds_corpus, top=30).records())
     path = seeds_corpus.path
     make_version_3(seeds_corpus.db)
     seeds_corpus.db.executescript(
@@ -122,10 +122,10 @@ def test_schema_1_corpus_is_upgraded_and_counted_from_its_tokens(seeds_corpus):
     path.with_name(path.name + ".dtm.npz").unlink(missing_ok=True)
     with Corpus.open(path) as upgraded:
         assert upgraded.get_meta("schema_version") == str(SCHEMA_VERSION)
-        assert list(term_frequencies(upgraded, top=30).records()) == before
+        assert list(frequency(upgraded, top=30).records()) == before
         assert upgraded.tokenise(workers=1).tokenised == 5  # the next tokenise stores the counts
         assert upgraded.db.execute("SELECT count(*) FROM document_tokens WHERE term_counts IS NULL").fetchone()[0] == 0
-        assert list(term_frequencies(upgraded, top=30).records()) == before
+        assert list(frequency(upgraded, top=30).records()) == before
 
 
 def test_version_1_corpus_is_upgraded_in_place(tmp_path):

@@ -515,6 +515,13 @@ class Corpus:
 
         return tokenise_corpus(self, **options)
 
+    def dfm(self, *, lexicon=None, include_duplicates: bool = False, nested: str = "key", progress=None):
+        """The document-feature matrix (:class:`policylex.matrix.FeatureMatrix`): terms, or the ``lexicon``'s
+        formulations (``"bundled"``, a lexicon file's path, or a Lexicon); duplicates left out unless asked."""
+        from policylex.matrix import dfm
+
+        return dfm(self, lexicon=lexicon, include_duplicates=include_duplicates, nested=nested, progress=progress)
+
 
 # Documents the analyses count: not an exact or near duplicate of another.
 COUNTED = "duplicate_of IS NULL AND near_duplicate_of IS NULL"

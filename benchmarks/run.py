@@ -216,7 +216,7 @@ class Bench:
             self.compare_jieba(tokenise, corpus, hmm=True)
         self.result.rows.append(Row(size, "corpus file", str(corpus.name), mb=file_mb(corpus), note="after tokenise"))
         matrix = self.run(size, Stage("matrix", ("freq", "--top", "20", "--format", "csv")), corpus,
-                          note="first analysis: builds the cached matrix")
+                          note="first analysis after tokenise (which builds the cached matrix)")
         self.result.rows.append(Row(size, "matrix file", corpus.name + ".dtm.npz", mb=file_mb(Path(f"{corpus}.dtm.npz"))))
         timed = {}
         for stage in ANALYSES:

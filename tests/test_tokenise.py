@@ -121,3 +121,20 @@ def test_workers_write_the_same_corpus(tmp_path):
     (terms, documents), (terms_2, documents_2) = ([[tuple(row) for row in rows] for rows in stored[w]] for w in (1, 2))
     assert len(terms) > 1000 and len(documents) > 250  # exact copies are one document
     assert terms == terms_2 and documents == documents_2
+
+
+def test_tokenise_leaves_the_term_matrix_built_for_the_first_analysis(corpus, tmp_path, monkeypatch):
+    from policylex import matrix
+
+    corpus.ingest([str(SEEDS)])
+    corpus.tokenise(workers=1)
+    built = []
+    monkeypatch.setattr(matrix, "build_terms", lambda c: built.append(c) or pytest.fail("built again"))
+    first = matrix.term_matrix(corpus)  # from the cache tokenise left
+    assert built == [] and first.shape[0] == corpus.count(include_duplicates=False)
+    monkeypatch.undo()
+    # nothing tokenised, nothing built: a run with nothing to do stays quick
+    calls = []
+    monkeypatch.setattr(matrix, "build_cache", lambda c: calls.append(c))
+    assert corpus.tokenise(workers=1).tokenised == 0 and calls == []
+    assert corpus.tokenise(workers=1, force=True).tokenised == 5 and len(calls) == 1

@@ -329,13 +329,16 @@ def tokenise_corpus(
     pos: bool = False,
     engine: str | None = None,
     progress: Progress | None = None,
+    cache_matrix: bool = True,
 ) -> TokeniseReport:
     """Tokenise every document whose normalised text or tokeniser settings changed.
 
     Documents are read in batches (memory stays flat however large the corpus),
     segmented by one pool of worker processes while the previous batch is
     written, and each batch is written in one transaction, so an interrupted run
-    keeps the batches it finished and the next run does only the rest.
+    keeps the batches it finished and the next run does only the rest.  Where
+    documents were tokenised, the term matrix the analyses read is built and
+    cached too (``cache_matrix``), so the first analysis is as quick as the next.
     """
     check_userdict(userdict)
     corpus.check_pages()
@@ -379,4 +382,8 @@ def tokenise_corpus(
     with corpus.transaction():
         corpus.set_meta("tokenise.settings", fingerprint)
         corpus.log("tokenise", "info", "; ".join(f"{k}: {v}" for k, v in report.summary()))
+    if cache_matrix and report.tokenised:
+        from policylex.matrix import build_cache  # numpy and scipy: not for a run with nothing to do
+
+        build_cache(corpus)
     return report

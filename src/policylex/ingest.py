@@ -482,8 +482,7 @@ class _Writer:
             if signature is None:
                 signature = dedup.signature(norm)
             values |= dict(id=doc_id, added_at=values["updated_at"], seq=self.next_seq(), minhash=signature.tobytes())
-            columns = ", ".join(values)
-            self.db.execute(f"INSERT INTO documents({columns}) VALUES ({', '.join(':' + k for k in values)})", values)
+            self.db.execute(_insert_sql(tuple(values)), values)
         self.index_near_duplicates(doc_id, norm, signature, new=not update, seq=values.get("seq"))
 
     def _drop_if_orphaned(self, doc_id: str) -> None:
@@ -534,16 +533,8 @@ class _Writer:
                             "WHERE id = ?", (sig.tobytes(), doc_id))
         self.db.executemany("INSERT OR IGNORE INTO lsh(band, bucket, doc_id) VALUES (?, ?, ?)",
                             [(band, key, doc_id) for band, key in enumerate(keys)])
-        placeholders = " OR ".join("(band = ? AND bucket = ?)" for _ in keys)
         params = [v for pair in enumerate(keys) for v in pair]
-        # From the covering index alone: these columns follow the texts in a row, and reaching
-        # them read each candidate's overflow pages (40 candidates a document at 100k).
-        candidates = self.db.execute(
-            f"SELECT d.id, d.seq, d.minhash, d.near_duplicate_of, d.duplicate_of FROM documents d "
-            f"INDEXED BY documents_signature WHERE d.id IN (SELECT doc_id FROM lsh WHERE {placeholders}) "
-            f"AND d.id != ? ORDER BY d.seq",
-            params + [doc_id],
-        ).fetchall()
+        candidates = self.db.execute(_candidates_sql(len(keys)), params + [doc_id]).fetchall()
         candidates = [c for c in candidates if not (c["duplicate_of"] or c["near_duplicate_of"])]
         if not candidates:
             return
@@ -567,6 +558,21 @@ class _Writer:
             self.db.execute("UPDATE documents SET near_duplicate_of = ?, near_duplicate_score = ? WHERE id = ?",
                             (doc_id, round(score, 4), candidate["id"]))
             self.report.near_duplicates += 1
+
+
+@lru_cache(maxsize=None)
+def _insert_sql(columns: tuple[str, ...]) -> str:
+    return f"INSERT INTO documents({', '.join(columns)}) VALUES ({', '.join(':' + c for c in columns)})"
+
+
+@lru_cache(maxsize=None)
+def _candidates_sql(bands: int) -> str:
+    """The documents sharing a bucket with one document, read from the covering index alone: these
+    columns follow the texts in a row, and reaching them read each candidate's overflow pages."""
+    placeholders = " OR ".join("(band = ? AND bucket = ?)" for _ in range(bands))
+    return (f"SELECT d.id, d.seq, d.minhash, d.near_duplicate_of, d.duplicate_of FROM documents d "
+            f"INDEXED BY documents_signature WHERE d.id IN (SELECT doc_id FROM lsh WHERE {placeholders}) "
+            f"AND d.id != ? ORDER BY d.seq")
 
 
 @lru_cache(maxsize=None)

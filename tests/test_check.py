@@ -111,8 +111,10 @@ def test_matrix_cache_current_stale_damaged_and_wrong(seeds_corpus):
     assert statuses(seeds_corpus)["matrix cache"][0] == "pending"
     assert dtm.term_matrix(seeds_corpus, include_duplicates=True).counts.sum() == matrix.counts.sum()  # rebuilt
     dtm.save_terms(wrong, path, key)
-    seeds_corpus.tokenise(workers=1, keep_stopwords=True)  # the corpus moves on: the cache is stale, not wrong
-    assert statuses(seeds_corpus)["matrix cache"][0] == "pending"
+    seeds_corpus.db.execute("UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'generation'")
+    assert statuses(seeds_corpus)["matrix cache"][0] == "pending"  # the corpus moved on: stale, not wrong
+    seeds_corpus.tokenise(workers=1, keep_stopwords=True)  # tokenising builds it again, for the corpus as it is
+    assert statuses(seeds_corpus)["matrix cache"][0] == "ok"
 
 
 def test_a_new_corpus_at_the_same_path_never_reads_the_old_cache(tmp_path):

@@ -108,14 +108,18 @@ def test_matrix_is_cached_and_rebuilt_after_ingest(regional, tmp_path, monkeypat
     builds = []
     real_build = dtm_module.build_terms
     monkeypatch.setattr(dtm_module, "build_terms", lambda corpus: builds.append(1) or real_build(corpus))
+    dtm_module.cache_path(regional).unlink()
     frequency(regional)
     frequency(regional, by="year")
     assert len(builds) == 1 and dtm_module.cache_path(regional).exists()
     (tmp_path / "new.txt").write_text("丹东市检察院召开会议\n检察建议。", encoding="utf-8")
     regional.ingest([str(tmp_path / "new.txt")])
-    regional.tokenise(workers=1)
+    frequency(regional)  # the corpus changed: built again (saying one document is not tokenised)
+    assert len(builds) == 2
+    regional.tokenise(workers=1)  # builds it for the tokenised corpus: the next analysis only reads it
+    assert len(builds) == 3
     rows = {r["term"]: r["count"] for r in frequency(regional, top=None).records()}
-    assert len(builds) == 2 and rows["检察建议"] == 1
+    assert len(builds) == 3 and rows["检察建议"] == 1
 
 
 def test_the_cache_keeps_the_count_of_documents_not_tokenised(regional, tmp_path):
@@ -131,8 +135,8 @@ def test_the_cache_keeps_the_count_of_documents_not_tokenised(regional, tmp_path
     assert not_tokenised(regional) == 1
     frequency(regional)  # rebuilt for the corpus as it is, with one document untokenised
     assert dtm_module.cached_not_tokenised(regional) == 1 == not_tokenised(regional)
-    regional.tokenise(workers=1, keep_stopwords=True)  # other settings: every document is stale for the cache
-    assert dtm_module.cached_not_tokenised(regional) is None
+    regional.tokenise(workers=1, keep_stopwords=True)  # other settings: tokenised again, and the cache built again
+    assert dtm_module.cached_not_tokenised(regional) == 0
     frequency(regional)
     assert not_tokenised(regional) == 0 and regional.db.execute(counted).fetchone()[0] > 1
 

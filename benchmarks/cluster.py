@@ -1,0 +1,182 @@
+"""Throughput on a Dask cluster against the local pool, and the single writer's ceiling.
+
+    .venv/bin/python benchmarks/cluster.py --size 10000 [--dask-workers 1,2] [--json out.json]
+
+For each backend (the local pool of all cores, then a `dask scheduler` with 1, 2, …
+single-threaded `dask worker` processes on loopback) a fresh corpus gets `ingest`,
+`tokenise` and `slogans scan`, each a `policylex` command timed from outside.  Then
+the writer alone: the same stages in this process with every batch's results worked
+out beforehand (:class:`Replay`), so what is timed is the main process's share
+(reading batches from the corpus, writing results, one transaction a batch): the
+ceiling of one SQLite writer, whatever the cluster.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+from run import measure, prepare  # noqa: E402  (the benchmark corpus and the timer of run.py)
+
+STAGES = (("ingest", ["ingest", "{docs}"]), ("tokenise", ["tokenise"]), ("slogans scan", ["slogans", "scan"]))
+
+
+def volumes(corpus: Path, input_bytes: int) -> dict[str, float]:
+    """MB each stage moves: input files (ingest), normalised text (tokenise, scan), tokens written."""
+    with sqlite3.connect(corpus) as db:
+        norm = db.execute("SELECT sum(length(CAST(norm_text AS BLOB))) FROM documents").fetchone()[0] or 0
+        tokens = db.execute("SELECT sum(length(CAST(tokens AS BLOB))) + sum(length(term_counts)) "
+                            "FROM document_tokens").fetchone()[0] or 0
+    return {"input": input_bytes / 1e6, "norm": norm / 1e6, "tokens": tokens / 1e6}
+
+
+class Cluster:
+    """A scheduler and ``workers`` single-threaded worker processes on loopback."""
+
+    def __init__(self, workers: int, folder: Path):
+        self.folder, self.workers, self.processes = folder, workers, []
+        self.address_file = folder / f"scheduler-{workers}.json"
+
+    def __enter__(self) -> str:
+        dask = str(Path(sys.executable).parent / "dask")
+        log = open(self.folder / f"cluster-{self.workers}.log", "w")
+        self.processes.append(subprocess.Popen([dask, "scheduler", "--host", "127.0.0.1", "--port", "0",
+                                                "--no-dashboard", "--scheduler-file", str(self.address_file)],
+                                               stdout=log, stderr=subprocess.STDOUT, start_new_session=True))
+        deadline = time.monotonic() + 60
+        while not self.address_file.exists() and time.monotonic() < deadline:
+            time.sleep(0.1)
+        self.processes.append(subprocess.Popen(
+            [dask, "worker", "--scheduler-file", str(self.address_file), "--nworkers", str(self.workers),
+             "--nthreads", "1", "--no-dashboard", "--local-directory", str(self.folder / "dask-workers")],
+            stdout=log, stderr=subprocess.STDOUT, start_new_session=True))
+        from distributed import Client
+
+        with Client(scheduler_file=str(self.address_file), timeout=60) as client:
+            client.wait_for_workers(self.workers, timeout=120)
+            return client.scheduler.address
+
+    def __exit__(self, *exc) -> None:
+        for process in reversed(self.processes):
+            os.killpg(process.pid, signal.SIGTERM)
+            process.wait(timeout=60)
+        self.address_file.unlink(missing_ok=True)
+
+
+def run_stages(docs: Path, corpus: Path, extra: list[str], input_bytes: int) -> list[dict]:
+    rows = []
+    for name, args in STAGES:
+        command = [sys.executable, "-m", "policylex", *[a.format(docs=docs) for a in args], "--corpus", str(corpus),
+                   *extra]
+        seconds, peak, _ = measure(command)
+        rows.append({"stage": name, "seconds": seconds, "peak_mb": peak})
+        print(f"  {name:<13} {seconds:7.2f} s", file=sys.stderr, flush=True)
+    moved = volumes(corpus, input_bytes)
+    for row, key in zip(rows, ("input", "norm", "norm")):
+        row["mb"] = moved[key]
+    return rows
+
+
+class Replay:
+    """A map_batches backend that works out every batch first (not timed), then hands the results back at once."""
+
+    def __init__(self):
+        self.compute_seconds = 0.0
+
+    def map_batches(self, function, batches, *, initializer, initargs=(), chunksize=8):
+        started = time.perf_counter()
+        initializer(*initargs)
+        done = [(batch, [function(item) for item in batch]) for batch in batches]
+        self.compute_seconds += time.perf_counter() - started
+        yield from done
+
+
+def writer_ceiling(docs: Path, folder: Path, input_bytes: int) -> list[dict]:
+    from policylex import Corpus
+    from policylex.parallel import using
+    from policylex.slogans import scan
+
+    corpus_path = folder / "writer.db"
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{corpus_path}{suffix}").unlink(missing_ok=True)
+    rows = []
+    with Corpus.open(corpus_path, create=True) as corpus:
+        for name, call in (("ingest", lambda: corpus.ingest([str(docs)])), ("tokenise", lambda: corpus.tokenise()),
+                           ("slogans scan", lambda: scan(corpus))):
+            replay = Replay()
+            started = time.perf_counter()
+            with using(replay):
+                call()
+            total = time.perf_counter() - started
+            rows.append({"stage": name, "seconds": total - replay.compute_seconds, "compute": replay.compute_seconds})
+            print(f"  writer {name:<13} {rows[-1]['seconds']:7.2f} s (work done beforehand: "
+                  f"{replay.compute_seconds:.2f} s)", file=sys.stderr, flush=True)
+    moved = volumes(corpus_path, input_bytes)
+    rows[0]["mb"], rows[0]["norm_mb"] = moved["input"], moved["norm"]
+    rows[1]["mb"], rows[1]["tokens_mb"] = moved["norm"], moved["tokens"]
+    rows[2]["mb"] = moved["norm"]
+    return rows
+
+
+def main(argv: list[str] | None = None) -> dict:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--size", type=int, default=10_000)
+    parser.add_argument("--dask-workers", default="1,2")
+    parser.add_argument("--workdir", type=Path, default=Path(os.environ.get("BENCH_WORKDIR", ".bench")))
+    parser.add_argument("--json", type=Path)
+    args = parser.parse_args(argv)
+    docs = args.workdir / f"docs-{args.size}"
+    print(f"corpus of {args.size:,} documents in {docs}", file=sys.stderr, flush=True)
+    input_bytes = prepare(docs, args.size, 0)
+    result: dict = {"size": args.size, "cores": len(os.sched_getaffinity(0)), "load_before": os.getloadavg(),
+                    "backends": {}}
+    with tempfile.TemporaryDirectory(dir=args.workdir) as scratch:
+        folder = Path(scratch)
+        print("local pool", file=sys.stderr, flush=True)
+        result["backends"]["local pool"] = run_stages(docs, folder / "local.db", [], input_bytes)
+        for workers in map(int, args.dask_workers.split(",")):
+            print(f"dask, {workers} worker(s)", file=sys.stderr, flush=True)
+            with Cluster(workers, folder) as address:
+                result["backends"][f"dask {workers}"] = run_stages(docs, folder / f"dask{workers}.db",
+                                                                   ["--scheduler", address], input_bytes)
+        print("the writer alone", file=sys.stderr, flush=True)
+        result["writer"] = writer_ceiling(docs, folder, input_bytes)
+    result["load_after"] = os.getloadavg()
+    print(markdown(result))
+    if args.json:
+        args.json.write_text(json.dumps(result, indent=1))
+    return result
+
+
+def markdown(result: dict) -> str:
+    lines = [f"{result['size']:,} documents; cores: {result['cores']}; load average before: "
+             + " ".join(f"{x:.2f}" for x in result["load_before"]) + ", after: "
+             + " ".join(f"{x:.2f}" for x in result["load_after"]), "",
+             "| backend | stage | wall s | MB/s | docs/s | peak MB (client) |", "|---|---|---|---|---|---|"]
+    for backend, rows in result["backends"].items():
+        for row in rows:
+            lines.append(f"| {backend} | {row['stage']} | {row['seconds']:.2f} | {row['mb'] / row['seconds']:.2f} | "
+                         f"{result['size'] / row['seconds']:,.0f} | {row['peak_mb']:.0f} |")
+    for row in result["writer"]:
+        lines.append(f"| the writer alone | {row['stage']} | {row['seconds']:.2f} | {row['mb'] / row['seconds']:.2f} | "
+                     f"{result['size'] / row['seconds']:,.0f} | |")
+    writer = {row["stage"]: row for row in result["writer"]}
+    lines += ["", f"writer: ingest {writer['ingest']['norm_mb'] / writer['ingest']['seconds']:.2f} MB/s of normalised "
+              f"text stored; tokenise {writer['tokenise']['tokens_mb'] / writer['tokenise']['seconds']:.2f} MB/s of "
+              "tokens and term counts stored"]
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    main()

@@ -162,12 +162,39 @@ def _run_piece(job: str, setup: bytes, function: Callable, items: list, cwd: str
     global _setup
     with _lock:
         if _setup is None or _setup[0] != job:
+            if _setup is None:
+                _keep_freed_memory()
             _setup = (job, *pickle.loads(setup))
         _, initializer, initargs = _setup
         _maybe_die()
         with _working_directory(cwd):
             initializer(*initargs)
             return [function(item) for item in items]
+
+
+TRIM_THRESHOLD = 32 * 2**20  # glibc's own ceiling for its dynamic trim threshold
+
+
+def _keep_freed_memory() -> None:
+    """Let glibc keep up to 32 MB of freed memory in this worker process instead of handing it back at once.
+
+    Dask's nanny starts workers with MALLOC_TRIM_THRESHOLD_=65536, so that memory goes
+    back to the system as soon as it is freed; text work allocates and frees so much
+    that glibc then trims all the time: reading and normalising a file took 1.6-2x as
+    long here (benchmarks/README.md).  Nothing is done where the threshold is not set
+    that low, or where there is no glibc.
+    """
+    try:
+        if int(os.environ.get("MALLOC_TRIM_THRESHOLD_", TRIM_THRESHOLD)) >= TRIM_THRESHOLD:
+            return
+        import ctypes
+        import ctypes.util
+
+        name = ctypes.util.find_library("c")
+        if name:
+            ctypes.CDLL(name).mallopt(-1, TRIM_THRESHOLD)  # -1: M_TRIM_THRESHOLD
+    except (ValueError, OSError, AttributeError):
+        pass
 
 
 @contextmanager

@@ -1,14 +1,15 @@
 """Throughput on a Dask cluster against the local pool, and the single writer's ceiling.
 
-    .venv/bin/python benchmarks/cluster.py --size 10000 [--dask-workers 1,2] [--writer-only] [--json out.json]
+    .venv/bin/python benchmarks/cluster.py --size 10000 [--dask-workers 1,2] [--repeat 2] [--writer-only] [--json out.json]
 
 For each backend (the local pool of all cores, then a `dask scheduler` with 1, 2, …
 single-threaded `dask worker` processes on loopback) a fresh corpus gets `ingest`,
 `tokenise` and `slogans scan`, each a `policylex` command timed from outside.  Then
-the writer alone: the same stages in this process with every batch's results worked
-out beforehand (:class:`Replay`), so what is timed is the main process's share
-(reading batches from the corpus, writing results, one transaction a batch): the
-ceiling of one SQLite writer, whatever the cluster.
+the writer alone: the same stages in this process, each batch's work timed and taken
+off (:class:`Replay`); what is left is the main process's share (reading batches from
+the corpus, writing results, one transaction a batch), the ceiling of one SQLite
+writer whatever the cluster.  Last, a shard's merge: the finished corpus copied into
+an empty one, table by table.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import signal
 import sqlite3
 import subprocess
@@ -41,12 +43,31 @@ def volumes(corpus: Path, input_bytes: int) -> dict[str, float]:
     return {"input": input_bytes / 1e6, "norm": norm / 1e6, "tokens": tokens / 1e6}
 
 
+def group_cpu(group: int) -> float:
+    """CPU seconds (user + system) the live processes of a process group have used."""
+    total = 0
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[2]) == group:  # pgrp; utime and stime are fields 14 and 15 of stat
+            total += int(fields[11]) + int(fields[12])
+    return total / os.sysconf("SC_CLK_TCK")
+
+
 class Cluster:
     """A scheduler and ``workers`` single-threaded worker processes on loopback."""
 
     def __init__(self, workers: int, folder: Path):
         self.folder, self.workers, self.processes = folder, workers, []
         self.address_file = folder / f"scheduler-{workers}.json"
+
+    def cpu(self) -> float:
+        """CPU seconds the scheduler and the workers have used so far."""
+        return sum(group_cpu(process.pid) for process in self.processes)
 
     def __enter__(self) -> str:
         dask = str(Path(sys.executable).parent / "dask")
@@ -80,16 +101,23 @@ def best_of(repeat: int, run, *args) -> list[dict]:
     return [min(rows, key=lambda row: row["seconds"]) for rows in zip(*runs)]
 
 
-def run_stages(docs: Path, corpus: Path, extra: list[str], input_bytes: int) -> list[dict]:
+def run_stages(docs: Path, corpus: Path, extra: list[str], input_bytes: int, cluster: Cluster | None = None,
+               ) -> list[dict]:
+    """Each stage as a command: wall seconds, and CPU seconds of the command, its workers and the cluster's."""
     for suffix in ("", "-wal", "-shm"):
         Path(f"{corpus}{suffix}").unlink(missing_ok=True)
     rows = []
     for name, args in STAGES:
         command = [sys.executable, "-m", "policylex", *[a.format(docs=docs) for a in args], "--corpus", str(corpus),
                    *extra]
+        before, cluster_before = resource.getrusage(resource.RUSAGE_CHILDREN), cluster.cpu() if cluster else 0.0
         seconds, peak, _ = measure(command)
-        rows.append({"stage": name, "seconds": seconds, "peak_mb": peak})
-        print(f"  {name:<13} {seconds:7.2f} s", file=sys.stderr, flush=True)
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)  # the command and the pool workers it waited for
+        client = after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
+        workers = cluster.cpu() - cluster_before if cluster else 0.0
+        rows.append({"stage": name, "seconds": seconds, "peak_mb": peak, "cpu": client + workers, "client_cpu": client})
+        print(f"  {name:<13} {seconds:7.2f} s, CPU {client + workers:.2f} s (the command's {client:.2f} s)",
+              file=sys.stderr, flush=True)
     moved = volumes(corpus, input_bytes)
     for row, key in zip(rows, ("input", "norm", "norm")):
         row["mb"] = moved[key]
@@ -97,18 +125,22 @@ def run_stages(docs: Path, corpus: Path, extra: list[str], input_bytes: int) -> 
 
 
 class Replay:
-    """A map_batches backend that works out every batch first (not timed), then hands the results back at once."""
+    """A map_batches backend that works each batch out in this process and keeps count of the time it took.
+
+    The run's time less this is the writer's: reading batches, writing results.
+    """
 
     def __init__(self):
         self.compute_seconds = self.compute_cpu = 0.0
 
     def map_batches(self, function, batches, *, initializer, initargs=(), chunksize=8):
-        started, cpu = time.perf_counter(), time.process_time()
         initializer(*initargs)
-        done = [(batch, [function(item) for item in batch]) for batch in batches]
-        self.compute_seconds += time.perf_counter() - started
-        self.compute_cpu += time.process_time() - cpu
-        yield from done
+        for batch in batches:
+            started, cpu = time.perf_counter(), time.process_time()
+            results = [function(item) for item in batch]
+            self.compute_seconds += time.perf_counter() - started
+            self.compute_cpu += time.process_time() - cpu
+            yield batch, results
 
 
 def writer_ceiling(docs: Path, folder: Path, input_bytes: int) -> list[dict]:
@@ -130,8 +162,8 @@ def writer_ceiling(docs: Path, folder: Path, input_bytes: int) -> list[dict]:
             total, total_cpu = time.perf_counter() - started, time.process_time() - cpu
             rows.append({"stage": name, "seconds": total - replay.compute_seconds, "compute": replay.compute_seconds,
                          "cpu": total_cpu - replay.compute_cpu, "compute_cpu": replay.compute_cpu})
-            print(f"  writer {name:<13} {rows[-1]['seconds']:7.2f} s, CPU {rows[-1]['cpu']:.2f} s (work done "
-                  f"beforehand: {replay.compute_seconds:.2f} s, CPU {replay.compute_cpu:.2f} s)",
+            print(f"  writer {name:<13} {rows[-1]['seconds']:7.2f} s, CPU {rows[-1]['cpu']:.2f} s (the work, taken "
+                  f"off: {replay.compute_seconds:.2f} s, CPU {replay.compute_cpu:.2f} s)",
                   file=sys.stderr, flush=True)
     moved = volumes(corpus_path, input_bytes)
     rows[0]["mb"], rows[0]["norm_mb"] = moved["input"], moved["norm"]
@@ -184,9 +216,10 @@ def main(argv: list[str] | None = None) -> dict:
                                                        input_bytes)
         for workers in [] if args.writer_only else map(int, args.dask_workers.split(",")):
             print(f"dask, {workers} worker(s)", file=sys.stderr, flush=True)
-            with Cluster(workers, folder) as address:
+            cluster = Cluster(workers, folder)
+            with cluster as address:
                 result["backends"][f"dask {workers}"] = best_of(args.repeat, run_stages, docs, folder / "dask.db",
-                                                                ["--scheduler", address], input_bytes)
+                                                                ["--scheduler", address], input_bytes, cluster)
         print("the writer alone", file=sys.stderr, flush=True)
         result["writer"] = best_of(args.repeat, writer_ceiling, docs, folder, input_bytes)
         result["merge"] = merge_ceiling(folder / "writer.db", folder)
@@ -201,21 +234,24 @@ def markdown(result: dict) -> str:
     lines = [f"{result['size']:,} documents, fastest of {result['repeat']} runs; cores: {result['cores']}; load average before: "
              + " ".join(f"{x:.2f}" for x in result["load_before"]) + ", after: "
              + " ".join(f"{x:.2f}" for x in result["load_after"]), "",
-             "| backend | stage | wall s | MB/s | docs/s | peak MB (client) |", "|---|---|---|---|---|---|"]
+             "| backend | stage | wall s | MB/s | docs/s | CPU s (command's) | docs per CPU s | peak MB (command) |",
+             "|---|---|---|---|---|---|---|---|"]
     for backend, rows in result["backends"].items():
         for row in rows:
             lines.append(f"| {backend} | {row['stage']} | {row['seconds']:.2f} | {row['mb'] / row['seconds']:.2f} | "
-                         f"{result['size'] / row['seconds']:,.0f} | {row['peak_mb']:.0f} |")
+                         f"{result['size'] / row['seconds']:,.0f} | {row['cpu']:.2f} ({row['client_cpu']:.2f}) | "
+                         f"{result['size'] / row['cpu']:,.0f} | {row['peak_mb']:.0f} |")
     for row in result["writer"]:
-        lines.append(f"| the writer alone | {row['stage']} | {row['seconds']:.2f} (CPU {row['cpu']:.2f}) | "
-                     f"{row['mb'] / row['seconds']:.2f} | {result['size'] / row['seconds']:,.0f} | |")
+        lines.append(f"| the writer alone | {row['stage']} | {row['seconds']:.2f} | {row['mb'] / row['seconds']:.2f} | "
+                     f"{result['size'] / row['seconds']:,.0f} | {row['cpu']:.2f} | {result['size'] / row['cpu']:,.0f} | |")
     for row in result["writer"]:
-        lines.append(f"| the work alone, 1 process | {row['stage']} | {row['compute']:.2f} (CPU {row['compute_cpu']:.2f}) "
-                     f"| {row['mb'] / row['compute']:.2f} | {result['size'] / row['compute']:,.0f} | |")
+        lines.append(f"| the work alone, 1 process | {row['stage']} | {row['compute']:.2f} | "
+                     f"{row['mb'] / row['compute']:.2f} | {result['size'] / row['compute']:,.0f} | "
+                     f"{row['compute_cpu']:.2f} | {result['size'] / row['compute_cpu']:,.0f} | |")
     writer = {row["stage"]: row for row in result["writer"]}
     merge = result["merge"]
     lines.append(f"| a shard's merge | ATTACH, INSERT … SELECT | {merge['seconds']:.2f} | "
-                 f"{merge['mb'] / merge['seconds']:.2f} (corpus file) | {result['size'] / merge['seconds']:,.0f} | |")
+                 f"{merge['mb'] / merge['seconds']:.2f} (corpus file) | {result['size'] / merge['seconds']:,.0f} | | | |")
     lines += ["", f"writer: ingest {writer['ingest']['norm_mb'] / writer['ingest']['seconds']:.2f} MB/s of normalised "
               f"text stored; tokenise {writer['tokenise']['tokens_mb'] / writer['tokenise']['seconds']:.2f} MB/s of "
               "tokens and term counts stored"]

@@ -221,3 +221,19 @@ def test_scheduler_option_errors(tmp_path):
     result = runner.invoke(app, ["ingest", str(tmp_path), "--corpus", str(tmp_path / "c.db"), "--ship"])
     assert result.exit_code == 2 and "give --scheduler too" in result.output
     assert not (tmp_path / "c.db").exists()
+
+
+def test_the_cluster_benchmark_runs_and_prints_one_table(tmp_path, capsys):
+    """benchmarks/cluster.py on 100 documents: its table's shape, never its times."""
+    from conftest import ROOT
+
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    import cluster as benchmark
+
+    result = benchmark.main(["--size", "100", "--dask-workers", "1", "--workdir", str(tmp_path)])
+    out = capsys.readouterr().out
+    assert set(result["backends"]) == {"local pool", "dask 1"}
+    for stage in ("ingest", "tokenise", "slogans scan"):
+        assert f"| local pool | {stage} |" in out and f"| dask 1 | {stage} |" in out
+        assert f"| the writer alone | {stage} |" in out
+    assert "| a shard's merge |" in out and result["merge"]["mb"] > 0

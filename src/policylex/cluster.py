@@ -111,9 +111,9 @@ class DaskBackend:
                            for start in range(0, len(items), size)]
                 in_flight.append((batch, futures))
                 if len(in_flight) > 1:
-                    yield self._gathered(*in_flight.popleft())
+                    yield self._next(in_flight)
             while in_flight:
-                yield self._gathered(*in_flight.popleft())
+                yield self._next(in_flight)
         finally:
             pending = [future for _, futures in in_flight for future in futures]
             if pending:  # interrupted, or the caller stopped: the cluster stops too
@@ -122,9 +122,11 @@ class DaskBackend:
                 except Exception:
                     pass
 
-    def _gathered(self, batch: Sequence, futures: list) -> tuple[Sequence, list]:
+    def _next(self, in_flight: deque) -> tuple[Sequence, list]:
+        """The first batch in flight with its results, once they are all back (till then, it stays in flight)."""
         from distributed.scheduler import KilledWorker
 
+        batch, futures = in_flight[0]
         results: list = []
         try:
             for future in futures:
@@ -135,6 +137,7 @@ class DaskBackend:
             if type(error).__name__ in ("CancelledError", "FutureCancelledError", "CommClosedError"):
                 raise ClusterError(f"the Dask cluster stopped answering ({type(error).__name__}: {error})") from None
             raise
+        in_flight.popleft()
         return batch, results
 
 

@@ -388,18 +388,18 @@ def _damaged(path: Path, seeded_db: Path) -> Path:
 @pytest.mark.parametrize(
     "args, corpus, message",
     [
-        (["freq", "--by", "colour"], None, "Invalid value for '--by': Value error, 'colour' is not one of 'year', "
-                                           "'province', 'city', 'source', 'doc'. (see `policylex freq --help`)"),
+        (["freq", "--by", "colour"], None, "--by 'colour': no such field 'colour'; choose from year, province, city, "
+                                           "source, doc, or several joined by commas (province,year)"),
         (["freq", "公益诉讼", "没有这个词"], None, "no token in the corpus is 没有这个词"),
         (["kwic", "没有这个词"], None, "没有这个词 occurs in none of the documents"),
         (["kwic", "公益诉讼", "--where", "province=山东省"], None, "公益诉讼 occurs in none of the selected documents"),
         (["kwic", " "], None, "kwic needs a term, not white space"),
-        (["freq", "--where", "colour=red"], None, "--where 'colour': no such field"),
-        (["keyness", "--target", "colour=red"], None, "--where 'colour': no such field"),
+        (["freq", "--where", "colour=red"], None, "--where: no such field 'colour'"),
+        (["keyness", "--target", "colour=red"], None, "--where: no such field 'colour'"),
         (["freq"], _empty_corpus, "has no documents: run `policylex ingest PATH...` first"),
         (["kwic", "公益诉讼"], _empty_corpus, "has no documents: run `policylex ingest PATH...` first"),
         (["collocations"], _empty_corpus, "has no documents: run `policylex ingest PATH...` first"),
-        (["freq"], _other_schema, "has schema version 99; this policylex reads version 4"),
+        (["freq"], _other_schema, "has schema version 99; this policylex reads version 5"),
         (["info"], lambda p: p.write_text("not a corpus") and p, "is not a policylex corpus (not an SQLite file)"),
         (["info"], lambda p: p.mkdir() or p, "is a folder, not a corpus file"),
         (["check"], lambda p: p, "no corpus at"),

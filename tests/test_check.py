@@ -6,10 +6,10 @@ import sqlite3
 import pytest
 from typer.testing import CliRunner
 
-from policylex import Corpus, dtm
+from policylex import Corpus, cache, matrix as dtm
 from policylex.check import check_corpus, passed
 from policylex.cli import app
-from policylex.measures import term_frequencies
+from policylex.measures import frequency
 
 runner = CliRunner(env={"COLUMNS": "200", "NO_COLOR": "1", "TERM": "dumb"})
 
@@ -28,7 +28,7 @@ def damage(corpus, sql: str, *params) -> None:
 
 
 def test_a_sound_corpus_passes_every_check(seeds_corpus):
-    term_frequencies(seeds_corpus)  # builds the matrix cache, which is checked too
+    frequency(seeds_corpus)  # builds the matrix cache, which is checked too
     result = statuses(seeds_corpus)
     assert {name: status for name, (status, _) in result.items()} == {
         "sqlite integrity": "ok", "schema": "ok", "normalised text": "ok", "tokens": "ok", "sources": "ok",
@@ -98,17 +98,19 @@ def test_damaged_pages_fail_the_integrity_check(seeds_corpus):
 def test_matrix_cache_current_stale_damaged_and_wrong(seeds_corpus):
     path = dtm.cache_path(seeds_corpus)
     assert statuses(seeds_corpus)["matrix cache"] == ("ok", "none (the next analysis builds it)")
-    matrix = dtm.document_term_matrix(seeds_corpus)
+    matrix = dtm.term_matrix(seeds_corpus, include_duplicates=True)
     assert statuses(seeds_corpus)["matrix cache"][0] == "ok"
     # a cache that claims the corpus's generation but holds other counts
-    wrong = dtm.DocumentTermMatrix((matrix.data * 2, matrix.indices, matrix.indptr), matrix.vocabulary, matrix.meta,
-                                   matrix.counted, matrix.generation, matrix.term_pos)
-    dtm.save(wrong, path, dtm.cache_key(seeds_corpus))
+    key = dtm.cache_key(seeds_corpus, seeds_corpus.generation())
+    fresh = dtm.build_terms(seeds_corpus)
+    wrong = dtm.Counts(fresh.csr * 2, fresh.features, fresh.meta, fresh.counted, term_pos=fresh.term_pos,
+                       not_tokenised=fresh.not_tokenised)
+    dtm.save_terms(wrong, path, key)
     assert statuses(seeds_corpus)["matrix cache"][0] == "failed"
     path.write_bytes(b"PK\x03\x04 half a zip file")
     assert statuses(seeds_corpus)["matrix cache"][0] == "pending"
-    assert dtm.document_term_matrix(seeds_corpus).counts.sum() == matrix.counts.sum()  # rebuilt, not an error
-    dtm.save(wrong, path, dtm.cache_key(seeds_corpus))
+    assert dtm.term_matrix(seeds_corpus, include_duplicates=True).counts.sum() == matrix.counts.sum()  # rebuilt
+    dtm.save_terms(wrong, path, key)
     seeds_corpus.tokenise(workers=1, keep_stopwords=True)  # the corpus moves on: the cache is stale, not wrong
     assert statuses(seeds_corpus)["matrix cache"][0] == "pending"
 
@@ -125,7 +127,7 @@ def test_a_new_corpus_at_the_same_path_never_reads_the_old_cache(tmp_path):
         with Corpus.open(path, create=True) as corpus:
             corpus.ingest([str(tmp_path / f"{name}.txt")])
             corpus.tokenise(workers=1)
-            totals[name] = ({r["term"] for r in term_frequencies(corpus, top=None).records()}, corpus.generation())
+            totals[name] = ({r["term"] for r in frequency(corpus, top=None).records()}, corpus.generation())
     assert totals["a"][1] == totals["b"][1]  # the same generation ...
     assert "少捕慎诉慎押" in totals["b"][0] and "四大检察" not in totals["b"][0]  # ... and yet b's own counts
 
@@ -157,8 +159,8 @@ def test_a_cache_that_cannot_be_written_leaves_no_partial_file(seeds_corpus, mon
         handle.write(b"PK\x03\x04 the first bytes")
         raise OSError(errno.ENOSPC, "No space left on device")
 
-    monkeypatch.setattr(dtm.np, "savez", full_disk)
-    assert sum(r["count"] for r in term_frequencies(seeds_corpus, top=None).records()) > 0
+    monkeypatch.setattr(cache.np, "savez", full_disk)
+    assert sum(r["count"] for r in frequency(seeds_corpus, top=None).records()) > 0
     assert list(seeds_corpus.path.parent.glob("*.dtm.npz*")) == []
 
 

@@ -173,25 +173,48 @@ def test_module_entry_point():
     assert result.returncode == 0 and "ingest" in result.stdout
 
 
-@pytest.mark.parametrize(
-    "args, call",
-    [
-        (["freq", "--by", "year", "--top", "5"], lambda c: __import__("policylex.measures").measures.term_frequencies(c, by="year", top=5)),
-        (["tfidf", "--top", "3"], lambda c: __import__("policylex.measures").measures.tfidf(c, top=3)),
-        (["keyness", "--target", "province=辽宁省"], lambda c: __import__("policylex.measures").measures.keyness(c, ["province=辽宁省"])),
-        (["collocations"], lambda c: __import__("policylex.measures").measures.collocations(c)),
-        (["kwic", "四大检察"], lambda c: __import__("policylex.measures").measures.kwic(c, "四大检察")),
-    ],
-)
+# Each command against the Python API's chain: open, the matrix, one measure (docs/python-api.md).
+SAME_NUMBERS = [
+    (["freq", "--by", "year", "--top", "5"], lambda plx, c: plx.frequency(c.dfm(), by="year", top=5)),
+    (["freq", "--by", "province,year", "--top", "3"], lambda plx, c: plx.frequency(c.dfm(), by="province,year", top=3)),
+    (["freq", "--where", "year>=2022", "--keep-duplicates"],
+     lambda plx, c: plx.frequency(c.dfm(include_duplicates=True).select(where=["year>=2022"]))),
+    (["tfidf", "--top", "3"], lambda plx, c: plx.tfidf(c.dfm(), top=3)),
+    (["tfidf", "--by", "province", "--top", "3"], lambda plx, c: plx.tfidf(c.dfm(), by="province", top=3)),
+    (["keyness", "--target", "province=辽宁省"], lambda plx, c: plx.keyness(c.dfm(), target="province=辽宁省")),
+    (["keyness", "--by", "year", "--top", "2"], lambda plx, c: plx.keyness_by_group(c.dfm(), "year", top=2)),
+    (["collocations"], lambda plx, c: plx.collocations(c)),
+    (["kwic", "四大检察"], lambda plx, c: plx.kwic(c, "四大检察")),
+    (["slogans", "count", "--by", "province"], lambda plx, c: plx.count_slogans(c.dfm(lexicon="bundled"), by="province")),
+    (["slogans", "cooccur", "--window", "paragraph"],
+     lambda plx, c: plx.cooccurrence(c.dfm(lexicon="bundled"), window="paragraph", top=20)),
+    (["slogans", "timeline"], lambda plx, c: plx.timeline(c.dfm(lexicon="bundled"))),
+    (["trends", "公益诉讼", "--by", "province,year"],
+     lambda plx, c: plx.trends(c.dfm(), ["公益诉讼"], by="province,year")),
+    (["trends", "四大检察", "--slogans", "--by", "year"],
+     lambda plx, c: plx.trends(c.dfm(lexicon="bundled"), ["四大检察"], by="year")),
+    (["topics", "--k", "2", "--by", "province"],
+     lambda plx, c: plx.topic_model(c.dfm(), 2).table("province")),
+]
+
+
+@pytest.mark.parametrize("args, call", SAME_NUMBERS, ids=[" ".join(args) for args, _ in SAME_NUMBERS])
 def test_cli_and_library_give_the_same_numbers(seeded, args, call):
-    from policylex import Corpus
+    import policylex as plx
 
     result = run(*args, "--corpus", seeded, "--format", "jsonl")
     assert result.exit_code == 0, result.stderr
     cli_rows = [json.loads(line) for line in result.stdout.splitlines()]
-    with Corpus.open(seeded) as corpus:
-        assert cli_rows == list(call(corpus).records())
+    with plx.open(seeded) as corpus:
+        assert cli_rows == list(call(plx, corpus).records())
     assert cli_rows
+
+
+def test_freq_by_several_fields_gives_a_column_each(seeded):
+    result = run("freq", "--by", "province,year", "--top", "1", "--corpus", seeded, "--format", "csv")
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout.splitlines()[:2] == ["province,province_code,year,rank,term,count,per_10k,docfreq",
+                                              "全国,000000,2022,1,高质量发展,11,251.7162,1"]
 
 
 @pytest.mark.parametrize(
@@ -199,7 +222,8 @@ def test_cli_and_library_give_the_same_numbers(seeded, args, call):
     [
         (["freq", "--where", "colour=red"], "no such field"),
         (["freq", "--where", "year2021"], "write field=value"),
-        (["freq", "--by", "colour"], "Invalid value"),
+        (["freq", "--by", "colour"], "--by 'colour': no such field 'colour'"),
+        (["freq", "--where", "colour=red"], "--where: no such field 'colour'"),
         (["keyness", "--target", "province=西藏自治区"], "no documents in the target"),
         (["freq", "--plot", "out.gif"], "write .png, .svg or .pdf"),
     ],

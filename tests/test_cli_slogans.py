@@ -95,7 +95,7 @@ def test_discover_matches_the_library(seeds_corpus):
     (["count", "不存在的提法"], "'不存在的提法' is not in the lexicon"),
     (["--lexicon", FIXTURES / "slogans" / "bad_year.csv"], "year '18年' is not a four-digit year"),
     (["--by", "year", "--where", "year=1999"], "no documents match --where year=1999"),
-    (["--where", "colour=red"], "--where 'colour': no such field"),
+    (["--where", "colour=red"], "--where: no such field 'colour'"),
 ])
 def test_errors_are_one_line_and_exit_2(seeds_corpus, args, message):
     result = run("slogans", *args, "--corpus", seeds_corpus.path)

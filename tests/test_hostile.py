@@ -219,7 +219,7 @@ def test_report_out_dot_in_an_empty_folder(db, tmp_path, monkeypatch, no_charts)
 
 
 @pytest.mark.parametrize("args, where, kept", [
-    (["freq"], "policylex.measures.term_frequencies", "nothing was written"),
+    (["freq"], "policylex.measures.frequency", "nothing was written"),
     (["export", "-o", "out.jsonl"], "policylex.overview.export_table", "nothing was written"),
     (["slogans", "count"], "policylex.slogans.count_slogans",
      "the corpus keeps the formulation matches stored before Ctrl-C; the next run goes on from them"),

@@ -152,7 +152,7 @@ articles = st.lists(st.lists(st.one_of(st.sampled_from(SEED_LINES), chinese_like
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(articles, st.booleans())
 def test_freq_counts_sum_to_the_token_total_of_info(texts_, keep_stopwords):
-    from policylex.measures import term_frequencies
+    from policylex.measures import frequency
     from policylex.overview import corpus_info
 
     with tempfile.TemporaryDirectory() as folder:
@@ -164,9 +164,9 @@ def test_freq_counts_sum_to_the_token_total_of_info(texts_, keep_stopwords):
             corpus.tokenise(workers=1, keep_stopwords=keep_stopwords)
             info = dict(corpus_info(corpus).rows)
             assume(info["tokens"] > 0)
-            total = sum(r["count"] for r in term_frequencies(corpus, top=None).records())
-            by_year = sum(r["count"] for r in term_frequencies(corpus, top=None, by="year").records())
-            by_doc = sum(r["count"] for r in term_frequencies(corpus, top=None, by="doc").records())
+            total = sum(r["count"] for r in frequency(corpus, top=None).records())
+            by_year = sum(r["count"] for r in frequency(corpus, top=None, by="year").records())
+            by_doc = sum(r["count"] for r in frequency(corpus, top=None, by="doc").records())
             assert total == by_year == by_doc == info["tokens"]
             assert len(report.skipped) + corpus.db.execute("SELECT count(*) FROM sources").fetchone()[0] == len(texts_)
 

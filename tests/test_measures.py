@@ -5,7 +5,7 @@ import math
 import numpy as np
 import pytest
 
-from policylex.measures import term_frequencies
+from policylex.measures import frequency
 from policylex.errors import UsageError
 
 
@@ -31,7 +31,7 @@ def small(corpus, tmp_path):
 
 
 def test_counts_rates_and_document_frequency(small):
-    rows = list(term_frequencies(small, top=None).rows)
+    rows = list(frequency(small, top=None).rows)
     # 10 tokens: 公益诉讼 3 → 3000 per 10k, in 2 documents; ties ranked by term (code point order)
     assert rows == [
         (1, "会议", 3, 3000.0, 2),
@@ -42,11 +42,11 @@ def test_counts_rates_and_document_frequency(small):
 
 
 def test_min_count_top_and_terms(small):
-    assert [r[1] for r in term_frequencies(small, min_count=2).rows] == ["会议", "公益诉讼", "检察机关"]
-    assert [r[1] for r in term_frequencies(small, top=1).rows] == ["会议"]
-    assert list(term_frequencies(small, terms=["扫黑除恶"]).rows) == [(4, "扫黑除恶", 1, 1000.0, 1)]
+    assert [r[1] for r in frequency(small, min_count=2).rows] == ["会议", "公益诉讼", "检察机关"]
+    assert [r[1] for r in frequency(small, top=1).rows] == ["会议"]
+    assert list(frequency(small, terms=["扫黑除恶"]).rows) == [(4, "扫黑除恶", 1, 1000.0, 1)]
     with pytest.raises(UsageError, match="no token in the corpus is 不存在"):  # unknown: an error, not a silent 0
-        term_frequencies(small, terms=["扫黑除恶", "不存在"])
+        frequency(small, terms=["扫黑除恶", "不存在"])
 
 
 def test_duplicates_are_left_out_unless_asked(small, tmp_path):
@@ -55,15 +55,15 @@ def test_duplicates_are_left_out_unless_asked(small, tmp_path):
     small.ingest([str(tmp_path / "d.txt")])
     small.tokenise(workers=1)
     assert small.db.execute("SELECT count(*) FROM documents_with_tokens WHERE near_duplicate_of IS NOT NULL").fetchone()[0] == 1
-    assert dict((r[1], r[2]) for r in term_frequencies(small, top=None).rows)["公益诉讼"] == 3
-    assert dict((r[1], r[2]) for r in term_frequencies(small, top=None, include_duplicates=True).rows)["公益诉讼"] == 5
+    assert dict((r[1], r[2]) for r in frequency(small, top=None).rows)["公益诉讼"] == 3
+    assert dict((r[1], r[2]) for r in frequency(small, top=None, include_duplicates=True).rows)["公益诉讼"] == 5
 
 
 def test_untokenised_corpus(corpus, tmp_path):
     (tmp_path / "a.txt").write_text("正文。", encoding="utf-8")
     corpus.ingest([str(tmp_path / "a.txt")])
     with pytest.raises(UsageError):
-        term_frequencies(corpus)
+        frequency(corpus)
 
 
 # --- grouping, selection and the cached matrix ---------------------------------------
@@ -73,76 +73,76 @@ def test_untokenised_corpus(corpus, tmp_path):
 
 
 def test_freq_by_year_has_an_unknown_group(regional):
-    rows = [r for r in term_frequencies(regional, by="year", top=None).records() if r["term"] == "检察机关"]
-    assert [(r["group"], r["count"], r["docfreq"]) for r in rows] == [("2020", 1, 1), ("2021", 1, 1), ("unknown", 1, 1)]
+    rows = [r for r in frequency(regional, by="year", top=None).records() if r["term"] == "检察机关"]
+    assert [(r["year"], r["count"], r["docfreq"]) for r in rows] == [(2020, 1, 1), (2021, 1, 1), ("unknown", 1, 1)]
     # tokens per year: 2020 = 沈阳市 检察院 召开 会议 检察机关 公益诉讼 公益诉讼 = 7 → 1/7 per 10k
     assert rows[0]["per_10k"] == round(10_000 / 7, 4)
 
 
 def test_freq_where_province_short_name(regional):
-    rows = {r["term"]: r for r in term_frequencies(regional, where=["province=辽宁"], top=None).records()}
+    rows = {r["term"]: r for r in frequency(regional, where=["province=辽宁"], top=None).records()}
     assert rows["公益诉讼"]["count"] == 3 and rows["公益诉讼"]["docfreq"] == 2
     assert "广州市" not in rows
-    neither = term_frequencies(regional, where=["province!=辽宁省", "year=2021"], top=None)
+    neither = frequency(regional, where=["province!=辽宁省", "year=2021"], top=None)
     assert {r["term"] for r in neither.records()} == {"广州市", "检察院", "召开", "会议", "扫黑除恶", "检察机关"}
 
 
 def test_unknown_where_field_and_no_match(regional):
     with pytest.raises(UsageError, match="no such field"):
-        term_frequencies(regional, where=["colour=red"])
+        frequency(regional, where=["colour=red"])
     with pytest.raises(UsageError, match="no documents match"):
-        term_frequencies(regional, where=["year=1999"])
+        frequency(regional, where=["year=1999"])
 
 
 def test_counts_sum_to_totals(regional):
-    table = term_frequencies(regional, top=None)
+    table = frequency(regional, top=None)
     total = regional.db.execute("SELECT sum(token_count) FROM documents_with_tokens").fetchone()[0]
     assert sum(r["count"] for r in table.records()) == total
-    by_province = term_frequencies(regional, top=None, by="province")
+    by_province = frequency(regional, top=None, by="province")
     assert sum(r["count"] for r in by_province.records()) == total
 
 
 def test_matrix_is_cached_and_rebuilt_after_ingest(regional, tmp_path, monkeypatch):
-    import policylex.dtm as dtm_module
+    import policylex.matrix as dtm_module
 
     builds = []
-    real_build = dtm_module.build
-    monkeypatch.setattr(dtm_module, "build", lambda corpus: builds.append(1) or real_build(corpus))
-    term_frequencies(regional)
-    term_frequencies(regional, by="year")
+    real_build = dtm_module.build_terms
+    monkeypatch.setattr(dtm_module, "build_terms", lambda corpus: builds.append(1) or real_build(corpus))
+    frequency(regional)
+    frequency(regional, by="year")
     assert len(builds) == 1 and dtm_module.cache_path(regional).exists()
     (tmp_path / "new.txt").write_text("丹东市检察院召开会议\n检察建议。", encoding="utf-8")
     regional.ingest([str(tmp_path / "new.txt")])
     regional.tokenise(workers=1)
-    rows = {r["term"]: r["count"] for r in term_frequencies(regional, top=None).records()}
+    rows = {r["term"]: r["count"] for r in frequency(regional, top=None).records()}
     assert len(builds) == 2 and rows["检察建议"] == 1
 
 
 def test_the_cache_keeps_the_count_of_documents_not_tokenised(regional, tmp_path):
-    import policylex.dtm as dtm_module
+    import policylex.matrix as dtm_module
     from policylex.overview import not_tokenised
 
     counted = "SELECT count(*) FROM documents_with_tokens WHERE duplicate_of IS NULL AND near_duplicate_of IS NULL"
-    term_frequencies(regional)
+    frequency(regional)
     assert dtm_module.cached_not_tokenised(regional) == 0 == not_tokenised(regional)
     (tmp_path / "new.txt").write_text("丹东市检察院召开会议\n检察建议。", encoding="utf-8")
     regional.ingest([str(tmp_path / "new.txt")])
     assert dtm_module.cached_not_tokenised(regional) is None  # the cache is of the corpus before the ingest
     assert not_tokenised(regional) == 1
-    term_frequencies(regional)  # rebuilt for the corpus as it is, with one document untokenised
+    frequency(regional)  # rebuilt for the corpus as it is, with one document untokenised
     assert dtm_module.cached_not_tokenised(regional) == 1 == not_tokenised(regional)
     regional.tokenise(workers=1, keep_stopwords=True)  # other settings: every document is stale for the cache
     assert dtm_module.cached_not_tokenised(regional) is None
-    term_frequencies(regional)
+    frequency(regional)
     assert not_tokenised(regional) == 0 and regional.db.execute(counted).fetchone()[0] > 1
 
 
 def test_a_corrupt_cache_is_rebuilt(regional):
-    import policylex.dtm as dtm_module
+    import policylex.matrix as dtm_module
 
-    term_frequencies(regional)
+    frequency(regional)
     dtm_module.cache_path(regional).write_bytes(b"not an npz file")
-    assert term_frequencies(regional, top=1).rows[0][1:3] == ("会议", 4)
+    assert frequency(regional, top=1).rows[0][1:3] == ("会议", 4)
 
 
 # --- TF-IDF ---------------------------------------------------------------------------
@@ -265,12 +265,11 @@ def test_tfidf_weights_are_scikit_learns(seeds_corpus, norm, smooth_idf, subline
     """measures.tfidf_weights computes TF-IDF without importing scikit-learn; scikit-learn is the reference."""
     from sklearn.feature_extraction.text import TfidfTransformer
 
-    from policylex.dtm import document_term_matrix
     from policylex.measures import tfidf_weights
 
-    dtm = document_term_matrix(seeds_corpus)
+    matrix = seeds_corpus.dfm(include_duplicates=True)
     for by in ("doc", "province"):
-        _, grouped, _ = dtm.grouped(dtm.rows(include_duplicates=True), by)
+        grouped = matrix.group(by).counts
         ours = tfidf_weights(grouped, norm=norm, smooth_idf=smooth_idf, sublinear_tf=sublinear_tf)
         theirs = TfidfTransformer(norm=norm, smooth_idf=smooth_idf, sublinear_tf=sublinear_tf).fit_transform(grouped)
         theirs = theirs.tocsr()
@@ -305,3 +304,16 @@ def test_keyness_by_from_the_cli(seeds_corpus):
         ["unknown", "1", "公益诉讼"]]
     both = runner.invoke(app, ["keyness", "--by", "year", "--target", "year=2021", "--corpus", str(seeds_corpus.path)])
     assert both.exit_code == 2 and "give --target field=value" in both.stderr
+
+
+def test_a_table_gives_its_rows_as_often_as_asked(seeds_corpus):
+    """Even rows streamed from the corpus (an export): the second to_pandas() is not empty."""
+    pytest.importorskip("pandas")
+    from policylex.output import Table
+    from policylex.overview import export_table
+
+    streamed = Table(("n",), (row for row in [(1,), (2,)]))
+    assert len(streamed.to_pandas()) == len(streamed.to_pandas()) == 2
+    assert list(streamed.records()) == [{"n": 1}, {"n": 2}]
+    export = export_table(seeds_corpus)
+    assert len(export.to_pandas()) == len(export.to_pandas()) == 5

@@ -7,7 +7,7 @@ import warnings
 
 import pytest
 
-from policylex.measures import keyness, term_frequencies, tfidf
+from policylex.measures import keyness, frequency, tfidf
 from policylex.plots import bar_chart
 
 
@@ -23,7 +23,7 @@ def draw_capturing_warnings(draw, caplog):
 @pytest.mark.parametrize("kind", ["freq", "tfidf", "keyness"])
 def test_chart_with_chinese_labels_has_no_missing_glyphs(seeds_corpus, tmp_path, caplog, kind, suffix):
     table = {
-        "freq": lambda: term_frequencies(seeds_corpus, by="province", top=5),
+        "freq": lambda: frequency(seeds_corpus, by="province", top=5),
         "tfidf": lambda: tfidf(seeds_corpus, top=4),
         "keyness": lambda: keyness(seeds_corpus, ["province=辽宁省"], top=12),
     }[kind]()

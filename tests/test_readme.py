@@ -42,9 +42,10 @@ def test_console_examples_print_what_the_readme_says(seeds_corpus):
         assert result.stdout == expected, command
 
 
-def test_python_examples_run(_seeds_db, tmp_path, monkeypatch):
-    """Every ```python block of the README, run where the README's commands would have left things:
-    the seeds' corpus as policylex.db, seeds/ beside it, and corpus.jsonl from `policylex export`."""
+@pytest.fixture
+def demo_folder(_seeds_db, tmp_path, monkeypatch):
+    """Where the README's commands would have left things: the seeds' corpus as policylex.db,
+    seeds/ beside it, and corpus.jsonl from `policylex export`; the working directory."""
     import shutil
 
     from conftest import SEEDS
@@ -58,12 +59,48 @@ def test_python_examples_run(_seeds_db, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     exported = CliRunner().invoke(app, ["export", "--format", "jsonl", "-o", "corpus.jsonl"])
     assert exported.exit_code == 0, exported.output
-    blocks = re.findall(r"```python\n(.*?)```", README, flags=re.S)
+    return tmp_path
+
+
+def python_blocks(text: str) -> list[str]:
+    return re.findall(r"```python\n(.*?)```", text, flags=re.S)
+
+
+def run_block(block: str, source: str) -> tuple[dict, list]:
+    """Run one example as the reader would (in the demo folder); its namespace and the DataFrames in it."""
+    namespace: dict = {}
+    exec(compile(block, source, "exec"), namespace)  # noqa: S102 - the documentation's own code
+    return namespace, [v for v in namespace.values() if type(v).__name__ == "DataFrame"]
+
+
+def test_python_examples_run(demo_folder):
+    """Every ```python block of the README runs, and hands over the DataFrames it promises."""
+    blocks = python_blocks(README)
     assert len(blocks) >= 5
     for block in blocks:
-        namespace: dict = {}
-        exec(compile(block, "README.md", "exec"), namespace)  # noqa: S102 - the README's own code
-        frames = [v for v in namespace.values() if type(v).__name__ == "DataFrame"]
+        _, frames = run_block(block, "README.md")
         assert frames, block
         if "find_reuse" not in block:  # the seeds share no passage: reuse's frames are empty, rightly
             assert all(len(frame) for frame in frames), block
+
+
+API_PAGE = (ROOT / "docs" / "python-api.md").read_text(encoding="utf-8")
+
+
+def test_the_python_api_page_runs(demo_folder):
+    """docs/python-api.md: every block runs on the seeds, and its DataFrames hold rows."""
+    blocks = python_blocks(API_PAGE)
+    assert len(blocks) >= 6
+    for block in blocks:
+        namespace, frames = run_block(block, "docs/python-api.md")
+        assert all(len(frame) for frame in frames), block
+    assert "where: no such field 'colour'" in namespace["message"]
+
+
+def test_the_python_api_page_shows_every_call_of_the_api():
+    code = "\n".join(python_blocks(API_PAGE))
+    for call in ("plx.open(", "corpus.dfm()", 'corpus.dfm(lexicon="bundled")', ".counts", ".features", ".docvars",
+                 ".select(where=", ".group(", ".to_pandas()", ".to_scipy()", "plx.frequency(", "plx.tfidf(",
+                 "plx.keyness(", "plx.collocations(", "plx.cooccurrence(", "plx.trends(", "plx.count_slogans(",
+                 "plx.timeline(", "plx.topic_model(", "plx.kwic("):
+        assert call in code, call

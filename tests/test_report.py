@@ -225,7 +225,7 @@ def test_a_corpus_with_little_in_it_still_gets_a_report(corpus, tmp_path):
     found = sections(page)
     assert list(found) == list(SECTIONS)
     # one province and one year: nothing to compare; no formulation: no counts, pairs or trends
-    assert "By province: --by province: the documents form one group only (辽宁省); nothing to compare." in page
+    assert "By province: by province: the documents form one group only (辽宁省); nothing to compare." in page
     assert "No formulation of the lexicon occurs in the corpus." in found["slogans"]
     assert "No chart: nothing to plot: no pair of formulations co-occurs." in found["network"]
     assert "No trends: no formulation of the lexicon in the selected documents." in found["trends"]

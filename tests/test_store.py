@@ -89,29 +89,29 @@ def make_version_3(db) -> None:
 
 
 def test_version_3_corpus_moves_its_tokens_and_keeps_its_counts(seeds_corpus):
-    from policylex.measures import term_frequencies
+    from policylex.measures import frequency
 
-    before = list(term_frequencies(seeds_corpus, top=30).records())
+    before = list(frequency(seeds_corpus, top=30).records())
     tokens = seeds_corpus.db.execute("SELECT seq, tokens, term_counts FROM document_tokens ORDER BY seq").fetchall()
     path = seeds_corpus.path
     make_version_3(seeds_corpus.db)
     seeds_corpus.close()
     path.with_name(path.name + ".dtm.npz").unlink(missing_ok=True)
     with Corpus.open(path) as upgraded:
-        assert upgraded.get_meta("schema_version") == "4"
+        assert upgraded.get_meta("schema_version") == str(SCHEMA_VERSION)
         columns = {row[1] for row in upgraded.db.execute("PRAGMA table_info(documents)")}
         assert not columns & {"tokens", "pos", "token_count", "term_counts", "tokens_norm_hash", "tokens_settings"}
         moved = upgraded.db.execute("SELECT seq, tokens, term_counts FROM document_tokens ORDER BY seq").fetchall()
         assert [tuple(r) for r in moved] == [tuple(r) for r in tokens] and len(moved) == 5
         assert upgraded.tokenise(workers=1).tokenised == 0  # nothing to do again
-        assert list(term_frequencies(upgraded, top=30).records()) == before
+        assert list(frequency(upgraded, top=30).records()) == before
 
 
 def test_schema_1_corpus_is_upgraded_and_counted_from_its_tokens(seeds_corpus):
     """A corpus tokenised before term counts were stored opens, and its analyses agree with a new one's."""
-    from policylex.measures import term_frequencies
+    from policylex.measures import frequency
 
-    before = list(term_frequencies(seeds_corpus, top=30).records())
+    before = list(frequency(seeds_corpus, top=30).records())
     path = seeds_corpus.path
     make_version_3(seeds_corpus.db)
     seeds_corpus.db.executescript(
@@ -121,11 +121,11 @@ def test_schema_1_corpus_is_upgraded_and_counted_from_its_tokens(seeds_corpus):
     seeds_corpus.close()
     path.with_name(path.name + ".dtm.npz").unlink(missing_ok=True)
     with Corpus.open(path) as upgraded:
-        assert upgraded.get_meta("schema_version") == "4"
-        assert list(term_frequencies(upgraded, top=30).records()) == before
+        assert upgraded.get_meta("schema_version") == str(SCHEMA_VERSION)
+        assert list(frequency(upgraded, top=30).records()) == before
         assert upgraded.tokenise(workers=1).tokenised == 5  # the next tokenise stores the counts
         assert upgraded.db.execute("SELECT count(*) FROM document_tokens WHERE term_counts IS NULL").fetchone()[0] == 0
-        assert list(term_frequencies(upgraded, top=30).records()) == before
+        assert list(frequency(upgraded, top=30).records()) == before
 
 
 def test_version_1_corpus_is_upgraded_in_place(tmp_path):
@@ -139,7 +139,7 @@ def test_version_1_corpus_is_upgraded_in_place(tmp_path):
                                "DROP INDEX documents_near_duplicate_of;")
         store.db.execute("UPDATE meta SET value = '1' WHERE key = 'schema_version'")
     with Corpus.open(path) as store:
-        assert store.get_meta("schema_version") == str(SCHEMA_VERSION) == "4"
+        assert store.get_meta("schema_version") == str(SCHEMA_VERSION) == "5"
         assert store.count() == 1
         assert store.db.execute("SELECT count(*) FROM slogan_hits").fetchone()[0] == 0
 
@@ -199,3 +199,20 @@ def test_a_version_1_corpus_opened_read_only_says_how_to_upgrade(tmp_path):
         Corpus.open(path, readonly=True)
     with Corpus.open(path) as store:
         assert store.get_meta("schema_version") == str(SCHEMA_VERSION)
+
+
+def test_version_4_corpus_gains_the_signature_index_and_finds_reposts_of_its_documents(tmp_path):
+    """Version 5 indexes what the near-duplicate check reads of a candidate: an older corpus gets the
+    index on opening, and a repost ingested afterwards is found against a document ingested before."""
+    path = tmp_path / "old.db"
+    with Corpus.open(path, create=True) as corpus:
+        corpus.ingest([str(FIXTURES / "dedup" / name) for name in ("original.txt", "different.txt")])
+        corpus.db.execute("DROP INDEX documents_signature")
+        corpus.db.execute("UPDATE meta SET value = '4' WHERE key = 'schema_version'")
+    with Corpus.open(path) as upgraded:
+        assert upgraded.get_meta("schema_version") == str(SCHEMA_VERSION)
+        assert upgraded.db.execute("SELECT 1 FROM sqlite_master WHERE name = 'documents_signature'").fetchone()
+        report = upgraded.ingest([str(FIXTURES / "dedup" / "repost_with_note.txt")])
+        assert report.near_duplicates == 1
+        assert upgraded.db.execute("SELECT o.name FROM documents d JOIN documents o ON o.id = d.near_duplicate_of"
+                                   ).fetchall()[0][0] == "original"

@@ -77,20 +77,20 @@ def test_corpus_tokens_are_stored_with_counts(seeds_corpus):
 
 def test_pos_tags_are_stored_and_filter_freq(corpus, tmp_path):
     from policylex.errors import UsageError
-    from policylex.measures import term_frequencies
+    from policylex.measures import frequency
 
     (tmp_path / "a.txt").write_text("湛江市检察院召开会议\n会议要求，更好落实少捕慎诉慎押刑事司法政策。", encoding="utf-8")
     corpus.ingest([str(tmp_path / "a.txt")])
     corpus.tokenise(workers=1)
     with pytest.raises(UsageError, match="tokenise --pos"):
-        term_frequencies(corpus, pos=["n"])
+        frequency(corpus, pos=["n"])
     corpus.tokenise(workers=1, pos=True)
     row = corpus.db.execute("SELECT tokens, pos FROM documents_with_tokens").fetchone()
     pairs = dict(zip(row["tokens"].split(), row["pos"].split()))
     assert pairs["湛江市"] == "ns" and pairs["召开"] == "v" and pairs["少捕慎诉慎押"] == "l"
-    nouns = {r["term"] for r in term_frequencies(corpus, pos=["n"], top=None).records()}
+    nouns = {r["term"] for r in frequency(corpus, pos=["n"], top=None).records()}
     assert "湛江市" in nouns and "会议" in nouns and "召开" not in nouns
-    verbs = {r["term"] for r in term_frequencies(corpus, pos=["v"], top=None).records()}
+    verbs = {r["term"] for r in frequency(corpus, pos=["v"], top=None).records()}
     assert verbs == {t for t, tag in pairs.items() if tag.startswith("v")}
 
 

@@ -54,7 +54,7 @@ def genres(corpus, tmp_path):
 
 
 def dominant(model) -> dict[str, int]:
-    names = model.documents.meta["name"][model.rows]
+    names = model.matrix.names
     return {str(name): int(np.argmax(shares)) + 1 for name, shares in zip(names, model.shares)}
 
 
@@ -114,7 +114,7 @@ def test_the_same_seed_gives_the_same_output(genres):
 
 def test_topics_fitted_on_a_sample_still_give_every_document_its_shares(genres):
     model = topic_model(genres, 2, sample=8, seed=1)
-    assert len(model.rows) == 12 and np.allclose(model.shares.sum(axis=1), 1.0)
+    assert model.matrix.rows.size == 12 and np.allclose(model.shares.sum(axis=1), 1.0)
     assert "topics fitted on 8 documents drawn with the seed, shares solved for every document" in model.notes[0]
     assert topic_model(genres, 2, sample=8, seed=1).shares.tolist() == model.shares.tolist()
 
@@ -126,7 +126,7 @@ def test_group_shares_are_means_with_a_t_interval(genres):
     table = model.group_shares("province,year")
     assert table.columns == ("province", "province_code", "year", "topic", "documents", "share", "share_low",
                              "share_high")
-    names = model.documents.meta["name"][model.rows].tolist()
+    names = model.matrix.names.tolist()
     shares = dict(zip(names, model.shares.tolist()))
     # 辽宁省 2021: env0, env2 (沈阳) and crime0, crime2 (大连), four documents
     members = ["env0", "env2", "crime0", "crime2"]
@@ -162,7 +162,7 @@ def test_errors_speak_the_librarys_words(genres):
 
 def test_the_seeds_have_topics(seeds_corpus):
     model = topic_model(seeds_corpus, 2)
-    assert len(model.rows) == 5 and np.allclose(model.shares.sum(axis=1), 1.0)
+    assert model.matrix.rows.size == 5 and np.allclose(model.shares.sum(axis=1), 1.0)
     assert all(len(model.top_terms(t, 10)) == 10 for t in (1, 2))
     furniture = next(note for note in model.notes if note.startswith("left out as furniture"))
     assert "工作" in furniture and "检察机关" in furniture  # in every seed: the beat's own words

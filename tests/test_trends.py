@@ -143,7 +143,7 @@ def test_the_unknown_group_is_kept_and_counted_unless_dropped(regional):
     # every document's year is known in 辽宁省: nothing to drop, nothing said
     liaoning = trends(regional, ["检察机关"], by="year", where=["province=辽宁省"], drop_unknown=True)
     assert not any("unknown" in note for note in liaoning.notes)
-    with pytest.raises(UsageError, match="no documents match --where year=unknown with a known year"):
+    with pytest.raises(UsageError, match="no documents match where year=unknown with a known year"):
         trends(regional, ["检察机关"], by="year", where=["year=unknown"], drop_unknown=True)
 
 
@@ -161,12 +161,12 @@ def test_administrative_codes_are_columns(regional):
 
 @pytest.mark.parametrize("by", [None, "year", "province", "city", "province,year", "year,province", "doc"])
 def test_groups_partition_the_documents_and_agree_with_freq(regional, by):
-    from policylex.measures import term_frequencies
+    from policylex.measures import frequency
 
     table = trends(regional, ["检察机关", "扫黑除恶"], by=by)
     total = {r["term"]: r for r in trends(regional, ["检察机关", "扫黑除恶"], by="all").records()}
     assert list(trends(regional, ["检察机关", "扫黑除恶"], by=None).records()) == list(total.values())
-    freq = {r["term"]: r for r in term_frequencies(regional, terms=["检察机关", "扫黑除恶"]).records()}
+    freq = {r["term"]: r for r in frequency(regional, terms=["检察机关", "扫黑除恶"]).records()}
     for term in ("检察机关", "扫黑除恶"):
         rows = [r for r in table.records() if r["term"] == term]
         assert sum(r["documents"] for r in rows) == 4
@@ -197,7 +197,7 @@ def test_options_are_checked(regional):
         trends(regional, ["会议"], by="colour")
     with pytest.raises(UsageError, match="named twice"):
         trends(regional, ["会议"], by="year,year")
-    with pytest.raises(UsageError, match="--per 'words'"):
+    with pytest.raises(UsageError, match="per 'words'"):
         trends(regional, ["会议"], per="words")
     with pytest.raises(UsageError, match="no documents match"):
         trends(regional, ["会议"], where=["year=1999"])
@@ -263,7 +263,7 @@ def test_formulations_are_counted_on_the_text(seeds_corpus):
 
 
 def test_grouping_by_several_fields(regional):
-    from policylex.measures import term_frequencies
+    from policylex.measures import frequency
     from policylex.selection import load_documents
 
     documents = load_documents(regional)
@@ -276,9 +276,10 @@ def test_grouping_by_several_fields(regional):
     assert [names[rows[grouping.group_of_row == g]].tolist() for g in range(4)] == [
         names[m].tolist() for m in grouping.members]
     # every analysis that groups takes it: freq per province and year
-    freq = term_frequencies(regional, by="province,year", terms=["扫黑除恶"])
-    assert [(r["group"], r["count"]) for r in freq.records()] == [
-        ("广东省 2021", 2), ("广东省 unknown", 0), ("辽宁省 2020", 0), ("辽宁省 2021", 1)]
+    freq = frequency(regional, by="province,year", terms=["扫黑除恶"])
+    assert freq.columns[:4] == ("province", "province_code", "year", "rank")
+    assert [(r["province"], r["year"], r["count"]) for r in freq.records()] == [
+        ("广东省", 2021, 2), ("广东省", "unknown", 0), ("辽宁省", 2020, 0), ("辽宁省", 2021, 1)]
 
 
 # --- the command ------------------------------------------------------------------------------
@@ -427,12 +428,12 @@ def test_bootstrap_percentiles_against_the_exact_resampling_distribution():
 
 
 def clustered_and_spread(spread: bool):
-    """ItemCounts of 200 documents of 100 tokens in one year: 300 occurrences in 10 documents, or spread evenly."""
+    """The matrix of 200 documents of 100 tokens in one year: 300 occurrences in 10 documents, or spread evenly."""
     import numpy as np
     import scipy.sparse as sp
 
-    from policylex.selection import CODE_FIELDS, FIELDS, SIZE_FIELDS, DocumentSet
-    from policylex.trends import ItemCounts
+    from policylex.matrix import Counts, FeatureMatrix
+    from policylex.selection import CODE_FIELDS, FIELDS, SIZE_FIELDS
 
     n = 200
     if spread:
@@ -444,18 +445,17 @@ def clustered_and_spread(spread: bool):
     meta["name"] = np.array([f"d{i}" for i in range(n)])
     meta["year"] = np.full(n, 2020)
     meta["token_count"], meta["chars"] = np.full(n, 100), np.full(n, 300)
-    documents = DocumentSet({**meta, **{f: meta[f] for f in SIZE_FIELDS}}, np.ones(n, dtype=bool))
-    return ItemCounts(documents, sp.csr_matrix(counts.reshape(-1, 1)), ["公益诉讼"], "token", [])
+    meta = {**meta, **{f: meta[f] for f in SIZE_FIELDS}}
+    return FeatureMatrix(Counts(sp.csr_matrix(counts.reshape(-1, 1)), np.array(["公益诉讼"]), meta,
+                                np.ones(n, dtype=bool)), np.arange(n))
 
 
 @pytest.mark.parametrize("method", ["bootstrap", "quasipoisson"])
 def test_document_intervals_are_wider_when_occurrences_cluster_and_close_when_not(method):
-    import numpy as np
-
     from policylex.trends import panel
 
     def width(items, interval):
-        (row,) = panel(items, np.arange(200), "year", per="tokens", interval=interval).records()
+        (row,) = panel(items, "year", per="tokens", interval=interval).records()
         return row["rate_high"] - row["rate_low"]
 
     clustered = clustered_and_spread(spread=False)

@@ -221,26 +221,28 @@ def _slogans(corpus: Corpus) -> Check:
 
 
 def _matrix_cache(corpus: Corpus) -> Check:
-    from policylex import dtm
+    from policylex import matrix
 
-    path = dtm.cache_path(corpus)
+    path = matrix.cache_path(corpus)
     if not path.exists():
         return Check("matrix cache", OK, "none (the next analysis builds it)")
     generation = corpus.generation()
-    key = dtm.cache_key(corpus)
-    cached = dtm.load(path, generation, key)
+    cached = matrix.load_terms(path, matrix.cache_key(corpus, generation), generation)
     if cached is None:
         return Check("matrix cache", PENDING, f"{path.name} is for another state of the corpus or unreadable: "
                      "the next analysis rebuilds it")
-    fresh = dtm.build(corpus)
-    same = (cached.counts.shape == fresh.counts.shape and (cached.counts != fresh.counts).nnz == 0
-            and np.array_equal(cached.vocabulary, fresh.vocabulary) and np.array_equal(cached.counted, fresh.counted)
-            and all(np.array_equal(cached.meta[f], fresh.meta[f]) for f in dtm.META_FIELDS)
-            and cached.not_tokenised == fresh.not_tokenised)
+    fresh = matrix.build_terms(corpus)
+    try:
+        same = (cached.csr.shape == fresh.csr.shape and (cached.csr != fresh.csr).nnz == 0
+                and np.array_equal(cached.features, fresh.features) and np.array_equal(cached.counted, fresh.counted)
+                and all(np.array_equal(cached.meta[f], fresh.meta[f]) for f in matrix.META_FIELDS)
+                and cached.not_tokenised == fresh.not_tokenised)
+    except (KeyError, ValueError):
+        same = False
     if not same:
         return Check("matrix cache", FAILED, f"{path.name} claims generation {generation} but differs from the "
                      "corpus: delete it")
-    return Check("matrix cache", OK, f"{path.name}: {cached.counts.shape[0]} documents × {cached.counts.shape[1]} "
+    return Check("matrix cache", OK, f"{path.name}: {cached.csr.shape[0]} documents × {cached.csr.shape[1]} "
                  "terms, matches the corpus")
 
 

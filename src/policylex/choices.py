@@ -48,9 +48,73 @@ class Nested(str, Enum):
     dictionary = "dictionary"
 
 
+class Per(str, Enum):
+    """The denominator of a rate (:mod:`policylex.trends`): 10,000 tokens, 10,000 characters, or one document."""
+
+    tokens = "tokens"
+    chars = "chars"
+    docs = "docs"
+
+
+class Norm(str, Enum):
+    """How TF-IDF scales each row (:func:`policylex.measures.tfidf`): to unit l2 or l1 length, or not."""
+
+    l2 = "l2"
+    l1 = "l1"
+    none = "none"
+
+
+class Correction(str, Enum):
+    """Keyness's continuity correction (:func:`policylex.measures.keyness_statistics`): Yates where due, or none."""
+
+    default = "default"
+    none = "none"
+
+
+class CollocationSort(str, Enum):
+    """What collocations are sorted by (:func:`policylex.measures.collocations`)."""
+
+    ll = "ll"
+    pmi = "pmi"
+    count = "count"
+
+
+class Window(str, Enum):
+    """The unit two formulations co-occur in (:func:`policylex.slogans.cooccurrence`)."""
+
+    doc = "doc"
+    paragraph = "paragraph"
+    sentence = "sentence"
+
+
+class AssociationSort(str, Enum):
+    """What co-occurring pairs are sorted by (:func:`policylex.slogans.association`)."""
+
+    ll = "ll"
+    npmi = "npmi"
+    pmi = "pmi"
+    jaccard = "jaccard"
+    joint = "joint"
+
+
+class Pool(str, Enum):
+    """Formulations pooled into their lexicon family or category (:func:`policylex.slogans.pooled`)."""
+
+    family = "family"
+    category = "category"
+
+
+class ReuseField(str, Enum):
+    """A field text reuse compares or groups documents by (:mod:`policylex.reuse`)."""
+
+    province = "province"
+    city = "city"
+    source = "source"
+
+
 def choose(enum: type[Enum], value, what: str):
     """``value`` as a member of ``enum``; a value not in it is a :class:`UsageError` naming the choices."""
     try:
         return enum(value.value if isinstance(value, Enum) else value)
     except ValueError:
-        raise UsageError(f"{what} {value!r}: choose from {', '.join(m.value for m in enum)}") from None
+        raise UsageError(f"{what} {value!r}: choose from {', '.join(m.value for m in enum)}", option=what) from None

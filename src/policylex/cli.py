@@ -7,7 +7,7 @@ errors go to stderr.  Errors the user can fix are one line and exit status 2;
 
 from __future__ import annotations
 
-import functools
+import re
 import sqlite3
 import sys
 import warnings
@@ -19,7 +19,8 @@ from typing import Annotated, Callable, Iterator, Optional
 import typer
 from typer.core import TyperGroup
 
-from policylex.choices import Interval, Nested, TopicMethod
+from policylex.choices import (AssociationSort, CollocationSort, Correction, Interval, Nested, Norm, Per, Pool,
+                               ReuseField, TopicMethod, Window)
 from policylex.errors import PolicylexError, PolicylexWarning, UnknownGroupWarning
 from policylex.output import Format, Table, render
 
@@ -36,6 +37,12 @@ def _one_line(error: BaseException) -> None:
 
 
 class OneLineErrors(TyperGroup):
+    """The boundary: every error a command raises becomes one line on stderr and an exit status, here once.
+
+    Each group of commands (``policylex``, ``policylex slogans``, …) is one, so
+    the innermost knows which command ran (what an interrupted one leaves behind).
+    """
+
     def make_context(self, *args, **kwargs):
         try:
             return super().make_context(*args, **kwargs)
@@ -45,10 +52,30 @@ class OneLineErrors(TyperGroup):
 
     def invoke(self, ctx):
         try:
-            return super().invoke(ctx)
+            with _warnings_once():
+                return super().invoke(ctx)
+        except PolicylexError as error:
+            raise fail(_in_cli_words(error), error.exit_code) from None
+        except sqlite3.DatabaseError as error:  # a damaged file, or a lock held longer than the busy timeout
+            raise fail(f"cannot read the corpus: {error}; `policylex check` tells what is wrong") from None
+        except KeyboardInterrupt:
+            command = " ".join(ctx.command_path.split()[1:] + [ctx.invoked_subcommand or ""]).strip()
+            raise fail(f"interrupted; {_KEPT_ON_CTRL_C.get(command, 'nothing was written')}", 130) from None
+        except BrokenPipeError:
+            sys.stderr.close()
+            raise typer.Exit(0) from None
         except Exception as error:
             _one_line(error)
             raise
+
+
+def _in_cli_words(error: PolicylexError) -> str:
+    """The library's message with its parameter shown as the command's flag: ``where: …`` → ``--where: …``."""
+    message = str(error)
+    option = getattr(error, "option", None)
+    if option:
+        message = re.sub(rf"(?<![-\w]){re.escape(option)}\b", "--" + option.replace("_", "-"), message, count=1)
+    return message
 
 
 app = typer.Typer(
@@ -126,40 +153,17 @@ def _warnings_once() -> Iterator[None]:
         yield
 
 
-# What the corpus keeps when a command is interrupted, by command (function) name; the
-# other commands write nothing.
+# What the corpus keeps when a command is interrupted, by command; the other commands write nothing.
 _KEPT_ON_CTRL_C = {
     "ingest": "the corpus keeps the batches of files stored before Ctrl-C: re-run to complete",
     "tokenise": "the corpus keeps the documents tokenised before Ctrl-C: re-run to complete",
     "normalise": "the corpus is as it was: normalise writes every document or none; re-run to normalise",
-    "meta_set": "the corpus is as it was: meta set applies every correction or none",
+    "meta set": "the corpus is as it was: meta set applies every correction or none",
     "report": "the corpus keeps what was ingested and tokenised before Ctrl-C; no report was written, "
               "an earlier one is as it was",
-    **dict.fromkeys(("slogans_scan", "slogans_count", "slogans_cooccur", "slogans_timeline", "trends"),
+    **dict.fromkeys(("slogans", "slogans scan", "slogans count", "slogans cooccur", "slogans timeline", "trends"),
                     "the corpus keeps the formulation matches stored before Ctrl-C; the next run goes on from them"),
 }
-
-
-def handles_errors(command: Callable) -> Callable:
-    """Turn user errors and Ctrl-C into one line on stderr and an exit status; warnings into one line each."""
-    kept = _KEPT_ON_CTRL_C.get(command.__name__, "nothing was written")
-
-    @functools.wraps(command)
-    def wrapper(*args, **kwargs):
-        try:
-            with _warnings_once():
-                return command(*args, **kwargs)
-        except PolicylexError as error:
-            raise fail(str(error), error.exit_code) from None
-        except sqlite3.DatabaseError as error:  # a damaged file, or a lock held longer than the busy timeout
-            raise fail(f"cannot read the corpus: {error}; `policylex check` tells what is wrong") from None
-        except KeyboardInterrupt:
-            raise fail(f"interrupted; {kept}", 130) from None
-        except BrokenPipeError:
-            sys.stderr.close()
-            raise typer.Exit(0) from None
-
-    return wrapper
 
 
 @contextmanager
@@ -234,7 +238,6 @@ def _backend(scheduler: Optional[str], workers: Optional[int] = None, ship: bool
 
 
 @app.command()
-@handles_errors
 def ingest(
     paths: Annotated[list[str], typer.Argument(help="Files and folders (recursive); '-' reads paths from stdin.")],
     corpus: CorpusOption = DEFAULT_CORPUS,
@@ -293,7 +296,6 @@ def _ingest(store, paths: list[str], **options):
 
 
 @app.command()
-@handles_errors
 def normalise(
     corpus: CorpusOption = DEFAULT_CORPUS,
     variant: Annotated[Variant, typer.Option(help="OpenCC conversion (none keeps the script).")] = Variant.t2s,
@@ -310,7 +312,6 @@ def normalise(
 
 
 @app.command()
-@handles_errors
 def tokenise(
     corpus: CorpusOption = DEFAULT_CORPUS,
     workers: Annotated[Optional[int], typer.Option(min=1, help="Processes (default: all cores).")] = None,
@@ -339,7 +340,6 @@ def tokenise(
 
 
 @app.command()
-@handles_errors
 def info(corpus: CorpusOption = DEFAULT_CORPUS, format: FormatOption = Format.table) -> None:
     """Documents, characters, tokens, years, regions, duplicates, skipped files.
 
@@ -352,7 +352,6 @@ def info(corpus: CorpusOption = DEFAULT_CORPUS, format: FormatOption = Format.ta
 
 
 @app.command()
-@handles_errors
 def docs(
     corpus: CorpusOption = DEFAULT_CORPUS,
     format: FormatOption = Format.table,
@@ -369,7 +368,6 @@ def docs(
 
 
 @app.command()
-@handles_errors
 def export(
     corpus: CorpusOption = DEFAULT_CORPUS,
     format: Annotated[ExportFormat, typer.Option("--format", "-f", help="Output format.")] = ExportFormat.jsonl,
@@ -407,12 +405,8 @@ KeepDuplicatesOption = Annotated[bool, typer.Option("--keep-duplicates", help="C
 PlotOption = Annotated[Optional[Path], typer.Option(help="Also draw a chart to this file (.png, .svg or .pdf).")]
 
 
-class GroupBy(str, Enum):
-    year = "year"
-    province = "province"
-    city = "city"
-    source = "source"
-    doc = "doc"
+GroupByOption = Annotated[Optional[str], typer.Option(
+    "--by", help="Group by year, province, city, source or doc, or several joined by commas (province,year).")]
 
 
 def _check_outputs(corpus: Path, *outputs: tuple[str, Optional[Path]]) -> None:
@@ -434,14 +428,13 @@ def _plot(table: Table, path: Optional[Path], kind: str) -> None:
 
 
 @app.command()
-@handles_errors
 def freq(
     terms: Annotated[Optional[list[str]], typer.Argument(help="Only these terms.")] = None,
     corpus: CorpusOption = DEFAULT_CORPUS,
     format: FormatOption = Format.table,
     top: TopOption = 20,
     min_count: Annotated[int, typer.Option(min=1, help="Leave out rarer terms.")] = 1,
-    by: Annotated[Optional[GroupBy], typer.Option(help="One table per group.")] = None,
+    by: GroupByOption = None,
     where: WhereOption = None,
     pos: Annotated[Optional[str], typer.Option(help="Only terms of these parts of speech, e.g. n,v "
                                                "(n matches n, nr, ns, nt, nz); needs tokenise --pos.")] = None,
@@ -450,35 +443,29 @@ def freq(
 ) -> None:
     """Term frequencies: count, rate per 10,000 tokens, document frequency, rank.
 
-    Columns: [group] rank term count per_10k docfreq.
+    Columns: [group fields] rank term count per_10k docfreq; with --by province,year the
+    group's fields are columns of their own (province province_code year), as in trends.
 
     Example: policylex freq --top 10 --by year;  policylex freq 公益诉讼 检察建议 --where province=辽宁省
     """
     _check_outputs(corpus, ("--plot", plot))
-    from policylex.measures import term_frequencies
+    from policylex.measures import frequency
 
     with _reading(corpus) as store:
         _warn_if_not_tokenised(store)
-        table = term_frequencies(store, top=top or None, min_count=min_count, terms=terms, by=by and by.value,
-                                 where=where, pos=pos.split(",") if pos else None,
-                                 include_duplicates=keep_duplicates)
+        table = frequency(store.dfm(include_duplicates=keep_duplicates), top=top or None, min_count=min_count,
+                          terms=terms, by=by, where=where, pos=pos.split(",") if pos else None)
     render(table, format)
     _plot(table, plot, "freq")
 
 
-class Norm(str, Enum):
-    l2 = "l2"
-    l1 = "l1"
-    none = "none"
-
-
 @app.command()
-@handles_errors
 def tfidf(
     corpus: CorpusOption = DEFAULT_CORPUS,
     format: FormatOption = Format.table,
     top: TopOption = 10,
-    by: Annotated[Optional[GroupBy], typer.Option(help="Groups as pseudo-documents (default: each document).")] = None,
+    by: Annotated[Optional[str], typer.Option(help="Groups as pseudo-documents (default: each document): year, "
+                                              "province, city, source, or several joined by commas.")] = None,
     where: WhereOption = None,
     sublinear_tf: Annotated[bool, typer.Option("--sublinear-tf", help="tf = 1 + ln(count).")] = False,
     norm: Annotated[Norm, typer.Option(help="Scale each row to unit norm.")] = Norm.l2,
@@ -498,25 +485,19 @@ def tfidf(
 
     with _reading(corpus) as store:
         _warn_if_not_tokenised(store)
-        table = tfidf_table(store, top=top or 10**9, by=by and by.value, where=where, sublinear_tf=sublinear_tf,
-                            norm=None if norm is Norm.none else norm.value, smooth_idf=smooth_idf,
-                            include_duplicates=keep_duplicates)
+        table = tfidf_table(store.dfm(include_duplicates=keep_duplicates), top=top or 10**9, by=by, where=where,
+                            sublinear_tf=sublinear_tf, norm=norm, smooth_idf=smooth_idf)
     render(table, format)
     _plot(table, plot, "tfidf")
 
 
-class Correction(str, Enum):
-    default = "default"
-    none = "none"
-
-
 @app.command()
-@handles_errors
 def keyness(
     target: Annotated[Optional[list[str]], typer.Option("--target", "-t", help="The target documents: field=value "
                                                         "(repeatable).")] = None,
     reference: Annotated[Optional[list[str]], typer.Option("--reference", "-r", help="The reference (default: the rest).")] = None,
-    by: Annotated[Optional[GroupBy], typer.Option(help="Instead of --target: each group against the rest.")] = None,
+    by: Annotated[Optional[str], typer.Option(help="Instead of --target: each group against the rest (year, "
+                                              "province, …, or several joined by commas).")] = None,
     corpus: CorpusOption = DEFAULT_CORPUS,
     format: FormatOption = Format.table,
     top: TopOption = 20,
@@ -548,20 +529,19 @@ def keyness(
     if (target is None) == (by is None) or (by is not None and reference):
         raise UsageError("give --target field=value (and optionally --reference), or --by field")
     _check_outputs(corpus, ("--plot", plot))
-    options = dict(where=where, top=top or None, min_count=min_count, correction=correction.value,
-                   include_duplicates=keep_duplicates)
+    options = dict(where=where, top=top or None, min_count=min_count, correction=correction)
     with _reading(corpus) as store:
         _warn_if_not_tokenised(store)
+        matrix = store.dfm(include_duplicates=keep_duplicates)
         if by is not None:
-            table = keyness_by_group(store, by.value, **options)
+            table = keyness_by_group(matrix, by, **options)
         else:
-            table = keyness_table(store, target, reference=reference, **options)
+            table = keyness_table(matrix, target, reference=reference, **options)
     render(table, format)
     _plot(table, plot, "keyness")
 
 
 @app.command()
-@handles_errors
 def kwic(
     term: Annotated[str, typer.Argument(help="The term, matched in the normalised text.")],
     corpus: CorpusOption = DEFAULT_CORPUS,
@@ -584,14 +564,7 @@ def kwic(
     render(table, format)
 
 
-class CollocationSort(str, Enum):
-    ll = "ll"
-    pmi = "pmi"
-    count = "count"
-
-
 @app.command()
-@handles_errors
 def collocations(
     corpus: CorpusOption = DEFAULT_CORPUS,
     format: FormatOption = Format.table,
@@ -613,7 +586,7 @@ def collocations(
 
     with _reading(corpus) as store:
         _warn_if_not_tokenised(store)
-        table = collocation_table(store, size=size, min_count=min_count, top=top or None, sort=sort.value,
+        table = collocation_table(store, size=size, min_count=min_count, top=top or None, sort=sort,
                                   where=where, include_duplicates=keep_duplicates)
     render(table, format)
 
@@ -621,6 +594,7 @@ def collocations(
 # --- formulations (slogans) ------------------------------------------------------------
 
 slogans_app = typer.Typer(
+    cls=OneLineErrors,
     help="Formulations (提法) from the lexicon: counts (the default), list, discover, cooccur, timeline.\n\n"
     "Example: policylex slogans --by year;  policylex slogans cooccur --window sentence",
     no_args_is_help=False, rich_markup_mode=None,
@@ -640,17 +614,6 @@ def _lexicon(path: Optional[Path], no_bundled: bool):
     return load_lexicon(path, bundled=not no_bundled)
 
 
-class Window(str, Enum):
-    doc = "doc"
-    paragraph = "paragraph"
-    sentence = "sentence"
-
-
-class Pool(str, Enum):  # the library's lexicon.POOLS
-    family = "family"
-    category = "category"
-
-
 NestedOption = Annotated[Nested, typer.Option(
     help="A formulation written inside a longer one's match (依法治国 in 全面依法治国): key counts it under "
          "both (how often each is written); dictionary counts the longest only (how often each is used as itself).")]
@@ -658,22 +621,13 @@ PoolOption = Annotated[Optional[Pool], typer.Option(
     help="Count families (强国系列, 四个全面) or categories instead of formulations: their members pooled.")]
 
 
-class AssociationSort(str, Enum):
-    ll = "ll"
-    npmi = "npmi"
-    pmi = "pmi"
-    jaccard = "jaccard"
-    joint = "joint"
-
-
 @slogans_app.command("count")
-@handles_errors
 def slogans_count(
     slogans: Annotated[Optional[list[str]], typer.Argument(help="Only these formulations.")] = None,
     corpus: CorpusOption = DEFAULT_CORPUS,
     format: FormatOption = Format.table,
     top: TopOption = 0,
-    by: Annotated[Optional[GroupBy], typer.Option(help="One table per group.")] = None,
+    by: GroupByOption = None,
     where: WhereOption = None,
     lexicon: LexiconOption = None,
     no_bundled: NoBundledOption = False,
@@ -698,9 +652,10 @@ def slogans_count(
     from policylex.slogans import count_slogans
 
     with _open(corpus) as store, progress_bar("slogans") as update:
-        table = count_slogans(store, lexicon=_lexicon(lexicon, no_bundled), slogans=slogans, by=by and by.value,
-                              where=where, include_duplicates=keep_duplicates, include_absent=absent,
-                              top=top or None, pool=pool and pool.value, nested=nested.value, progress=update)
+        matrix = store.dfm(lexicon=_lexicon(lexicon, no_bundled), nested=nested.value,
+                           include_duplicates=keep_duplicates, progress=update)
+        table = count_slogans(matrix, slogans=slogans, by=by, where=where, include_absent=absent, top=top or None,
+                              pool=pool and pool.value, nested=nested.value)
     render(table, format)
     _plot(table, plot, f"slogans_{pool.value}" if pool else "slogans")
 
@@ -711,7 +666,7 @@ def slogans_default(
     corpus: CorpusOption = DEFAULT_CORPUS,
     format: FormatOption = Format.table,
     top: TopOption = 0,
-    by: Annotated[Optional[GroupBy], typer.Option(help="One table per group.")] = None,
+    by: GroupByOption = None,
     where: WhereOption = None,
     lexicon: LexiconOption = None,
     no_bundled: NoBundledOption = False,
@@ -727,7 +682,6 @@ def slogans_default(
 
 
 @slogans_app.command("scan")
-@handles_errors
 def slogans_scan(
     corpus: CorpusOption = DEFAULT_CORPUS,
     lexicon: LexiconOption = None,
@@ -750,7 +704,6 @@ def slogans_scan(
 
 
 @slogans_app.command("list")
-@handles_errors
 def slogans_list(
     format: FormatOption = Format.table,
     lexicon: LexiconOption = None,
@@ -764,7 +717,6 @@ def slogans_list(
 
 
 @slogans_app.command("discover")
-@handles_errors
 def slogans_discover(
     corpus: CorpusOption = DEFAULT_CORPUS,
     format: FormatOption = Format.table,
@@ -791,7 +743,6 @@ def slogans_discover(
 
 
 @slogans_app.command("cooccur")
-@handles_errors
 def slogans_cooccur(
     corpus: CorpusOption = DEFAULT_CORPUS,
     format: FormatOption = Format.table,
@@ -824,9 +775,10 @@ def slogans_cooccur(
     from policylex.slogans import cooccurrence
 
     with _open(corpus) as store, progress_bar("slogans") as update:
-        table = cooccurrence(store, lexicon=_lexicon(lexicon, no_bundled), window=window.value, where=where,
-                             include_duplicates=keep_duplicates, min_count=min_count, sort=sort.value,
-                             top=top or None, pool=pool and pool.value, progress=update)
+        matrix = store.dfm(lexicon=_lexicon(lexicon, no_bundled), nested=Nested.dictionary.value,
+                           include_duplicates=keep_duplicates, progress=update)
+        table = cooccurrence(matrix, window=window, where=where, min_count=min_count, sort=sort, top=top or None,
+                             pool=pool)
     render(table, format)
     measure = "npmi" if sort is AssociationSort.joint else sort.value
     if plot is not None:
@@ -842,7 +794,6 @@ def slogans_cooccur(
 
 
 @slogans_app.command("timeline")
-@handles_errors
 def slogans_timeline(
     slogans: Annotated[Optional[list[str]], typer.Argument(help="The formulations (default: every one found).")]
     = None,
@@ -869,10 +820,10 @@ def slogans_timeline(
     from policylex.slogans import timeline
 
     with _open(corpus) as store, progress_bar("slogans") as update:
-        options = dict(lexicon=_lexicon(lexicon, no_bundled), where=where, include_duplicates=keep_duplicates,
-                       nested=nested.value, progress=update)
-        table = timeline(store, slogans, per_year=per_year, **options)
-        chart_table = timeline(store, slogans, **options) if per_year and plot is not None else table
+        matrix = store.dfm(lexicon=_lexicon(lexicon, no_bundled), nested=nested.value,
+                           include_duplicates=keep_duplicates, progress=update)
+        table = timeline(matrix, slogans, per_year=per_year, where=where)
+        chart_table = timeline(matrix, slogans, where=where) if per_year and plot is not None else table
     render(table, format)
     if plot is not None:
         from policylex.plots import timeline_chart
@@ -883,16 +834,8 @@ def slogans_timeline(
 
 # --- text reuse -------------------------------------------------------------------------
 
-class ReuseField(str, Enum):
-    """policylex.reuse.ACROSS, as a choice (the library is not imported until a command runs)."""
-
-    province = "province"
-    city = "city"
-    source = "source"
-
-
 # No help= here: `policylex reuse --help` shows the callback's docstring (columns, method, examples).
-reuse_app = typer.Typer(no_args_is_help=False, rich_markup_mode=None)
+reuse_app = typer.Typer(cls=OneLineErrors, no_args_is_help=False, rich_markup_mode=None)
 app.add_typer(reuse_app, name="reuse")
 
 ReferenceOption = Annotated[Optional[list[str]], typer.Option(
@@ -924,7 +867,6 @@ def _reuse_summary(found) -> None:
 
 
 @reuse_app.callback(invoke_without_command=True)
-@handles_errors
 def reuse(
     ctx: typer.Context,
     corpus: CorpusOption = DEFAULT_CORPUS,
@@ -991,7 +933,6 @@ def reuse(
 
 
 @reuse_app.command("show")
-@handles_errors
 def reuse_show(
     first: Annotated[str, typer.Argument(help="A document's name (see `policylex docs`).")],
     second: Annotated[str, typer.Argument(help="Another document's name.")],
@@ -1021,14 +962,7 @@ def reuse_show(
 # --- trends and the report --------------------------------------------------------------
 
 
-class Per(str, Enum):
-    tokens = "tokens"
-    chars = "chars"
-    docs = "docs"
-
-
 @app.command()
-@handles_errors
 def trends(
     terms: Annotated[Optional[list[str]], typer.Argument(
         help="Terms (counted on the tokens), or formulations with --slogans; default: the --top most frequent.")]
@@ -1098,11 +1032,10 @@ def trends(
     # Formulations are found by a scan that stores its matches: that needs a writable corpus.
     with (_open(corpus) if slogans else _reading(corpus)) as store, progress_bar("slogans") as update:
         _warn_if_not_tokenised(store)  # every row has the tokens denominator
-        table = trends_table(store, terms, slogans=slogans, by=by, per=per and per.value, where=where,
-                             include_duplicates=keep_duplicates, drop_unknown=drop_unknown, top=top or None,
-                             level=level, interval=interval, resamples=resamples, seed=seed,
-                             lexicon=_lexicon(lexicon, no_bundled) if slogans else None,
-                             nested=nested.value, progress=update)
+        matrix = store.dfm(lexicon=_lexicon(lexicon, no_bundled) if slogans else None, nested=nested.value,
+                           include_duplicates=keep_duplicates, progress=update)
+        table = trends_table(matrix, terms, by=by, per=per and per.value, where=where, drop_unknown=drop_unknown,
+                             top=top or None, level=level, interval=interval, resamples=resamples, seed=seed)
     if wide:
         render(wide_table(table), format)
     else:  # the terminal gets a compact view; every other format the tidy table
@@ -1115,7 +1048,6 @@ def trends(
 
 
 @app.command()
-@handles_errors
 def topics(
     k: Annotated[int, typer.Option("--k", "-k", min=2, help="How many topics.")],
     corpus: CorpusOption = DEFAULT_CORPUS,
@@ -1173,7 +1105,7 @@ def topics(
             raise fail("--plot draws topics or groups: leave out --by, or group by year, province, …")
     with _reading(corpus) as store, progress_bar("topics") as update:
         _warn_if_not_tokenised(store)
-        model = topic_model(store, k, method=method, seed=seed, where=where, include_duplicates=keep_duplicates,
+        model = topic_model(store.dfm(include_duplicates=keep_duplicates), k, method=method, seed=seed, where=where,
                             max_df=max_df, min_df=min_df, exclude=exclude, sample=sample, progress=update)
     table = model.table(by, top=top, level=level)
     render(table, format)
@@ -1185,7 +1117,6 @@ def topics(
 
 
 @app.command()
-@handles_errors
 def check(
     corpus: CorpusOption = DEFAULT_CORPUS,
     format: FormatOption = Format.table,
@@ -1208,7 +1139,6 @@ def check(
 
 
 @app.command()
-@handles_errors
 def report(
     paths: Annotated[Optional[list[str]], typer.Argument(
         help="Ingest these files and folders first, then tokenise (default settings).")] = None,
@@ -1252,7 +1182,6 @@ def report(
 
 
 @app.command()
-@handles_errors
 def log(
     corpus: CorpusOption = DEFAULT_CORPUS,
     format: FormatOption = Format.table,
@@ -1271,12 +1200,11 @@ def log(
 
 # --- metadata: coverage and corrections --------------------------------------------------
 
-meta_app = typer.Typer(no_args_is_help=False, rich_markup_mode=None)  # help: meta_coverage's docstring
+meta_app = typer.Typer(cls=OneLineErrors, no_args_is_help=False, rich_markup_mode=None)  # help: meta_coverage's docstring
 app.add_typer(meta_app, name="meta")
 
 
 @meta_app.callback(invoke_without_command=True)
-@handles_errors
 def meta_coverage(
     ctx: typer.Context,
     corpus: CorpusOption = DEFAULT_CORPUS,
@@ -1303,7 +1231,6 @@ def meta_coverage(
 
 
 @meta_app.command("set")
-@handles_errors
 def meta_set(
     file: Annotated[Path, typer.Argument(help="A UTF-8 CSV: a key column (id, name or path) and the fields to "
                                          "correct (title date year province city source url).")],

@@ -121,7 +121,7 @@ def discover(
     documents = load_documents(corpus)
     rows = documents.rows(include_duplicates=include_duplicates, where=where)
     if rows.size == 0:
-        raise UsageError("no documents match" + (f" --where {' '.join(where)}" if where else ""))
+        raise UsageError("no documents match" + (f" where {' '.join(where)}" if where else ""), option="where")
     ids = documents.meta["id"][rows].tolist()
     texts = _texts(corpus, ids)
     candidates: dict[str, Candidate] = {}

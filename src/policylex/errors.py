@@ -10,7 +10,15 @@ class PolicylexError(Exception):
 
 
 class UsageError(PolicylexError):
-    """An option or argument that makes no sense for this corpus."""
+    """An option or argument that makes no sense for this corpus.
+
+    ``option`` names the library's parameter the message opens with (``where``,
+    ``by``): the CLI shows it as its flag (``--where``).
+    """
+
+    def __init__(self, message: str, *, option: str | None = None):
+        super().__init__(message)
+        self.option = option
 
 
 class CorpusError(PolicylexError):

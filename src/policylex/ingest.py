@@ -18,12 +18,10 @@ import os
 import re
 import sqlite3
 from dataclasses import dataclass, field, replace
+from functools import lru_cache
 from pathlib import Path
-from typing import Callable, Iterable
+from typing import TYPE_CHECKING, Callable, Iterable
 
-import numpy as np
-
-from policylex import dedup
 from policylex.errors import UsageError
 from policylex.dates import make_date
 from policylex.files import corpus_files, read_option_file
@@ -35,6 +33,9 @@ from policylex.places import resolve_region
 from policylex.readers import (COLUMN_NAMES, READERS, ReadOptions, Skipped, SourceText, expand_paths, json_lines,
                                path_text, read_path, record_line)
 from policylex.store import Corpus, json_dumps, now, pages
+
+if TYPE_CHECKING:
+    import numpy as np
 
 Progress = Callable[[int, int], None]
 BATCH_FILES = 500
@@ -363,6 +364,8 @@ def prepare(source: SourceText, sidecar: dict[str, str], variant: str, known: Ca
     if known is not None and known(source.path, source.record) == (source.raw_sha256, prepared.fields_hash):
         prepared.unchanged = True
         return prepared
+    from policylex import dedup  # deferred, as numpy: a run with nothing to do needs neither (0.1 s)
+
     simplified = clean(source.text, "t2s")
     prepared.norm = normalise(source.text, variant, cleaned=simplified if variant == "t2s" else None)
     if prepared.norm:
@@ -380,9 +383,18 @@ class _Writer:
 
     def __init__(self, corpus: Corpus, report: IngestReport):
         self.corpus, self.db, self.report = corpus, corpus.db, report
+        self.begin_batch()
+
+    def begin_batch(self) -> None:
+        """Call inside each batch's transaction: what was read before it may have changed since."""
+        self.stamp = now()  # one time for a batch, which is written at one moment anyway
+        self._next_seq: int | None = None
 
     def next_seq(self) -> int:
-        return self.db.execute("SELECT coalesce(max(seq), 0) + 1 FROM documents").fetchone()[0]
+        if self._next_seq is None:
+            self._next_seq = self.db.execute("SELECT coalesce(max(seq), 0) + 1 FROM documents").fetchone()[0]
+        self._next_seq += 1
+        return self._next_seq - 1
 
     def new_id(self, raw_text: str) -> str:
         digest = _sha(raw_text)
@@ -439,7 +451,7 @@ class _Writer:
             "VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(path, record) DO UPDATE SET doc_id = excluded.doc_id, "
             "reader = excluded.reader, encoding = excluded.encoding, raw_sha256 = excluded.raw_sha256, "
             "fields_hash = excluded.fields_hash, ingested_at = excluded.ingested_at",
-            (source.path, source.record, doc_id, source.reader, source.encoding, source.raw_sha256, fields_hash, now()),
+            (source.path, source.record, doc_id, source.reader, source.encoding, source.raw_sha256, fields_hash, self.stamp),
         )
         if old_doc and old_doc != doc_id:
             self._drop_if_orphaned(old_doc)
@@ -458,9 +470,11 @@ class _Writer:
             province=meta.province, province_code=meta.province_code, city=meta.city, city_code=meta.city_code,
             source=meta.source, url=meta.url, meta_origin=json_dumps(meta.origin), raw_text=source.raw_text,
             text=None if source.text == normalise_newlines(source.raw_text) else source.text,
-            norm_text=norm, norm_hash=norm_hash, norm_settings=json_dumps({"variant": variant}), chars=len(norm),
-            updated_at=now(),
+            norm_text=norm, norm_hash=norm_hash, norm_settings=norm_settings(variant), chars=len(norm),
+            updated_at=self.stamp,
         )
+        from policylex import dedup
+
         if update:
             assignments = ", ".join(f"{k} = :{k}" for k in values)
             self.db.execute(f"UPDATE documents SET {assignments} WHERE id = :id", values | {"id": doc_id})
@@ -470,7 +484,7 @@ class _Writer:
             values |= dict(id=doc_id, added_at=values["updated_at"], seq=self.next_seq(), minhash=signature.tobytes())
             columns = ", ".join(values)
             self.db.execute(f"INSERT INTO documents({columns}) VALUES ({', '.join(':' + k for k in values)})", values)
-        self.index_near_duplicates(doc_id, norm, signature, new=not update)
+        self.index_near_duplicates(doc_id, norm, signature, new=not update, seq=values.get("seq"))
 
     def _drop_if_orphaned(self, doc_id: str) -> None:
         if self.db.execute("SELECT 1 FROM sources WHERE doc_id = ?", (doc_id,)).fetchone():
@@ -497,15 +511,18 @@ class _Writer:
             self.db.execute("UPDATE documents SET duplicate_of = NULL WHERE id = ?", (dependants[0],))
             self.db.execute("UPDATE documents SET duplicate_of = ? WHERE duplicate_of = ?", (dependants[0], doc_id))
 
-    def index_near_duplicates(self, doc_id: str, norm: str, sig: np.ndarray | None = None, *, new: bool = False) -> None:
+    def index_near_duplicates(self, doc_id: str, norm: str, sig: np.ndarray | None = None, *, new: bool = False,
+                              seq: int | None = None) -> None:
         """Store the document's MinHash buckets and flag it (or a later twin) as a near-duplicate.
 
         Candidates share a bucket; those whose signatures agree too little to
         reach the Jaccard threshold are dropped before the exact check (see
-        :func:`policylex.dedup.may_be_near_duplicate`), so a formulaic corpus
+        :func:`policylex.dedup.may_be_near_duplicates`), so a formulaic corpus
         with many shared buckets does not compare every pair's texts.  A ``new``
         document was inserted with its signature, and nothing refers to it yet.
         """
+        from policylex import dedup
+
         if sig is None:
             sig = dedup.signature(norm)
         keys = dedup.band_keys(sig)
@@ -519,20 +536,22 @@ class _Writer:
                             [(band, key, doc_id) for band, key in enumerate(keys)])
         placeholders = " OR ".join("(band = ? AND bucket = ?)" for _ in keys)
         params = [v for pair in enumerate(keys) for v in pair]
+        # From the covering index alone: these columns follow the texts in a row, and reaching
+        # them read each candidate's overflow pages (40 candidates a document at 100k).
         candidates = self.db.execute(
-            f"SELECT d.id, d.seq, d.minhash, d.near_duplicate_of, d.duplicate_of FROM documents d WHERE d.id IN "
-            f"(SELECT doc_id FROM lsh WHERE {placeholders}) AND d.id != ? ORDER BY d.seq",
+            f"SELECT d.id, d.seq, d.minhash, d.near_duplicate_of, d.duplicate_of FROM documents d "
+            f"INDEXED BY documents_signature WHERE d.id IN (SELECT doc_id FROM lsh WHERE {placeholders}) "
+            f"AND d.id != ? ORDER BY d.seq",
             params + [doc_id],
         ).fetchall()
+        candidates = [c for c in candidates if not (c["duplicate_of"] or c["near_duplicate_of"])]
         if not candidates:
             return
-        me = self.db.execute("SELECT seq FROM documents WHERE id = ?", (doc_id,)).fetchone()["seq"]
+        me = seq if seq is not None else self.db.execute("SELECT seq FROM documents WHERE id = ?", (doc_id,)).fetchone()[0]
+        agreeing = dedup.may_be_near_duplicates(sig, [c["minhash"] for c in candidates])
         mine = None
-        for candidate in candidates:
-            if candidate["duplicate_of"] or candidate["near_duplicate_of"]:
-                continue
-            if candidate["minhash"] is not None and not dedup.may_be_near_duplicate(
-                    sig, np.frombuffer(candidate["minhash"], dtype=np.uint32)):
+        for candidate, agrees in zip(candidates, agreeing):
+            if not agrees:
                 continue
             if mine is None:
                 mine = dedup.shingles(norm)
@@ -548,6 +567,12 @@ class _Writer:
             self.db.execute("UPDATE documents SET near_duplicate_of = ?, near_duplicate_score = ? WHERE id = ?",
                             (doc_id, round(score, 4), candidate["id"]))
             self.report.near_duplicates += 1
+
+
+@lru_cache(maxsize=None)
+def norm_settings(variant: str) -> str:
+    """What ``documents.norm_settings`` holds for texts normalised with ``variant``."""
+    return json_dumps({"variant": variant})
 
 
 def corpus_variant(corpus: Corpus) -> str:
@@ -682,6 +707,7 @@ def ingest(
     for _, results in map_batches(_prepare_path, batches, workers=workers, initializer=_init_job, initargs=(job,),
                                   chunksize=4):
         with corpus.transaction():
+            writer.begin_batch()
             # Read again under the write lock: a `normalise --variant` may have run since the
             # workers started, and this batch must be stored as the corpus is normalised now.
             current = corpus_variant(corpus)
@@ -738,6 +764,8 @@ class NormaliseReport:
 
 def _renormalise_one(item: tuple[str, str, str, str]) -> tuple[str, np.ndarray | None]:
     """(new normalised text, its signature if it changed) for (id, source text, normalised text, settings)."""
+    from policylex import dedup
+
     _, source_text, current, _ = item
     norm = normalise(source_text, _job["variant"]) or current
     return norm, (dedup.signature(norm) if norm != current else None)
@@ -758,7 +786,7 @@ def renormalise(corpus: Corpus, *, variant: str | None = None, progress: Progres
     corpus.check_pages()
     report = NormaliseReport(variant=variant)
     total = corpus.count()
-    settings = json_dumps({"variant": variant})
+    settings = norm_settings(variant)
     workers = 1 if total < SERIAL_BELOW else max(1, workers or default_workers())
 
     def batches():

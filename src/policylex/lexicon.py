@@ -31,6 +31,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Callable, Iterator
 
+from policylex.choices import Pool
 from policylex.errors import UsageError
 from policylex.files import read_option_file
 from policylex.normalise import clean, to_traditional
@@ -44,7 +45,7 @@ COLUMNS = ("slogan", "category", "family", "year", "variants", "not_before", "no
 # changing it does not make every document be scanned again.
 STORED_COLUMNS = ("slogan", "category", "year", "variants", "not_before", "not_after", "note")
 # What a formulation can be pooled by: the counts and co-occurrences of its family or category.
-POOLS = ("family", "category")
+POOLS = tuple(pool.value for pool in Pool)  # family, category
 BUNDLED = "slogans.csv"
 
 # Between the items of an enumeration, each optional and in this order: a closing quote,
@@ -206,7 +207,7 @@ def read_lexicon(path: str | Path) -> list[Entry]:
     try:
         text = read_option_file(path, "--lexicon").decode("utf-8-sig")
     except UnicodeDecodeError as error:
-        raise UsageError(f"--lexicon {path}: cannot read it as UTF-8 text ({error})") from None
+        raise UsageError(f"lexicon {path}: cannot read it as UTF-8 text ({error})", option="lexicon") from None
     return parse_lexicon(text, str(path))
 
 

@@ -1,10 +1,14 @@
 """Measures over the tokenised corpus: frequencies, TF-IDF, keyness, concordance, collocations.
 
-Every function takes a corpus, returns a :class:`~policylex.output.Table` with
-fixed columns (documented on the function), and leaves out exact and
-near-duplicates unless ``include_duplicates``.  ``where`` selects documents
-(``["year=2021", "province=辽宁省"]``, all must hold); ``by`` groups them by
-``year``, ``province``, ``city``, ``source`` or ``doc``.
+:func:`frequency`, :func:`tfidf`, :func:`keyness` and :func:`keyness_by_group`
+take a document-feature matrix of terms (:meth:`policylex.Corpus.dfm`) and
+return a :class:`~policylex.output.Table` with fixed columns (documented on
+each function).  Given a corpus instead, they make its matrix, leaving out
+exact and near-duplicates unless ``include_duplicates``.  ``where`` selects
+documents (``["year=2021", "province=辽宁省"]``, all must hold); ``by`` groups
+them by ``year``, ``province``, ``city``, ``source`` or ``doc``, or several
+joined by commas (``province,year``).  :func:`kwic` and :func:`collocations`
+read the text and the token sequences, so they take the corpus.
 """
 
 from __future__ import annotations
@@ -15,27 +19,20 @@ from collections import Counter
 
 import numpy as np
 
-from policylex.dtm import DocumentTermMatrix, document_term_matrix, require_documents
+from policylex.choices import CollocationSort, Correction, Norm, choose
 from policylex.errors import UsageError
+from policylex.matrix import FeatureMatrix, as_matrix, require_documents, term_matrix
 from policylex.output import Table
 from policylex.store import COUNTED, Corpus
 
 PER = 10_000
 
 
-def _selected(corpus: Corpus, where, include_duplicates) -> tuple[DocumentTermMatrix, np.ndarray]:
-    dtm = document_term_matrix(corpus)
-    rows = dtm.rows(include_duplicates=include_duplicates, where=where)
-    if rows.size == 0:
-        raise UsageError("no documents match" + (f" --where {' '.join(where)}" if where else ""))
-    return dtm, rows
-
-
 # --- frequencies ------------------------------------------------------------------
 
 
-def term_frequencies(
-    corpus: Corpus,
+def frequency(
+    data: FeatureMatrix | Corpus,
     *,
     top: int | None = 20,
     min_count: int = 1,
@@ -47,32 +44,36 @@ def term_frequencies(
 ) -> Table:
     """Per term: ``rank``, ``term``, ``count``, ``per_10k`` (per 10,000 tokens), ``docfreq``.
 
-    With ``by``, the same per group, with a leading ``group`` column; ranks, rates
-    and document frequencies are within the group.  Ties rank by term.  ``pos``
-    keeps terms whose most frequent part of speech starts with one of the given
-    tags (``["n", "v"]``; needs ``tokenise --pos``); ranks and rates still count
-    every token.
+    With ``by``, the same per group, led by the group's fields (``province``,
+    ``year``: one column each, a year as a number); ranks, rates and document
+    frequencies are within the group.  Ties rank by term.  ``pos`` keeps terms
+    whose most frequent part of speech starts with one of the given tags
+    (``["n", "v"]``; needs tokens with parts of speech); ranks and rates still
+    count every token.
     """
-    dtm, rows = _selected(corpus, where, include_duplicates)
-    keep = dtm.terms_with_pos(pos) if pos else None
-    vocabulary = dtm.vocabulary
-    index = dtm.term_index() if terms else {}
+    matrix = as_matrix(data, where=where, include_duplicates=include_duplicates)
+    keep = matrix.features_with_pos(pos) if pos else None
+    vocabulary = matrix.feature_array
+    index = matrix.feature_index() if terms else {}
     if terms:
         unknown = [t for t in terms if t not in index]
         if unknown:
             raise UsageError(
                 f"no token in the corpus is {', '.join(unknown)}: a term is counted as the segmenter cut it "
                 "(`policylex kwic TERM` searches the text; a --userdict keeps a formulation whole)")
-    if by is None:  # one group: the sums over the rows, without scipy (precomputed for the usual selection)
-        names, members = ["all"], [rows]
-        sums = [dtm.term_sums(rows)]
+    if by is None:  # one group: the sums over the rows, without grouping (precomputed for the usual selection)
+        keys, labels, sizes = [()], [""], [matrix.rows.size]
+        sums = [matrix.sums()]
     else:
-        names, grouped, members = dtm.grouped(rows, by)
-        _, docfreqs, _ = dtm.grouped(rows, by, docfreq=True)
-        sums = [(grouped[g].toarray().ravel(), docfreqs[g].toarray().ravel()) for g in range(len(names))]
+        groups = matrix.groups(by)
+        grouped = matrix.group_sums(groups)
+        docfreqs = matrix.group_sums(groups, docfreq=True)
+        keys = [groups.values(g) for g in range(len(groups.keys))]
+        labels, sizes = groups.labels, groups.documents.tolist()
+        sums = [(grouped[g].toarray().ravel(), docfreqs[g].toarray().ravel()) for g in range(len(keys))]
     out = []
     notes = []
-    for name, (counts, docfreq), group_rows in zip(names, sums, members):
+    for key, label, size, (counts, docfreq) in zip(keys, labels, sizes, sums):
         total = int(counts.sum())
         order = ranked(counts, vocabulary, among=np.flatnonzero(counts))
         rank_of = np.zeros(vocabulary.size, dtype=np.int64)
@@ -87,12 +88,10 @@ def term_frequencies(
         for position, i in enumerate(chosen):
             term = str(vocabulary[i]) if i >= 0 else terms[position]
             count = int(counts[i]) if i >= 0 else 0
-            row = (int(rank_of[i]) if i >= 0 and rank_of[i] else None, term, count,
-                   round(count / total * PER, 4) if total else 0.0, int(docfreq[i]) if i >= 0 else 0)
-            out.append(((name,) if by else ()) + row)
-        notes.append(f"{name}: {group_rows.size} documents, {total} tokens" if by else
-                     f"{group_rows.size} documents, {total} tokens")
-    columns = (("group",) if by else ()) + ("rank", "term", "count", "per_10k", "docfreq")
+            out.append(key + (int(rank_of[i]) if i >= 0 and rank_of[i] else None, term, count,
+                              round(count / total * PER, 4) if total else 0.0, int(docfreq[i]) if i >= 0 else 0))
+        notes.append((f"{label}: " if by else "") + f"{size} documents, {total} tokens")
+    columns = (groups.columns() if by else ()) + ("rank", "term", "count", "per_10k", "docfreq")
     return Table(columns, out, title="Term frequencies", notes=notes)
 
 
@@ -116,7 +115,7 @@ def ranked(scores: np.ndarray, terms: np.ndarray, *, among: np.ndarray | None = 
 
 
 def tfidf(
-    corpus: Corpus,
+    data: FeatureMatrix | Corpus,
     *,
     top: int = 10,
     by: str | None = None,
@@ -135,15 +134,17 @@ def tfidf(
     documents' counts summed, and n is the number of groups.  Without ``by``, each
     document is its own group (its name).
     """
-    dtm, rows = _selected(corpus, where, include_duplicates)
-    names, grouped, _ = dtm.grouped(rows, by or "doc")
+    matrix = as_matrix(data, where=where, include_duplicates=include_duplicates)
+    groups = matrix.groups(by or "doc")
+    grouped = matrix.group_sums(groups)
     weights = tfidf_weights(grouped, norm=norm, smooth_idf=smooth_idf, sublinear_tf=sublinear_tf)
-    vocabulary = dtm.vocabulary.tolist()
+    terms = matrix.feature_array
+    vocabulary = terms.tolist()
     out = []
-    for g, name in enumerate(names):
+    for g, name in enumerate(groups.labels):
         start, end = weights.indptr[g], weights.indptr[g + 1]
         columns, values = weights.indices[start:end], weights.data[start:end]
-        for rank, k in enumerate(ranked(values, dtm.vocabulary[columns], top=top).tolist(), start=1):
+        for rank, k in enumerate(ranked(values, terms[columns], top=top).tolist(), start=1):
             i = columns[k]
             out.append((name, rank, vocabulary[i], round(float(values[k]), 6), int(grouped[g, i])))
     return Table(("group", "rank", "term", "tfidf", "count"), out, title="TF-IDF")
@@ -164,9 +165,8 @@ def tfidf_weights(counts, *, norm: str | None = "l2", smooth_idf: bool = True, s
         np.log(weights.data, weights.data)
         weights.data += 1.0
     weights.data *= idf[weights.indices]
-    if norm is not None:
-        if norm not in ("l1", "l2"):
-            raise UsageError(f"unknown norm {norm!r}; choose l1, l2 or none")
+    norm = None if norm is None else choose(Norm, norm, "norm").value
+    if norm not in (None, "none"):
         values = np.abs(weights.data) if norm == "l1" else weights.data ** 2
         lengths = np.diff(weights.indptr)
         sums = np.zeros(weights.shape[0])
@@ -210,13 +210,11 @@ def keyness_statistics(a, b, target_total, reference_total, correction: str = "d
     n = a + b + c + d
     expected = (a + b) * (a + c) / n
     sign = np.where(a > expected, 1.0, -1.0)
-    if correction == "none":
+    if choose(Correction, correction, "correction") is Correction.none:
         delta = np.zeros_like(a)
-    elif correction == "default":
+    else:
         small = np.minimum.reduce([(a + b) * (a + c), (a + b) * (b + d), (a + c) * (c + d), (c + d) * (b + d)]) / n < 5
         delta = np.where((np.abs(a * d - b * c) >= n / 2) & small, 0.5, 0.0)
-    else:
-        raise UsageError(f"unknown correction {correction!r}; choose default or none")
     chi2 = n * (np.abs(a * d - b * c) - n * delta) ** 2 / ((a + b) * (c + d) * (a + c) * (b + d)) * sign
     toward = np.where(a * d - b * c > 0, -delta, delta)
     aa, bb, cc, dd = a + toward, b - toward, c - toward, d + toward
@@ -234,8 +232,8 @@ KEYNESS_COLUMNS = ("rank", "term", "n_target", "n_reference", "G2", "p_G2", "chi
 
 
 def keyness(
-    corpus: Corpus,
-    target: list[str],
+    data: FeatureMatrix | Corpus,
+    target: list[str] | str,
     *,
     reference: list[str] | None = None,
     where: list[str] | None = None,
@@ -251,22 +249,24 @@ def keyness(
     Columns: ``rank``, ``term``, ``n_target``, ``n_reference``, ``G2``, ``p_G2``,
     ``chi2``, ``p_chi2``, ``log_ratio``; see :func:`keyness_statistics`.
     """
-    dtm, rows = _selected(corpus, where, include_duplicates)
-    in_target = dtm.rows(include_duplicates=include_duplicates, where=(where or []) + target)
+    matrix = as_matrix(data, where=where, include_duplicates=include_duplicates)
+    target = [target] if isinstance(target, str) else target
+    reference = [reference] if isinstance(reference, str) else reference
+    in_target = matrix.select(target)
     if reference:
-        in_reference = dtm.rows(include_duplicates=include_duplicates, where=(where or []) + reference)
-        in_reference = np.setdiff1d(in_reference, in_target)
+        in_reference = matrix.select(reference)
+        in_reference = in_reference.take(np.flatnonzero(~np.isin(in_reference.rows, in_target.rows)))
     else:
-        in_reference = np.setdiff1d(rows, in_target)
-    if in_target.size == 0:
+        in_reference = matrix.take(np.flatnonzero(~np.isin(matrix.rows, in_target.rows)))
+    if in_target.rows.size == 0:
         raise UsageError(f"no documents in the target {' '.join(target)}")
-    if in_reference.size == 0:
+    if in_reference.rows.size == 0:
         raise UsageError("no documents left for the reference")
-    a, _ = dtm.term_sums(in_target, docfreq=False)
-    b, _ = dtm.term_sums(in_reference, docfreq=False)
-    out = _keyness_rows(a, b, dtm.vocabulary, min_count=min_count, top=top, correction=correction)
-    notes = [f"target: {in_target.size} documents, {int(a.sum())} tokens; "
-             f"reference: {in_reference.size} documents, {int(b.sum())} tokens"]
+    a, _ = in_target.sums(docfreq=False)
+    b, _ = in_reference.sums(docfreq=False)
+    out = _keyness_rows(a, b, matrix.feature_array, min_count=min_count, top=top, correction=correction)
+    notes = [f"target: {in_target.rows.size} documents, {int(a.sum())} tokens; "
+             f"reference: {in_reference.rows.size} documents, {int(b.sum())} tokens"]
     return Table(KEYNESS_COLUMNS, out, title="Keyness", notes=notes)
 
 
@@ -285,7 +285,7 @@ def _keyness_rows(a: np.ndarray, b: np.ndarray, terms: np.ndarray, *, min_count:
 
 
 def keyness_by_group(
-    corpus: Corpus,
+    data: FeatureMatrix | Corpus,
     by: str,
     *,
     where: list[str] | None = None,
@@ -300,19 +300,29 @@ def keyness_by_group(
     other selected document as reference, for all groups at once; ``unknown``
     is a group like any other.
     """
-    dtm, rows = _selected(corpus, where, include_duplicates)
-    names, grouped, members = dtm.grouped(rows, by)
+    matrix = as_matrix(data, where=where, include_duplicates=include_duplicates)
+    groups = matrix.groups(by)
+    names = groups.labels
     if len(names) < 2:
-        raise UsageError(f"--by {by}: the documents form one group only ({names[0]}); nothing to compare")
+        raise UsageError(f"by {by}: the documents form one group only ({names[0]}); nothing to compare", option="by")
+    grouped = matrix.group_sums(groups)
     total = np.asarray(grouped.sum(axis=0)).ravel()
     out, notes = [], []
     for g, name in enumerate(names):
         a = grouped[g].toarray().ravel()
-        out.extend((name,) + row for row in _keyness_rows(a, total - a, dtm.vocabulary, min_count=min_count, top=top,
-                                                          correction=correction))
-        notes.append(f"{name}: {members[g].size} documents, {int(a.sum())} tokens")
-    notes.append(f"each group against the rest of the {rows.size} selected documents")
+        out.extend((name,) + row for row in _keyness_rows(a, total - a, matrix.feature_array, min_count=min_count,
+                                                          top=top, correction=correction))
+        notes.append(f"{name}: {int(groups.documents[g])} documents, {int(a.sum())} tokens")
+    notes.append(f"each group against the rest of the {matrix.rows.size} selected documents")
     return Table(("group",) + KEYNESS_COLUMNS, out, title=f"Keyness of each {by} against the rest", notes=notes)
+
+
+def _allowed(corpus: Corpus, where, include_duplicates: bool) -> set[str] | None:
+    """The ids of the documents ``where`` selects (None: no condition, every document)."""
+    if not where:
+        return None
+    matrix = term_matrix(corpus, include_duplicates=include_duplicates).select(where)
+    return set(matrix.documents.meta["id"][matrix.rows].tolist())
 
 
 # --- concordance -----------------------------------------------------------------------
@@ -343,10 +353,7 @@ def kwic(
     require_documents(corpus)
     conditions = [] if include_duplicates else [COUNTED]
     query = f"SELECT id, name, norm_text FROM documents {'WHERE ' + ' AND '.join(conditions) if conditions else ''} ORDER BY seq"
-    allowed = None
-    if where:
-        dtm = document_term_matrix(corpus)
-        allowed = set(dtm.meta["id"][dtm.rows(include_duplicates=include_duplicates, where=where)].tolist())
+    allowed = _allowed(corpus, where, include_duplicates)
     out = []
     pattern = re.compile(re.escape(needle))
     for row in corpus.db.execute(query):
@@ -397,13 +404,9 @@ def collocations(
     token), d = the rest.  ``sort`` by ``ll``, ``pmi`` or ``count``.
     """
     if size not in (2, 3):
-        raise UsageError("--size must be 2 or 3")
-    if sort not in ("ll", "pmi", "count"):
-        raise UsageError("--sort must be ll, pmi or count")
-    allowed = None
-    if where:
-        dtm = document_term_matrix(corpus)
-        allowed = set(dtm.meta["id"][dtm.rows(include_duplicates=include_duplicates, where=where)].tolist())
+        raise UsageError(f"size {size}: give 2 or 3", option="size")
+    sort = choose(CollocationSort, sort, "sort").value
+    allowed = _allowed(corpus, where, include_duplicates)
     unigrams: Counter = Counter()
     sequences: Counter = Counter()
     condition = "tokens IS NOT NULL" + ("" if include_duplicates else f" AND {COUNTED}")

@@ -35,6 +35,7 @@ from policylex.normalise import (
     _is_metadata_line,
     _is_widget_line,
     is_boilerplate_line,
+    per_line,
 )
 from policylex.places import (ANY_BODY, NATIONAL_PLACE, TAIWAN, Place, find_mentions, national_outlet, resolve_name,
                               resolve_region, sar_cue, sar_site, site_place, taiwan_central,
@@ -219,6 +220,7 @@ def find_title(lines: list[str]) -> str | None:
     return None
 
 
+@per_line
 def _is_date_line(line: str) -> bool:
     """A line that is a date and nothing else: （2023年4月12日）, 2019年1月27日, ——1998年3月5日."""
     dates = list(find_dates(line))
@@ -276,7 +278,8 @@ def _date_candidates(lines: list[str], offset: int = 0, *, lead_ok: bool = False
     for index, line in enumerate(lines, start=offset):
         if _is_furniture_line(line) and not _DATE_LABEL.search(re.split(r"今天是|今日是", line)[0]):
             continue
-        line = _SPACED_YEAR.sub(lambda m: re.sub(r"\s", "", m.group()), line)
+        if " " in line or "\u3000" in line:
+            line = _SPACED_YEAR.sub(lambda m: re.sub(r"\s", "", m.group()), line)
         date_only = _is_date_line(line)
         for start, end, date in find_dates(line):
             before, after = line[:start], line[end:]

@@ -32,15 +32,32 @@ class Table:
     notes: list[str] = field(default_factory=list)
     show_header: bool = True
 
+    def _kept_rows(self) -> Sequence[Sequence[Any]]:
+        """The rows, kept once read: rows streamed from the corpus (an export) are read once and kept,
+        so that ``to_pandas()`` and ``records()`` give them every time they are asked."""
+        if not isinstance(self.rows, (list, tuple)):
+            self.rows = list(self.rows)
+        return self.rows
+
     def records(self) -> Iterator[dict[str, Any]]:
-        for row in self.rows:
+        for row in self._kept_rows():
             yield dict(zip(self.columns, row))
 
     def to_pandas(self):
-        """The table as a pandas DataFrame (pandas is not a dependency: install it to use this)."""
-        import pandas as pd
+        """The table as a pandas DataFrame, as often as asked (pandas is not a dependency: install it to use this)."""
+        pd = pandas()
+        return pd.DataFrame(list(self._kept_rows()), columns=list(self.columns))
 
-        return pd.DataFrame(list(self.rows), columns=list(self.columns))
+
+def pandas():
+    """pandas, which policylex does not depend on (``pip install 'policylex[notebook]'`` brings it)."""
+    try:
+        import pandas
+    except ImportError:
+        from policylex.errors import UsageError
+
+        raise UsageError("DataFrames need pandas, which policylex does not install: pip install pandas") from None
+    return pandas
 
 
 def cell_text(value: Any) -> str:
@@ -65,14 +82,19 @@ def render(table: Table, fmt: Format | str = Format.table, stream: IO[str] | Non
         for row in table.rows:
             writer.writerow(["" if v is None else v for v in row])
     elif fmt is Format.jsonl:
-        for record in table.records():
+        for record in _streamed(table):
             stream.write(json.dumps(record, ensure_ascii=False) + "\n")
     else:
         stream.write("[")
-        for i, record in enumerate(table.records()):
+        for i, record in enumerate(_streamed(table)):
             stream.write(("," if i else "") + "\n  " + json.dumps(record, ensure_ascii=False))
         stream.write("\n]\n")
     stream.flush()
+
+
+def _streamed(table: Table) -> Iterator[dict[str, Any]]:
+    """The records as they come: an export of 100,000 documents is written without being held."""
+    return (dict(zip(table.columns, row)) for row in table.rows)
 
 
 def _render_rich(table: Table, stream: IO[str]) -> None:

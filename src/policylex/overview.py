@@ -33,7 +33,7 @@ def not_tokenised(corpus: Corpus) -> int:
     Every analysis asks, so the count is kept in the matrix cache for the corpus
     state it was built from; counting reads every document's row (0.4 s at 100k).
     """
-    from policylex.dtm import cached_not_tokenised
+    from policylex.matrix import cached_not_tokenised
 
     cached = cached_not_tokenised(corpus)
     if cached is not None:

@@ -69,8 +69,11 @@ def map_batches(function: Callable[[T], R], batches: Iterable[Sequence[T]], *, w
                                         chunksize=chunksize)
         return
     if workers <= 1:
-        initializer(*initargs)
+        ready = False
         for batch in batches:
+            if not ready:  # not before there is work: a segmenter's dictionaries take most of a second
+                initializer(*initargs)
+                ready = True
             yield batch, [function(item) for item in batch]
         return
     with worker_pool(workers, initializer, initargs) as pool:  # fork: workers inherit what the parent loaded

@@ -83,12 +83,14 @@ def date_in_name(name: str) -> PartialDate | None:
     return None
 
 
+@lru_cache(maxsize=4096)  # a collection's files share a few folders
 def _year_of(folder: str) -> int | None:
     match = _YEAR_FOLDER.match(folder)
     year = int(match["y"]) if match else None
     return year if year is not None and MIN_YEAR <= year <= MAX_YEAR else None
 
 
+@lru_cache(maxsize=4096)
 def place_in_folder(folder: str) -> Place | None:
     """The region a folder is named after: 广东, 广东省, 广州, 广东地方法规, guangdong, 440000, 公安部."""
     folder = folder.strip()

@@ -130,9 +130,11 @@ def bar_chart(table: Table, path: Path, *, kind: str, title: str | None = None) 
     records = list(table.records())
     if not records:
         raise UsageError("nothing to plot: the table is empty")
+    # The group: the ``group`` column, or (freq --by province,year) the fields before ``rank``, codes left out.
+    fields = [c for c in table.columns[: list(table.columns).index("rank")] if not c.endswith("_code")]
     groups: dict[str, list[dict]] = {}
     for record in records:
-        groups.setdefault(str(record.get("group", "")), []).append(record)
+        groups.setdefault(" ".join(str(record[f]) for f in fields), []).append(record)
     use_cjk_font()
     import matplotlib.pyplot as plt
 

@@ -89,8 +89,12 @@ class SourceText:
 
     @property
     def name(self) -> str:
-        stem = Path(self.path).stem
-        return f"{Path(self.path).name}#{self.record.split()[-1]}" if self.record else stem
+        """The file's stem, or its name and the record's number (export.csv#3)."""
+        name = os.path.basename(self.path)
+        if self.record:
+            return f"{name}#{self.record.split()[-1]}"
+        dot = name.rfind(".")
+        return name[:dot] if 0 < dot < len(name) - 1 else name  # as Path.stem, without parsing the path
 
 
 @dataclass

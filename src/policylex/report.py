@@ -30,6 +30,7 @@ import shutil
 import tempfile
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
+from functools import cached_property
 from pathlib import Path
 from typing import Callable
 
@@ -93,6 +94,16 @@ class _Builder:
     def __init__(self, corpus: Corpus, folder: Path, scratch: Path, options: ReportOptions):
         self.corpus, self.folder, self.scratch, self.options = corpus, folder, scratch, options
         self.csv_files: list[str] = []
+
+    @cached_property
+    def terms(self):
+        """The document-term matrix every section on terms reads (made once)."""
+        return self.corpus.dfm()
+
+    @cached_property
+    def formulations(self):
+        """The matrix of the lexicon's formulations every section on them reads (scanned and made once)."""
+        return self.corpus.dfm(lexicon=self.options.lexicon or "bundled")
 
     def table(self, section: Section, table: Table, name: str, caption: str = "") -> Table:
         """Write the table to ``name``.csv and show it in the section."""
@@ -276,7 +287,7 @@ def _corpus_section(b: _Builder) -> Section:
 
 
 def _terms_section(b: _Builder) -> Section:
-    from policylex.measures import term_frequencies
+    from policylex.measures import frequency
     from policylex.plots import bar_chart
 
     n = b.options.top_terms
@@ -284,7 +295,7 @@ def _terms_section(b: _Builder) -> Section:
                 f"The {n} most frequent tokens (jieba with the domain dictionary, stopwords and punctuation "
                 "removed): count, rate per 10,000 tokens and the number of documents holding each "
                 "(<code>policylex freq</code>).")
-    table = b.table(s, term_frequencies(b.corpus, top=n), "top_terms")
+    table = b.table(s, frequency(b.terms, top=n), "top_terms")
     b.figure(s, lambda path: bar_chart(table, path, kind="freq", title=f"高频词 Top {n} terms"),
              f"The {n} most frequent terms, per 10,000 tokens.")
     return s
@@ -303,7 +314,7 @@ def _distinctive_section(b: _Builder) -> Section:
                 "(n_target, n_reference) before the statistic.")
     for field, name in (("province", "省份 province"), ("year", "年份 year")):
         try:
-            table = keyness_by_group(b.corpus, field, top=n, min_count=floor)
+            table = keyness_by_group(b.terms, field, top=n, min_count=floor)
         except UsageError as error:
             s.note(f"By {field}: {error}.")
             continue
@@ -328,12 +339,12 @@ def _slogans_section(b: _Builder) -> Section:
                 "The lexicon's formulations (提法) found in the normalised text, in any script and with or without "
                 "quotation marks and enumeration commas: documents holding each, occurrences, rate per 10,000 "
                 "characters and share of documents (<code>policylex slogans count</code>).")
-    table = b.table(s, count_slogans(b.corpus, lexicon=b.options.lexicon, top=n), "slogans",
+    table = b.table(s, count_slogans(b.formulations, top=n), "slogans",
                     f"The {n} found most often")
     if not table.rows:
         s.note("No formulation of the lexicon occurs in the corpus.")
         return s
-    b.table(s, count_slogans(b.corpus, lexicon=b.options.lexicon, by="province"), "slogans_by_province",
+    b.table(s, count_slogans(b.formulations, by="province"), "slogans_by_province",
             "By province")
     b.figure(s, lambda path: bar_chart(table, path, kind="slogans", title="提法 Formulations"),
              "Formulations per 10,000 characters.")
@@ -351,7 +362,7 @@ def _network_section(b: _Builder) -> Section:
                 "(<code>policylex slogans cooccur</code>). In the network, a node's size is the number of "
                 f"{window}s holding the formulation, an edge's width its normalised PMI; pairs rarer than chance "
                 "are not drawn.")
-    table = b.table(s, cooccurrence(b.corpus, lexicon=b.options.lexicon, window=window, top=n), "cooccurrence")
+    table = b.table(s, cooccurrence(b.formulations, window=window, top=n), "cooccurrence")
     b.figure(s, lambda path: network_chart(table, path, measure="npmi", title="提法共现网络 Co-occurrence network"),
              f"Formulations sharing a {window}.")
     return s
@@ -374,9 +385,9 @@ def _trends_section(b: _Builder) -> Section:
                 "that repeats a formulation does not pass for a trend "
                 f"(<code>policylex trends --slogans --interval {b.options.trend_interval}</code>). "
                 "The panel by province and year, with administrative codes, is ready for Stata or R.")
-    options = dict(slogans=True, lexicon=b.options.lexicon, interval=b.options.trend_interval, seed=b.options.seed)
+    options = dict(interval=b.options.trend_interval, seed=b.options.seed)
     try:
-        by_year = trends(b.corpus, top=n, by="year", **options)
+        by_year = trends(b.formulations, top=n, by="year", **options)
     except UsageError as error:
         s.note(f"No trends: {error}.")
         return s
@@ -384,11 +395,11 @@ def _trends_section(b: _Builder) -> Section:
     b.table(s, by_year, "trends_by_year", "By year")
     b.figure(s, lambda path: trend_chart(by_year, path, title="提法趋势 Formulations by year"),
              "Per 10,000 characters by year; the band is the 95% interval; documents of unknown year stand apart.")
-    by_province = trends(b.corpus, terms, by="province", **options)
+    by_province = trends(b.formulations, terms, by="province", **options)
     b.table(s, by_province, "trends_by_province", "By province")
     b.figure(s, lambda path: trend_chart(by_province, path, title="提法 Formulations by province"),
              "Per 10,000 characters by province, with 95% intervals; n = documents.")
-    panel = trends(b.corpus, terms, by="province,year", **options)
+    panel = trends(b.formulations, terms, by="province,year", **options)
     b.table(s, panel, "trends_by_province_year", "By province and year: the panel")
     b.figure(s, lambda path: trend_chart(panel, path, title="提法 Formulations by province and year"),
              "Per 10,000 characters; grey cells have no documents.")
@@ -410,7 +421,7 @@ def _topics_section(b: _Builder) -> Section:
                 "A topic's share in a year or province is the mean of its documents' shares, with a 95% "
                 "interval over the documents (Student's t; none for a group of one document).")
     try:
-        model = topic_model(b.corpus, k, seed=b.options.seed)
+        model = topic_model(b.terms, k, seed=b.options.seed)
     except UsageError as error:
         s.note(f"No topics: {error}.")
         return s

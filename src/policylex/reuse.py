@@ -58,6 +58,7 @@ from typing import Callable
 
 import numpy as np
 
+from policylex.choices import ReuseField
 from policylex.errors import UsageError
 from policylex.output import Table
 from policylex.store import Corpus
@@ -74,7 +75,7 @@ MARGIN = 40  # characters aligned beyond a chain's first and last seed
 MAX_TEMPLATE_DOCS = 50  # the default template cap never exceeds this
 DEFAULT_MIN_CHARS = 50
 DEFAULT_REFERENCE = ("province=全国",)
-ACROSS = ("province", "city", "source")  # what pairs are compared across and grouped by
+ACROSS = tuple(field.value for field in ReuseField)  # what pairs are compared across and grouped by: province city source
 BATCH_CHARS = 1_000_000  # characters hashed at once (about 60 MB of arrays)
 EXAMPLE_CHARS = 80
 

@@ -9,6 +9,8 @@ whether the numbers come from tokens (the document-term matrix) or from the text
 
 from __future__ import annotations
 
+import operator as operator_module
+import re
 import warnings
 from dataclasses import dataclass
 
@@ -26,6 +28,7 @@ UNKNOWN = "unknown"
 # Above this share of documents in a year's or region's unknown group, grouping warns (UnknownGroupWarning).
 UNKNOWN_WARNING_SHARE = 0.2
 METADATA_GROUPS = ("year", "province", "city")
+_CONDITION = re.compile(r"^\s*(?P<field>\w*)\s*(?P<operator>!=|>=|<=|=|>|<)(?P<value>.*)$", re.S)
 
 
 def group_fields(by: str | None) -> tuple[str, ...]:
@@ -35,10 +38,10 @@ def group_fields(by: str | None) -> tuple[str, ...]:
     fields = tuple(f.strip() for f in by.split(","))
     for field in fields:
         if field not in GROUP_FIELDS:
-            raise UsageError(f"--by {by!r}: no such field {field!r}; choose from {', '.join(GROUP_FIELDS)}, "
-                             "or several joined by commas (province,year)")
+            raise UsageError(f"by {by!r}: no such field {field!r}; choose from {', '.join(GROUP_FIELDS)}, "
+                             "or several joined by commas (province,year)", option="by")
     if len(set(fields)) < len(fields):
-        raise UsageError(f"--by {by!r}: a field is named twice")
+        raise UsageError(f"by {by!r}: a field is named twice", option="by")
     return fields
 
 
@@ -76,33 +79,43 @@ class DocumentSet:
         return np.flatnonzero(mask)
 
     def condition_mask(self, condition: str) -> np.ndarray:
-        """``field=value`` or ``field!=value``; several values with commas: ``year=2020,2021``."""
-        negate = "!=" in condition
-        field, sep, value = condition.partition("!=" if negate else "=")
-        field = field.strip()
-        if not sep or not field:
-            raise UsageError(f"--where {condition!r}: write field=value, e.g. year=2021 or province=辽宁省")
+        """``field=value`` or ``field!=value`` (several values with commas: ``year=2020,2021``), or a
+        comparison of a year or date: ``year>=2020``, ``date<2021-07`` (an unknown year or date never holds)."""
+        match = _CONDITION.match(condition)
+        if not match or not match["field"]:
+            raise UsageError(f"where {condition!r}: write field=value, e.g. year=2021, province=辽宁省 or year>=2020",
+                             option="where")
+        field, operator, value = match["field"], match["operator"], match["value"].strip()
         if field not in FIELDS and field != "doc":
-            raise UsageError(f"--where {field!r}: no such field; choose from {', '.join(GROUP_FIELDS + ('date',))}")
-        wanted = {canonical_value(field, v) for v in value.split(",")}
-        mask = np.isin(self.group_labels(field), list(wanted))
-        return ~mask if negate else mask
+            raise UsageError(f"where: no such field {field!r}; choose from {', '.join(GROUP_FIELDS + ('date',))}",
+                             option="where")
+        if operator in ("=", "!="):
+            wanted = {canonical_value(field, v) for v in value.split(",")}
+            mask = np.isin(self.group_labels(field), list(wanted))
+            return ~mask if operator == "!=" else mask
+        if field == "year":
+            if not value.isdigit():
+                raise UsageError(f"where {condition!r}: compare the year with a number (year>=2020)", option="where")
+            values, known, bound = self.meta["year"], self.meta["year"] > 0, int(value)
+        elif field == "date":
+            values, bound = self.meta["date"], value
+            known = (values != "") & ~np.char.startswith(values, "-")  # --10-30: no year, no place in time
+        else:
+            raise UsageError(f"where {condition!r}: only year and date compare with {operator}", option="where")
+        compare = {">=": operator_module.ge, "<=": operator_module.le, ">": operator_module.gt,
+                   "<": operator_module.lt}[operator]
+        return known & compare(values, bound)
 
     def group_labels(self, field: str) -> np.ndarray:
         """Each document's value of ``field`` as a label, ``unknown`` where it has none."""
         if field == "doc":
             return self.meta["name"]
         if field not in FIELDS:
-            raise UsageError(f"--by {field!r}: no such field; choose from {', '.join(GROUP_FIELDS)}")
+            raise UsageError(f"by: no such field {field!r}; choose from {', '.join(GROUP_FIELDS)}", option="by")
         values = self.meta[field]
         if field == "year":
             return np.where(values > 0, values.astype(str), UNKNOWN)
         return np.where(values == "", UNKNOWN, values)
-
-    def groups(self, rows: np.ndarray, by: str | None) -> tuple[list[str], list[np.ndarray], np.ndarray]:
-        """(group labels sorted, ``unknown`` last; the rows in each group; each row's group number)."""
-        grouping = self.grouping(rows, by)
-        return grouping.labels, grouping.members, grouping.group_of_row
 
     def grouping(self, rows: np.ndarray, by: str | None) -> Grouping:
         """The selected ``rows`` grouped by one field or several (``province,year``).

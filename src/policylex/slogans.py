@@ -23,10 +23,11 @@ import scipy.sparse as sp
 
 from policylex.cache import read_arrays, write_arrays
 from policylex.errors import UsageError
-from policylex.lexicon import POOLS, Lexicon, load_lexicon
+from policylex.lexicon import Lexicon, load_lexicon
+from policylex.matrix import Counts, FeatureMatrix, as_matrix, dfm
 from policylex.output import Table
 from policylex.parallel import default_workers, map_batches
-from policylex.selection import CODE_FIELDS, SIZE_FIELDS, UNKNOWN, DocumentSet, load_documents
+from policylex.selection import CODE_FIELDS, SIZE_FIELDS, UNKNOWN, load_documents
 from policylex.store import Corpus, pages
 
 Progress = Callable[[int, int], None]
@@ -35,7 +36,6 @@ PER = 10_000
 # batch changes pages all over them; at 100k, batches of 500 took 38 s, of 5,000 21 s.
 BATCH_DOCUMENTS = 5000
 SERIAL_BELOW = 64  # fewer documents than this are not worth starting processes for
-WINDOWS = ("doc", "paragraph", "sentence")
 _LINE_BREAK = re.compile("\n")
 _SENTENCE_END = re.compile(r"[。！？；!?;]+\n?|\n")  # "。\n" ends one sentence, not two
 
@@ -151,42 +151,26 @@ def scan(corpus: Corpus, lexicon: Lexicon | None = None, *, workers: int | None 
 # --- counts as a matrix ----------------------------------------------------------------------
 
 
-@dataclass
-class SloganMatrix:
-    """Occurrences of each lexicon formulation in each document (documents × slogans)."""
+def pooled(matrix: FeatureMatrix, by: str) -> tuple[FeatureMatrix, int]:
+    """The counts of each family or category (``by``): its members' matches added up.
 
-    documents: DocumentSet  # meta has chars, token_count, province_code and city_code besides the selection fields
-    slogans: list[str]  # column order: the lexicon's
-    counts: sp.csr_matrix
-    lexicon: Lexicon
-
-    def column(self, slogan: str) -> int:
-        return self.slogans.index(slogan)
-
-    def pooled(self, by: str) -> tuple["SloganMatrix", int]:
-        """The counts of each family or category (``by``): its members' matches added up.
-
-        Formulations in no family (or with no category) are left out; the second
-        value says how many.  The columns are the pools, named as in the lexicon.
-        """
-        pools = self.lexicon.pools(by)
-        column = {slogan: j for j, slogan in enumerate(self.slogans)}
-        members = [(j, column[s]) for j, names in enumerate(pools.values()) for s in names]
-        indicator = sp.csr_matrix((np.ones(len(members), dtype=np.int64), ([m for _, m in members],
-                                                                          [j for j, _ in members])),
-                                  shape=(len(self.slogans), len(pools)))
-        left_out = len(self.slogans) - len(members)
-        return SloganMatrix(self.documents, list(pools), (self.counts @ indicator).tocsr(), self.lexicon), left_out
-
-    def grouped(self, rows: np.ndarray, by: str | None):
-        """(group labels; group × slogan occurrences; group × slogan documents holding it; rows per group)."""
-        names, members, _ = self.documents.groups(rows, by)
-        occurrences = np.vstack([np.asarray(self.counts[m].sum(axis=0)).ravel() for m in members])
-        documents = np.vstack([np.asarray((self.counts[m] > 0).sum(axis=0)).ravel() for m in members])
-        return names, occurrences, documents, members
+    Formulations in no family (or with no category) are left out; the second
+    value says how many.  The columns are the pools, named as in the lexicon.
+    """
+    pools = matrix.lexicon.pools(by)
+    column = matrix.feature_index()
+    members = [(j, column[s]) for j, names in enumerate(pools.values()) for s in names]
+    indicator = sp.csr_matrix((np.ones(len(members), dtype=np.int64), ([m for _, m in members],
+                                                                      [j for j, _ in members])),
+                              shape=(len(column), len(pools)))
+    left_out = len(column) - len(members)
+    source = matrix.documents
+    counts = Counts((matrix._source.csr @ indicator).tocsr(), np.array(list(pools), dtype=str), source.meta,
+                    source.counted)
+    return FeatureMatrix(counts, matrix.rows, kind="slogan", lexicon=matrix.lexicon, corpus=matrix.corpus), left_out
 
 
-MATRIX_FORMAT = 3  # raise when the cached arrays or their key change
+MATRIX_FORMAT = 4  # raise when the cached arrays or their key change
 
 
 def matrix_cache_path(corpus: Corpus):
@@ -194,50 +178,54 @@ def matrix_cache_path(corpus: Corpus):
 
 
 def slogan_matrix(corpus: Corpus, lexicon: Lexicon | None = None, *, nested: str = "key",
-                  progress: Progress | None = None) -> SloganMatrix:
-    """Scan what needs scanning, then the matches counted per document and slogan.
+                  progress: Progress | None = None) -> FeatureMatrix:
+    """Scan what needs scanning, then the matches counted per document and slogan: every document's row.
 
     ``nested`` (:class:`policylex.choices.Nested`): ``key`` counts a formulation
     written inside a longer one's match under both (全面依法治国 is also 依法治国);
     ``dictionary`` counts the longest match only, as the scan stores it.
 
     The counts are cached beside the corpus (``<corpus>.slogans.npz``) for the
-    corpus state and lexicon they come from, like the document-term matrix.  A
-    cache for this generation was written after a complete scan of it (see
-    below), so with one there is nothing to scan: no pass over the documents.
+    corpus state and lexicon they come from, like the term matrix.  A cache for
+    this generation was written after a complete scan of it (see below), so with
+    one there is nothing to scan: no pass over the documents.
     """
     from policylex.choices import Nested, choose
 
     with_nested = choose(Nested, nested, "nested") is Nested.key
     lexicon = lexicon or load_lexicon()
-    slogans = lexicon.slogans()
+    slogans = np.array(lexicon.slogans(), dtype=str)
     fingerprint = lexicon.fingerprint(corpus_variant(corpus))
     path = matrix_cache_path(corpus)
 
     def key(generation: int) -> str:
-        return f"{MATRIX_FORMAT} {corpus.identity()} {generation} {fingerprint}"
+        return f"slogans {MATRIX_FORMAT} {corpus.identity()} {generation} {fingerprint}"
+
+    def matrix(meta, counted, counts, nested_counts) -> FeatureMatrix:
+        counts = (counts + nested_counts).tocsr() if with_nested else counts
+        return FeatureMatrix(Counts(counts, slogans, meta, counted), np.arange(counted.size), kind="slogan",
+                             lexicon=lexicon, corpus=corpus)
 
     before = corpus.generation()
     if corpus.get_meta("slogans.lexicon") == fingerprint:
-        cached = read_arrays(path, key(before))
+        cached = read_arrays(path, key(before), required=("shape", "counted"))
         if cached is not None:
-            documents = DocumentSet({f[5:]: a for f, a in cached.items() if f.startswith("meta_")}, cached["counted"])
-            counts = sp.csr_matrix((cached["data"], cached["indices"], cached["indptr"]), shape=tuple(cached["shape"]))
-            if with_nested:
-                counts = counts + sp.csr_matrix((cached["nested_data"], cached["nested_indices"],
-                                                 cached["nested_indptr"]), shape=tuple(cached["shape"]))
-            return SloganMatrix(documents, slogans, counts.tocsr(), lexicon)
+            shape = tuple(cached["shape"])
+            return matrix(cached.prefixed("meta_"), cached["counted"],
+                          sp.csr_matrix((cached["data"], cached["indices"], cached["indptr"]), shape=shape),
+                          sp.csr_matrix((cached["nested_data"], cached["nested_indices"], cached["nested_indptr"]),
+                                        shape=shape))
     scan(corpus, lexicon, progress=progress)
     with corpus.snapshot():
         generation = corpus.generation()
-        documents = load_documents(corpus, extra=SIZE_FIELDS + CODE_FIELDS)
+        documents = load_documents(corpus, extra=("title",) + SIZE_FIELDS + CODE_FIELDS)
         if documents.n_docs == 0:
             raise UsageError("the corpus has no documents: run `policylex ingest PATH...` first")
         # Joining documents in SQL to get positions reads every document's whole row: slower than these lookups.
         triples = corpus.db.execute("SELECT doc_id, slogan, matched, count(*) FROM slogan_hits "
                                     "GROUP BY doc_id, slogan, matched").fetchall()
     row_of = {doc_id: i for i, doc_id in enumerate(documents.meta["id"].tolist())}
-    column_of = {slogan: j for j, slogan in enumerate(slogans)}
+    column_of = {slogan: j for j, slogan in enumerate(slogans.tolist())}
     shape = (documents.n_docs, len(slogans))
     counts = _count_matrix(((row_of[t[0]], column_of[t[1]], t[3]) for t in triples), shape)
     inside = _nested_in(lexicon, corpus_variant(corpus), {(t[1], t[2]) for t in triples})
@@ -252,7 +240,7 @@ def slogan_matrix(corpus: Corpus, lexicon: Lexicon | None = None, *, nested: str
                                              "nested_indices": nested_counts.indices,
                                              "nested_indptr": nested_counts.indptr,
                                              **{f"meta_{f}": a for f, a in documents.meta.items()}})
-    return SloganMatrix(documents, slogans, (counts + nested_counts).tocsr() if with_nested else counts, lexicon)
+    return matrix(documents.meta, documents.counted, counts, nested_counts)
 
 
 def _count_matrix(cells, shape: tuple[int, int]) -> sp.csr_matrix:
@@ -274,11 +262,12 @@ def _nested_in(lexicon: Lexicon, variant: str, matches: set[tuple[str, str]]) ->
             for slogan, matched in matches}
 
 
-def _selected(matrix: SloganMatrix, where, include_duplicates) -> np.ndarray:
-    rows = matrix.documents.rows(include_duplicates=include_duplicates, where=where)
-    if rows.size == 0:
-        raise UsageError("no documents match" + (f" --where {' '.join(where)}" if where else ""))
-    return rows
+def _formulations(data, lexicon, nested, progress, where, include_duplicates) -> FeatureMatrix:
+    """The matrix of formulations a function was given, or the corpus's, with ``where`` applied."""
+    if isinstance(data, Corpus):
+        data = dfm(data, lexicon=lexicon or load_lexicon(), nested=nested, include_duplicates=include_duplicates,
+                   progress=progress)
+    return as_matrix(data, where=where, kind="slogan")
 
 
 # --- counts -------------------------------------------------------------------------------
@@ -289,7 +278,7 @@ POOLED_COUNT_COLUMNS = ("rank", "{pool}", "formulations", "documents", "occurren
 
 
 def count_slogans(
-    corpus: Corpus,
+    data: FeatureMatrix | Corpus,
     *,
     lexicon: Lexicon | None = None,
     slogans: list[str] | None = None,
@@ -316,16 +305,22 @@ def count_slogans(
 
     ``nested`` (``key``, the default, or ``dictionary``): whether a formulation written
     inside a longer one's match counts under both (see :func:`slogan_matrix`).
+
+    ``data``: a matrix of formulations (``corpus.dfm(lexicon=...)``), or a corpus,
+    whose matrix is made with ``lexicon``, ``nested`` and ``include_duplicates``.
     """
-    matrix = slogan_matrix(corpus, lexicon, nested=nested, progress=progress)
+    from policylex.choices import Pool, choose
+
+    matrix = _formulations(data, lexicon, nested, progress, where, include_duplicates)
     lexicon = matrix.lexicon
+    pool = pool and choose(Pool, pool, "pool").value
     if pool is None:
         counted, columns, title = matrix, COUNT_COLUMNS, "Formulations"
         chosen = [lexicon.resolve(s) for s in slogans] if slogans else None
         second = {entry.slogan: entry.category for entry in lexicon}  # the column after the name
         note = f"lexicon: {lexicon.origin}, {len(lexicon)} formulations"
     else:
-        counted, left_out = matrix.pooled(pool)
+        counted, left_out = pooled(matrix, pool)
         columns = tuple(c.format(pool=pool) for c in POOLED_COUNT_COLUMNS)
         title = f"Formulations by {pool}"
         second = {name: len(members) for name, members in lexicon.pools(pool).items()}
@@ -333,23 +328,25 @@ def count_slogans(
         if unknown:
             raise UsageError(f"{unknown[0]!r} is not a {pool} of the lexicon; choose from {', '.join(second)}")
         chosen = slogans or None
-        note = (f"lexicon: {lexicon.origin}, {len(second)} {_plural(pool)} of {len(matrix.slogans) - left_out} "
+        note = (f"lexicon: {lexicon.origin}, {len(second)} {_plural(pool)} of {matrix.shape[1] - left_out} "
                 f"formulations; {left_out} formulations in no {pool} left out")
-    rows = _selected(counted, where, include_duplicates)
-    names, occurrences, documents, members = counted.grouped(rows, by)
+    groups = counted.groups(by)
+    occurrences = counted.group_sums(groups).toarray()
+    documents = counted.group_sums(groups, docfreq=True).toarray()
+    items = counted.features
+    column = counted.feature_index()
     out, notes = [], []
-    for g, name in enumerate(names):
-        chars = int(counted.documents.meta["chars"][members[g]].sum())
-        n_docs = members[g].size
-        order = sorted(range(len(counted.slogans)),
-                       key=lambda j: (-occurrences[g, j], -documents[g, j], counted.slogans[j]))
+    for g, name in enumerate(groups.labels):
+        chars = int(groups.chars[g])
+        n_docs = int(groups.documents[g])
+        order = sorted(range(len(items)), key=lambda j: (-occurrences[g, j], -documents[g, j], items[j]))
         rank_of = {j: r for r, j in enumerate((j for j in order if occurrences[g, j] > 0), start=1)}
         if chosen is not None:
-            shown = [counted.column(s) for s in chosen]
+            shown = [column[s] for s in chosen]
         else:
             shown = [j for j in order if include_absent or occurrences[g, j] > 0][: top or None]
         for j in shown:
-            item = counted.slogans[j]
+            item = items[j]
             n = int(occurrences[g, j])
             row = (rank_of.get(j), item, second[item], int(documents[g, j]), n,
                    round(n / chars * PER, 4) if chars else 0.0, round(int(documents[g, j]) / n_docs, 4))
@@ -368,7 +365,6 @@ def _plural(pool: str) -> str:
 
 COOCCURRENCE_COLUMNS = ("slogan_a", "slogan_b", "joint", "count_a", "count_b", "units", "pmi", "npmi", "jaccard",
                         "ll")
-SORTS = ("ll", "npmi", "pmi", "jaccard", "joint")
 
 
 def association(joint: int, count_a: int, count_b: int, units: int) -> tuple[float, float, float, float]:
@@ -394,7 +390,7 @@ def association(joint: int, count_a: int, count_b: int, units: int) -> tuple[flo
 
 
 def cooccurrence(
-    corpus: Corpus,
+    data: FeatureMatrix | Corpus,
     *,
     lexicon: Lexicon | None = None,
     window: str = "doc",
@@ -417,22 +413,25 @@ def cooccurrence(
     With ``pool`` (``family`` or ``category``), pairs of families or categories:
     a unit holds a family when it holds any of its members, and formulations in
     no family are left out.  Two members of one family in a unit make no pair.
+
+    ``data``: a matrix of formulations (its documents and lexicon; the units are
+    read from the matches stored in its corpus), or a corpus.  The matches
+    counted are the longest only, whatever the matrix's ``nested``: a
+    formulation and the one written inside it would co-occur by construction.
     """
-    if pool is not None and pool not in POOLS:
-        raise UsageError(f"pool by {pool!r}: choose from {', '.join(POOLS)}")
-    if window not in WINDOWS:
-        raise UsageError(f"--window {window!r}: choose from {', '.join(WINDOWS)}")
-    if sort not in SORTS:
-        raise UsageError(f"--sort {sort!r}: choose from {', '.join(SORTS)}")
-    # The longest match only: a formulation and the one written inside it would co-occur by construction.
-    matrix = slogan_matrix(corpus, lexicon, nested="dictionary", progress=progress)
-    rows = _selected(matrix, where, include_duplicates)
-    selected = set(matrix.documents.meta["id"][rows].tolist())
+    from policylex.choices import AssociationSort, Pool, Window, choose
+
+    pool = pool and choose(Pool, pool, "pool").value
+    window = choose(Window, window, "window").value
+    sort = choose(AssociationSort, sort, "sort").value
+    matrix = _formulations(data, lexicon, "dictionary", progress, where, include_duplicates)
+    corpus = matrix.corpus
+    selected = set(matrix.documents.meta["id"][matrix.rows].tolist())
     units = _unit_count(corpus, selected, window)
     holders: dict[tuple, set[str]] = {}
     column = {"doc": "0", "paragraph": "paragraph", "sentence": "sentence"}[window]
     # Each formulation as the item counted: itself, or its family or category.
-    item = {s: s for s in matrix.slogans} if pool is None else {
+    item = {s: s for s in matrix.features} if pool is None else {
         s: name for name, members in matrix.lexicon.pools(pool).items() for s in members}
     for doc_id, unit, slogan in corpus.db.execute(f"SELECT doc_id, {column}, slogan FROM slogan_hits"):
         if doc_id in selected and slogan in item:
@@ -454,7 +453,7 @@ def cooccurrence(
     key = COOCCURRENCE_COLUMNS.index(sort)
     out.sort(key=lambda r: (-r[key], -r[2], r[0], r[1]))
     found = "formulations" if pool is None else _plural(pool)
-    notes = [f"{len(rows)} documents, {units} {window} units, {len(count)} {found} found, {len(joint)} pairs seen"]
+    notes = [f"{matrix.rows.size} documents, {units} {window} units, {len(count)} {found} found, {len(joint)} pairs seen"]
     title = f"Co-occurrence by {window}" + (f" of {_plural(pool)}" if pool else "")
     return Table(COOCCURRENCE_COLUMNS, out[: top or None], title=title, notes=notes)
 
@@ -474,18 +473,16 @@ TIMELINE_COLUMNS = ("slogan", "province", "province_code", "first_date", "first_
 YEARLY_COLUMNS = ("slogan", "year", "documents", "occurrences", "provinces")
 
 
-def _diffusion_rows(matrix: SloganMatrix, slogans: list[str] | None, where, include_duplicates):
-    rows = _selected(matrix, where, include_duplicates)
+def _diffusion_columns(matrix: FeatureMatrix, slogans: list[str] | None) -> list[int]:
     if slogans:
-        columns = [matrix.column(matrix.lexicon.resolve(s)) for s in slogans]
-    else:
-        found = np.asarray(matrix.counts[rows].sum(axis=0)).ravel()
-        columns = [j for j in np.argsort(-found, kind="stable").tolist() if found[j] > 0]
-    return rows, columns
+        index = matrix.feature_index()
+        return [index[matrix.lexicon.resolve(s)] for s in slogans]
+    found, _ = matrix.sums(docfreq=False)
+    return [j for j in np.argsort(-found, kind="stable").tolist() if found[j] > 0]
 
 
 def timeline(
-    corpus: Corpus,
+    data: FeatureMatrix | Corpus,
     slogans: list[str] | None = None,
     *,
     lexicon: Lexicon | None = None,
@@ -505,53 +502,56 @@ def timeline(
 
     With ``per_year``, counts per formulation and year instead:
     ``slogan year documents occurrences provinces`` (``unknown`` year last).
-    ``nested`` as for :func:`count_slogans`.
+    ``data`` and ``nested`` as for :func:`count_slogans`.
     """
-    matrix = slogan_matrix(corpus, lexicon, nested=nested, progress=progress)
-    rows, columns = _diffusion_rows(matrix, slogans, where, include_duplicates)
+    matrix = _formulations(data, lexicon, nested, progress, where, include_duplicates)
+    columns = _diffusion_columns(matrix, slogans)
     if per_year:
-        return _yearly(matrix, rows, columns)
+        return _yearly(matrix, columns)
     meta = matrix.documents.meta
     provinces = matrix.documents.group_labels("province")
+    counts = matrix.counts.tocsc()
     out = []
     for j in columns:
-        counts = matrix.counts[:, j].toarray().ravel()
-        holders = [i for i in rows.tolist() if counts[i] > 0]
+        column = counts[:, j].toarray().ravel()
         per_province: dict[str, list[int]] = {}
-        for i in holders:
+        occurrences: dict[str, int] = {}
+        for position in np.flatnonzero(column).tolist():
+            i = int(matrix.rows[position])
             per_province.setdefault(provinces[i], []).append(i)
+            occurrences[provinces[i]] = occurrences.get(provinces[i], 0) + int(column[position])
         lines = []
         for province, docs in per_province.items():
             dated = sorted((meta["date"][i], i) for i in docs if meta["year"][i])
             first = dated[0] if dated else ("", -1)
             last = dated[-1] if dated else ("", -1)
             lines.append((
-                matrix.slogans[j], province, _province_code(matrix, docs), first[0] or None,
+                matrix.features[j], province, _province_code(meta, docs), first[0] or None,
                 meta["name"][first[1]] if first[1] >= 0 else None, last[0] or None,
-                meta["name"][last[1]] if last[1] >= 0 else None, len(docs), int(counts[docs].sum()),
+                meta["name"][last[1]] if last[1] >= 0 else None, len(docs), occurrences[province],
                 len(docs) - len(dated)))
         lines.sort(key=lambda r: (r[3] is None, r[3] or "", r[1] == UNKNOWN, r[1]))
         out.extend(lines)
     return Table(TIMELINE_COLUMNS, out, title="Diffusion: first and last appearance per province")
 
 
-def _province_code(matrix: SloganMatrix, docs: list[int]) -> str | None:
-    codes = {matrix.documents.meta["province_code"][i] for i in docs} - {""}
+def _province_code(meta, docs: list[int]) -> str | None:
+    codes = {meta["province_code"][i] for i in docs} - {""}
     return codes.pop() if len(codes) == 1 else None
 
 
-def _yearly(matrix: SloganMatrix, rows: np.ndarray, columns: list[int]) -> Table:
+def _yearly(matrix: FeatureMatrix, columns: list[int]) -> Table:
     years = matrix.documents.group_labels("year")
     provinces = matrix.documents.group_labels("province")
+    counts = matrix.counts.tocsc()
     out = []
     for j in columns:
-        counts = matrix.counts[:, j].toarray().ravel()
+        column = counts[:, j].toarray().ravel()
         per_year: dict[str, list[int]] = {}
-        for i in rows.tolist():
-            if counts[i] > 0:
-                per_year.setdefault(years[i], []).append(i)
+        for position in np.flatnonzero(column).tolist():
+            per_year.setdefault(years[matrix.rows[position]], []).append(position)
         for year in sorted(per_year, key=lambda y: (y == UNKNOWN, y)):
-            docs = per_year[year]
-            out.append((matrix.slogans[j], year, len(docs), int(counts[docs].sum()),
-                        len({provinces[i] for i in docs} - {UNKNOWN})))
+            positions = per_year[year]
+            out.append((matrix.features[j], year, len(positions), int(column[positions].sum()),
+                        len({provinces[matrix.rows[p]] for p in positions} - {UNKNOWN})))
     return Table(YEARLY_COLUMNS, out, title="Formulations per year")

@@ -1,6 +1,6 @@
 """The corpus store: one SQLite file, no server.
 
-Tables (schema version 4; see README for how to open them with sqlite3 or pandas):
+Tables (schema version 5; see README for how to open them with sqlite3 or pandas):
 
 ``documents``
     one row per distinct article: stable ``id``, ``seq`` (corpus order), metadata,
@@ -48,7 +48,7 @@ from typing import Iterator
 
 from policylex.errors import CorpusError
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 APPLICATION = "policylex"
 DEFAULT_PATH = "policylex.db"
 ENV_VAR = "POLICYLEX_CORPUS"
@@ -217,11 +217,19 @@ MOVE_TOKENS = [
     *(f"ALTER TABLE documents DROP COLUMN {column}" for column in TOKEN_COLUMNS),
 ]
 
+
+
+# Version 5: what the near-duplicate check reads of a candidate, from an index (the columns
+# follow the texts in a row: reaching them read the row's overflow pages).
+SIGNATURE_INDEX = ("CREATE INDEX IF NOT EXISTS documents_signature "
+                   "ON documents(id, seq, duplicate_of, near_duplicate_of, minhash)")
+
 # Everything a new corpus file is made with (and what `policylex check` looks for).
-FULL_SCHEMA = SCHEMA + SLOGAN_TABLES + DOCUMENT_TOKENS
+FULL_SCHEMA = SCHEMA + SLOGAN_TABLES + DOCUMENT_TOKENS + SIGNATURE_INDEX + ";\n"
 
 # How to bring a corpus of an older schema version up to date: version -> statements.
-MIGRATIONS = {1: _statements(SLOGAN_TABLES), 2: _statements(TERM_COUNTS), 3: MOVE_TOKENS}
+MIGRATIONS = {1: _statements(SLOGAN_TABLES), 2: _statements(TERM_COUNTS), 3: MOVE_TOKENS,
+              4: [SIGNATURE_INDEX]}
 
 
 def now() -> str:
@@ -299,6 +307,10 @@ class Corpus:
         # program loses nothing and the file stays consistent; a power cut may undo the
         # last transactions (each whole).  FULL cost 70 ms a commit when ingesting.
         db.execute("PRAGMA synchronous = NORMAL")
+        # Fold the WAL into the file every 64 MB instead of every 4 MB: each fold copies pages
+        # written since the last one and syncs, in the writing command's own time (ingest's
+        # main process: 0.30 -> 0.22 ms of CPU a document, 0.44 -> 0.25 ms of wall time).
+        db.execute("PRAGMA wal_autocheckpoint = 16384")
         if not self._has_table("meta"):
             if self._holds_anything():
                 raise CorpusError(f"{self.path} is an SQLite file but not a policylex corpus")
@@ -502,6 +514,13 @@ class Corpus:
         from policylex.tokenise import tokenise_corpus
 
         return tokenise_corpus(self, **options)
+
+    def dfm(self, *, lexicon=None, include_duplicates: bool = False, nested: str = "key", progress=None):
+        """The document-feature matrix (:class:`policylex.matrix.FeatureMatrix`): terms, or the ``lexicon``'s
+        formulations (``"bundled"``, a lexicon file's path, or a Lexicon); duplicates left out unless asked."""
+        from policylex.matrix import dfm
+
+        return dfm(self, lexicon=lexicon, include_duplicates=include_duplicates, nested=nested, progress=progress)
 
 
 # Documents the analyses count: not an exact or near duplicate of another.

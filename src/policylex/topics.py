@@ -58,7 +58,8 @@ import numpy as np
 from policylex.choices import TopicMethod, choose
 from policylex.errors import UsageError
 from policylex.output import Table
-from policylex.selection import DocumentSet, group_fields
+from policylex.matrix import FeatureMatrix, as_matrix
+from policylex.selection import group_fields
 from policylex.store import Corpus
 
 MAX_DF = 0.5
@@ -92,9 +93,8 @@ class TopicModel:
     seed: int
     terms_of_topics: np.ndarray  # topics × vocabulary, each row sums to 1
     vocabulary: np.ndarray  # the modelled terms
-    documents: DocumentSet
-    rows: np.ndarray  # the modelled documents (rows of ``documents``)
-    shares: np.ndarray  # len(rows) × topics, each row sums to 1
+    matrix: FeatureMatrix  # the modelled documents' terms (all of them, not only the modelled ones)
+    shares: np.ndarray  # documents × topics, each row sums to 1
     notes: list[str] = field(default_factory=list)
 
     @property
@@ -122,7 +122,7 @@ class TopicModel:
 
     def document_shares(self) -> Table:
         """``doc topic share``: one row per modelled document and topic, in corpus order."""
-        names = self.documents.meta["name"][self.rows].tolist()
+        names = self.matrix.names.tolist()
         rounded = np.round(self.shares, DIGITS).tolist()
         out = [(name, t + 1, share) for name, row in zip(names, rounded) for t, share in enumerate(row)]
         return Table(("doc", "topic", "share"), out, title=f"Topic shares by document ({self._describe()})",
@@ -139,12 +139,10 @@ class TopicModel:
         """
         from scipy.special import stdtrit
 
-        from policylex.trends import group_documents
-
         if not 0 < level < 1:
-            raise UsageError(f"level {level}: give a confidence level between 0 and 1, e.g. 0.95")
+            raise UsageError(f"level {level}: give a confidence level between 0 and 1, e.g. 0.95", option="level")
         group_fields(by)
-        groups = group_documents(self.documents, self.rows, by)
+        groups = self.matrix.groups(by)
         out = []
         for g in range(len(groups.keys)):
             shares = self.shares[groups.group_of_row == g]
@@ -199,7 +197,7 @@ def vocabulary(counts, terms: np.ndarray, *, max_df: float = MAX_DF, min_df: int
 
 
 def topic_model(
-    corpus: Corpus,
+    data: FeatureMatrix | Corpus,
     k: int,
     *,
     method: TopicMethod | str = TopicMethod.nmf,
@@ -212,9 +210,8 @@ def topic_model(
     sample: int = SAMPLE,
     progress: Progress | None = None,
 ) -> TopicModel:
-    """Fit ``k`` topics on the selected documents' terms; see the module's docstring for every rule."""
-    from policylex.measures import _selected
-
+    """Fit ``k`` topics on the terms of a matrix's documents (or a corpus's: ``where``, ``include_duplicates``
+    select them); see the module's docstring for every rule."""
     method = choose(TopicMethod, method, "method")
     if k < 2:
         raise UsageError(f"k {k}: a topic model needs at least 2 topics")
@@ -224,16 +221,17 @@ def topic_model(
         raise UsageError(f"min_df {min_df}: give at least 1 document")
     if sample < 2 * k:
         raise UsageError(f"sample {sample}: fit on at least twice as many documents as topics ({2 * k})")
-    dtm, rows = _selected(corpus, where, include_duplicates)
-    counts = dtm.counts[rows]
-    vocab = vocabulary(counts, dtm.vocabulary, max_df=max_df, min_df=min_df, exclude=exclude)
+    matrix = as_matrix(data, where=where, include_duplicates=include_duplicates)
+    counts = matrix.counts
+    vocab = vocabulary(counts, matrix.feature_array, max_df=max_df, min_df=min_df, exclude=exclude)
     counts = counts[:, vocab.columns]
     has_terms = np.diff(counts.indptr) > 0
     if vocab.columns.size < k or int(has_terms.sum()) < k:
         raise UsageError(f"k {k}: the selected documents leave {int(has_terms.sum())} documents with "
                          f"{vocab.columns.size} modelled terms (each in at least {min_df} and at most "
                          f"{max_df:.0%} of the documents); ask for fewer topics or select more documents")
-    rows, counts = rows[has_terms], counts[has_terms]
+    matrix, counts = matrix.take(np.flatnonzero(has_terms)), counts[has_terms]
+    rows = matrix.rows
     if progress:
         progress(1, 3)
     rng = np.random.default_rng(seed)
@@ -262,8 +260,8 @@ def topic_model(
     shares = weights[placed] / totals[placed, None]
     terms_of_topics = components / components.sum(axis=1, keepdims=True)
     order = np.lexsort((np.arange(k), -shares.mean(axis=0)))  # by prevalence; ties keep the fitted order
-    model = TopicModel(method, seed, terms_of_topics[order], dtm.vocabulary[vocab.columns], dtm.documents,
-                       rows[placed], shares[:, order])
+    model = TopicModel(method, seed, terms_of_topics[order], matrix.feature_array[vocab.columns],
+                       matrix.take(np.flatnonzero(placed)), shares[:, order])
     model.notes = _notes(model, vocab, counts.shape[0], int((~has_terms).sum()), int((~placed).sum()), fit_rows.size,
                          max_df=max_df, min_df=min_df)
     if progress:

@@ -41,22 +41,23 @@ share share_low share_high``
 
 from __future__ import annotations
 
+import sys
+import types
 from dataclasses import dataclass
-from typing import Callable
 
 import numpy as np
 import scipy.sparse as sp
 
-from policylex.choices import Interval, choose
+from policylex.choices import Interval, Per, choose
 from policylex.errors import UsageError
+from policylex.matrix import FeatureMatrix, Groups, as_matrix, dfm, group_documents
 from policylex.output import Table
-from policylex.selection import UNKNOWN, DocumentSet, group_fields
+from policylex.selection import UNKNOWN, group_fields
 from policylex.store import Corpus
 
 LEVEL = 0.95
 RESAMPLES = 1_000  # bootstrap resamples: the tails of a 95% interval rest on 25 resampled rates each
 MIN_RESAMPLES = 100  # fewer leave two or three resampled rates in each tail of a 95% interval
-KINDS = ("token", "slogan")
 # --per: (denominator column in the group counts, scale, the ``per`` label, what it reads as)
 PER = {
     "tokens": ("tokens", 10_000, "10k_tokens", "per 10,000 tokens"),
@@ -217,17 +218,6 @@ def bootstrap_interval(counts: np.ndarray, exposure: np.ndarray, rng: np.random.
 # --- what is counted -------------------------------------------------------------------
 
 
-@dataclass
-class ItemCounts:
-    """Occurrences of some items (terms or formulations) in each document, with the documents' metadata."""
-
-    documents: DocumentSet  # meta carries chars, token_count, province_code and city_code
-    counts: sp.csr_matrix  # documents × items
-    items: list[str]
-    kind: str  # token | slogan
-    notes: list[str]
-
-
 def _top_columns(totals: np.ndarray, names: np.ndarray, top: int | None) -> list[int]:
     """The columns of most occurrences (``totals``, ties by name), at most ``top``; only those found."""
     from policylex.measures import ranked
@@ -235,37 +225,28 @@ def _top_columns(totals: np.ndarray, names: np.ndarray, top: int | None) -> list
     return ranked(totals, names, among=np.flatnonzero(totals > 0), top=top or None).tolist()
 
 
-Select = Callable[[DocumentSet], np.ndarray]
+def _items(matrix: FeatureMatrix, terms: list[str] | None, top: int | None) -> tuple[FeatureMatrix, list[str]]:
+    """The matrix of the items a trend follows, and notes about them.
 
-
-def term_counts(corpus: Corpus, terms: list[str] | None, select: Select, top: int | None = 10) -> ItemCounts:
-    """The terms' counts on the tokens, from the cached document-term matrix.
-
-    Without ``terms``, the ``top`` most frequent terms of the documents
-    ``select(documents)`` picks.  A term that is not a token counts 0.
+    Terms are counted on the tokens (a term that is not a token counts 0);
+    formulations in any form or script the lexicon knows.  Without ``terms``, the
+    ``top`` items found most often in the matrix's documents (for the usual
+    selection, their sums are in the matrix cache: no pass over the counts).
     """
-    from policylex.dtm import document_term_matrix
-
-    dtm = document_term_matrix(corpus)
-    notes = []
-    if terms:
-        index = dtm.term_index()
+    notes: list[str] = []
+    if terms and matrix.kind == "slogan":
+        items = list(dict.fromkeys(matrix.lexicon.resolve(s) for s in terms))
+    elif terms:
         items = list(dict.fromkeys(terms))
+        index = matrix.feature_index()
         notes.extend(f"{t}: not among the tokens (0 everywhere)" for t in items if t not in index)
         notes.extend(_formulation_hints(items))
-        found = [(j, index[t]) for j, t in enumerate(items) if t in index]
     else:
-        # The usual selection's sums are in the matrix cache: no pass over the counts.
-        totals, _ = dtm.term_sums(select(dtm.documents), docfreq=False)
-        columns = _top_columns(totals, dtm.vocabulary, top)
-        items = [str(dtm.vocabulary[c]) for c in columns]
-        found = list(enumerate(columns))
-    # Slice the few columns out of the whole matrix first; then each found
-    # column goes to its item's place (a term not found stays a column of 0).
-    sub = dtm.counts[:, [c for _, c in found]]
-    place = sp.csr_matrix((np.ones(len(found), dtype=np.int64), (np.arange(len(found)), [j for j, _ in found])),
-                          shape=(len(found), len(items)))
-    return ItemCounts(dtm.documents, sp.csr_matrix(sub @ place), items, "token", notes)
+        totals, _ = matrix.sums(docfreq=False)
+        items = matrix.feature_array[_top_columns(totals, matrix.feature_array, top)].tolist()
+    if matrix.kind == "slogan":
+        notes.append(f"lexicon: {matrix.lexicon.origin}, {len(matrix.lexicon)} formulations")
+    return matrix.pick(items), notes
 
 
 def _formulation_hints(terms: list[str]) -> list[str]:
@@ -276,98 +257,7 @@ def _formulation_hints(terms: list[str]) -> list[str]:
             "split it" for t in terms if t in lexicon]
 
 
-def slogan_counts(corpus: Corpus, slogans: list[str] | None, select: Select, top: int | None = 10, *,
-                  lexicon=None, nested: str = "key", progress=None) -> ItemCounts:
-    """The formulations' counts on the normalised text (:func:`policylex.slogans.slogan_matrix`).
-
-    ``slogans`` in any form or script the lexicon knows; without them, the
-    ``top`` formulations found most often in the documents ``select`` picks.
-    """
-    from policylex.slogans import slogan_matrix
-
-    matrix = slogan_matrix(corpus, lexicon, nested=nested, progress=progress)
-    if slogans:
-        items = list(dict.fromkeys(matrix.lexicon.resolve(s) for s in slogans))
-        columns = [matrix.column(s) for s in items]
-    else:
-        totals = np.asarray(matrix.counts[select(matrix.documents)].sum(axis=0)).ravel()
-        columns = _top_columns(totals, np.array(matrix.slogans), top)
-        items = [matrix.slogans[j] for j in columns]
-    return ItemCounts(matrix.documents, sp.csr_matrix(matrix.counts[:, columns]), items, "slogan",
-                      [f"lexicon: {matrix.lexicon.origin}, {len(matrix.lexicon)} formulations"])
-
-
 # --- the panel -----------------------------------------------------------------------------
-
-
-def selected_rows(documents: DocumentSet, by: str | None, *, where=None, include_duplicates: bool = False,
-                  drop_unknown: bool = False) -> np.ndarray:
-    """The documents ``where`` selects (duplicates left out unless asked), without those of an unknown group if asked."""
-    rows = documents.rows(include_duplicates=include_duplicates, where=where)
-    if drop_unknown:
-        for field in group_fields(by):
-            rows = rows[documents.group_labels(field)[rows] != UNKNOWN]
-    return rows
-
-
-@dataclass
-class Groups:
-    """The selected documents in groups, with each group's denominators and administrative codes."""
-
-    fields: tuple[str, ...]
-    keys: list[tuple[str, ...]]
-    members: list[np.ndarray]
-    indicator: sp.csr_matrix  # groups × selected rows, 1 where the row is in the group
-    group_of_row: np.ndarray  # each selected row's group
-    documents: np.ndarray
-    tokens: np.ndarray
-    chars: np.ndarray
-    codes: dict[str, list[str | None]]  # province_code / city_code per group
-
-    def columns(self) -> tuple[str, ...]:
-        """The group columns of a table: each field, a region followed by its code."""
-        out: list[str] = []
-        for field in self.fields:
-            out.append(field)
-            if f"{field}_code" in self.codes:
-                out.append(f"{field}_code")
-        return tuple(out)
-
-    def values(self, g: int) -> tuple:
-        """Group ``g``'s cells for :meth:`columns`: year as a number unless unknown."""
-        out: list = []
-        for field, value in zip(self.fields, self.keys[g]):
-            out.append(int(value) if field == "year" and value != UNKNOWN else value)
-            if f"{field}_code" in self.codes:
-                out.append(self.codes[f"{field}_code"][g])
-        return tuple(out)
-
-
-def group_documents(documents: DocumentSet, rows: np.ndarray, by: str | None) -> Groups:
-    """Group the selected rows; sum each group's documents, tokens and characters; find its codes."""
-    grouping = documents.grouping(rows, by)
-    n = len(grouping.keys)
-    of_row = grouping.group_of_row
-    indicator = sp.csr_matrix((np.ones(rows.size, dtype=np.int64), (of_row, np.arange(rows.size))),
-                              shape=(n, rows.size))
-    meta = documents.meta
-    codes = {}
-    for field in ("province", "city"):
-        if field in grouping.fields:
-            codes[f"{field}_code"] = [_common_code(meta[f"{field}_code"][m]) for m in grouping.members]
-    return Groups(
-        grouping.fields, grouping.keys, grouping.members, indicator, of_row,
-        np.bincount(of_row, minlength=n).astype(np.int64),
-        np.bincount(of_row, weights=meta["token_count"][rows], minlength=n).astype(np.int64),
-        np.bincount(of_row, weights=meta["chars"][rows], minlength=n).astype(np.int64),
-        codes,
-    )
-
-
-def _common_code(codes: np.ndarray) -> str | None:
-    """The group's code when its documents agree on one; None for none or several."""
-    distinct = set(np.unique(codes).tolist()) - {""}
-    return distinct.pop() if len(distinct) == 1 else None
 
 
 def _rounded(values: np.ndarray) -> list[float | None]:
@@ -386,14 +276,15 @@ class IntervalReport:
     df: int = 0
 
 
-def _rate_interval(items: ItemCounts, rows: np.ndarray, groups: Groups, occurrences: np.ndarray, per: str,
+def _rate_interval(items: FeatureMatrix, groups: Groups, occurrences: np.ndarray, per: str,
                    interval: Interval, *, level: float, resamples: int,
                    seed: int) -> tuple[np.ndarray, np.ndarray, IntervalReport]:
     """The interval of each group's and item's count, in occurrences (divide by the exposure for the rate)."""
     if interval is Interval.poisson:
         low, high = poisson_interval(occurrences, level)
         return low, high, IntervalReport(interval)
-    selected = items.counts[rows]
+    selected = items.counts
+    rows = items.rows
     field = PER[per][0]
     meta = items.documents.meta
     exposure = (np.ones(rows.size) if field == "documents"
@@ -401,7 +292,7 @@ def _rate_interval(items: ItemCounts, rows: np.ndarray, groups: Groups, occurren
     if interval is Interval.quasipoisson:
         phi, df = dispersion(selected, exposure, groups.group_of_row, len(groups.keys))
         low, high = scaled_poisson_interval(occurrences, phi[None, :], level)
-        return low, high, IntervalReport(interval, dispersion=dict(zip(items.items, phi.tolist())), df=df)
+        return low, high, IntervalReport(interval, dispersion=dict(zip(items.features, phi.tolist())), df=df)
     # bootstrap: the rates of resampled documents, back in occurrences at the group's own exposure
     low, high = poisson_interval(occurrences, level)
     fallback = 0
@@ -421,28 +312,27 @@ def _rate_interval(items: ItemCounts, rows: np.ndarray, groups: Groups, occurren
     return low, high, IntervalReport(interval, resamples=resamples, seed=seed, fallback=fallback)
 
 
-def panel(items: ItemCounts, rows: np.ndarray, by: str | None, *, per: str, level: float = LEVEL,
+def panel(items: FeatureMatrix, by: str | None, *, per: str, level: float = LEVEL,
           interval: Interval | str = Interval.poisson, resamples: int = RESAMPLES, seed: int = 0) -> Table:
-    """The tidy table (see the module's docstring) of ``items`` in the selected ``rows``, grouped ``by``.
+    """The tidy table (see the module's docstring) of every feature of ``items`` in its documents, grouped ``by``.
 
     ``interval``: how ``rate_low`` and ``rate_high`` are computed (:class:`Interval`);
     ``resamples`` and ``seed`` for the bootstrap.
     """
-    return _panel(items, rows, by, per=per, level=level, interval=interval, resamples=resamples, seed=seed)[0]
+    return _panel(items, by, per=per, level=level, interval=interval, resamples=resamples, seed=seed)[0]
 
 
-def _panel(items: ItemCounts, rows: np.ndarray, by: str | None, *, per: str, level: float, interval: Interval | str,
+def _panel(items: FeatureMatrix, by: str | None, *, per: str, level: float, interval: Interval | str,
            resamples: int, seed: int) -> tuple[Table, IntervalReport]:
-    if per not in PER:
-        raise UsageError(f"--per {per!r}: choose from {', '.join(PER)}")
+    per = choose(Per, per, "per").value
     interval = choose(Interval, interval, "interval")
-    groups = group_documents(items.documents, rows, by)
-    selected = items.counts[rows]
+    groups = items.groups(by)
+    selected = items.counts
     occurrences = np.asarray((groups.indicator @ selected).todense(), dtype=np.int64)
     holders = np.asarray((groups.indicator @ (selected > 0).astype(np.int64)).todense(), dtype=np.int64)
     denominator_name, scale, unit, _ = PER[per]
     denominator = getattr(groups, denominator_name).astype(float)
-    low, high, report = _rate_interval(items, rows, groups, occurrences, per, interval, level=level,
+    low, high, report = _rate_interval(items, groups, occurrences, per, interval, level=level,
                                        resamples=resamples, seed=seed)
     with np.errstate(divide="ignore", invalid="ignore"):
         exposure = np.where(denominator > 0, denominator / scale, np.nan)[:, None]
@@ -451,7 +341,7 @@ def _panel(items: ItemCounts, rows: np.ndarray, by: str | None, *, per: str, lev
         share = holders / groups.documents[:, None]
     share_low, share_high = wilson_interval(holders, groups.documents[:, None], level)
     out = []
-    for j, item in enumerate(items.items):
+    for j, item in enumerate(items.features):
         columns = [_rounded(a[:, j]) for a in (rate, rate_low, rate_high, share, share_low, share_high)]
         for g in range(len(groups.keys)):
             out.append((item, items.kind) + groups.values(g) + (
@@ -462,7 +352,7 @@ def _panel(items: ItemCounts, rows: np.ndarray, by: str | None, *, per: str, lev
 
 
 def trends(
-    corpus: Corpus,
+    data: FeatureMatrix | Corpus,
     terms: list[str] | None = None,
     *,
     slogans: bool = False,
@@ -482,58 +372,58 @@ def trends(
 ) -> Table:
     """Occurrences, rates and shares of terms (or formulations) per group, with intervals.
 
-    ``terms`` are counted on the tokens; with ``slogans``, they name lexicon
-    formulations counted on the text.  Without ``terms``, the ``top`` most
-    frequent ones of the selected documents.  ``by``: one group field or several
-    joined by commas (``province,year``); None (or ``all``) for one group.  ``per``:
-    ``tokens``, ``chars`` or ``docs`` (default: tokens for terms, chars for
-    formulations).  ``interval``: ``poisson`` (exact, on occurrences),
-    ``bootstrap`` (``resamples`` resamples of documents within each group,
-    from ``seed``) or ``quasipoisson`` (widened by the documents'
-    over-dispersion); see :class:`~policylex.choices.Interval`.  Columns and
-    formulas: see :mod:`policylex.trends`.
+    ``data``: a matrix of terms (``corpus.dfm()``), counted on the tokens, or of
+    formulations (``corpus.dfm(lexicon=...)``), counted on the text; or a corpus,
+    whose matrix is of formulations with ``slogans`` (made with ``lexicon``,
+    ``nested`` and ``include_duplicates``).  ``terms`` name the items; without
+    them, the ``top`` most frequent ones of the selected documents.  ``by``: one
+    group field or several joined by commas (``province,year``); None (or
+    ``all``) for one group.  ``per``: ``tokens``, ``chars`` or ``docs`` (default:
+    tokens for terms, chars for formulations).  ``interval``: ``poisson``
+    (exact, on occurrences), ``bootstrap`` (``resamples`` resamples of
+    documents within each group, from ``seed``) or ``quasipoisson`` (widened by
+    the documents' over-dispersion); see :class:`~policylex.choices.Interval`.
+    Columns and formulas: see :mod:`policylex.trends`.
     """
     by = None if by == "all" else by
-    group_fields(by)  # a bad --by fails before any work
-    per = per or ("chars" if slogans else "tokens")
-    if per not in PER:
-        raise UsageError(f"--per {per!r}: choose from {', '.join(PER)}")
+    fields = group_fields(by)  # a bad by fails before any work
+    if isinstance(data, FeatureMatrix):
+        slogans = data.kind == "slogan"
+    per = choose(Per, per or ("chars" if slogans else "tokens"), "per").value
     if not 0 < level < 1:
-        raise UsageError(f"--level {level}: give a confidence level between 0 and 1, e.g. 0.95")
+        raise UsageError(f"level {level}: give a confidence level between 0 and 1, e.g. 0.95", option="level")
     interval = choose(Interval, interval, "interval")
     if interval is Interval.bootstrap and resamples < MIN_RESAMPLES:
-        raise UsageError(f"{resamples} resamples: a {level:.0%} percentile interval needs at least {MIN_RESAMPLES}")
+        raise UsageError(f"resamples {resamples}: a {level:.0%} percentile interval needs at least {MIN_RESAMPLES}",
+                         option="resamples")
+    if isinstance(data, Corpus):
+        from policylex.lexicon import load_lexicon
 
-    def select(documents: DocumentSet) -> np.ndarray:
-        return selected_rows(documents, by, where=where, include_duplicates=include_duplicates,
-                             drop_unknown=drop_unknown)
-
-    if slogans:
-        items = slogan_counts(corpus, terms, select, top, lexicon=lexicon, nested=nested, progress=progress)
-    else:
-        items = term_counts(corpus, terms, select, top)
-    rows = select(items.documents)
-    if rows.size == 0:
-        raise UsageError("no documents match" + (f" --where {' '.join(where)}" if where else "")
-                         + (" with a known " + " and ".join(group_fields(by)) if drop_unknown else ""))
-    if not items.items:
+        data = dfm(data, lexicon=(lexicon or load_lexicon()) if slogans else None, nested=nested,
+                   include_duplicates=include_duplicates, progress=progress)
+    selected = as_matrix(data, where=where, kind=data.kind if isinstance(data, FeatureMatrix) else "token")
+    matrix = selected.select([f"{field}!={UNKNOWN}" for field in fields]) if drop_unknown else selected
+    if matrix.rows.size == 0:
+        raise UsageError("no documents match" + (f" where {' '.join(where)}" if where else "")
+                         + (" with a known " + " and ".join(fields) if drop_unknown else ""), option="where")
+    items, item_notes = _items(matrix, terms, top)
+    if not items.features:
         raise UsageError("no " + ("formulation of the lexicon" if slogans else "term") + " in the selected documents")
-    table, report = _panel(items, rows, by, per=per, level=level, interval=interval, resamples=resamples, seed=seed)
-    table.notes = _notes(items, rows, by, per, level, drop_unknown, where, include_duplicates, report)
+    table, report = _panel(items, by, per=per, level=level, interval=interval, resamples=resamples, seed=seed)
+    table.notes = _notes(selected, matrix.rows.size, fields, per, level, drop_unknown, report) + item_notes
     table.title = f"Trends ({'formulations on the text' if slogans else 'terms on the tokens'}, {PER[per][3]})"
     return table
 
 
-def _notes(items: ItemCounts, rows, by, per, level, drop_unknown, where, include_duplicates,
+def _notes(selected: FeatureMatrix, n_rows: int, fields, per, level, drop_unknown,
            report: IntervalReport) -> list[str]:
-    documents = items.documents
     method = {
         Interval.poisson: "exact Poisson (Garwood)",
         Interval.bootstrap: f"document bootstrap ({report.resamples} resamples within each group, seed "
                             f"{report.seed}, percentile)",
         Interval.quasipoisson: "quasi-Poisson (Garwood on occurrences / φ, times φ)",
     }[report.method]
-    notes = [f"{rows.size} documents; rate {PER[per][3]}; {level:.0%} intervals: {method} for the "
+    notes = [f"{n_rows} documents; rate {PER[per][3]}; {level:.0%} intervals: {method} for the "
              "rate, Wilson for the share"]
     if report.method is Interval.bootstrap and report.fallback:
         notes.append(f"{report.fallback} group and term cells with one document or no occurrence: every resample "
@@ -543,13 +433,12 @@ def _notes(items: ItemCounts, rows, by, per, level, drop_unknown, where, include
         notes.append(f"dispersion φ (Pearson χ² / {report.df} degrees of freedom, at least 1): {phi}" if report.df
                      else "dispersion φ = 1 (the Poisson interval): every group is one document, no degrees "
                      "of freedom to estimate it")
-    everyone = documents.rows(include_duplicates=include_duplicates, where=where)
-    for field in group_fields(by):
-        unknown = int((documents.group_labels(field)[everyone] == UNKNOWN).sum())
+    for field in fields:
+        unknown = int((selected.documents.group_labels(field)[selected.rows] == UNKNOWN).sum())
         if unknown:
             notes.append(f"{field} unknown: {unknown} documents, " + (
                 "left out (--drop-unknown)" if drop_unknown else "in the unknown group"))
-    return notes + items.notes
+    return notes
 
 
 def wide(table: Table) -> Table:
@@ -609,3 +498,18 @@ def documents_by(corpus: Corpus, by: str | None, *, where=None, include_duplicat
     out = [groups.values(g) + (int(groups.documents[g]), int(groups.tokens[g]), int(groups.chars[g]))
            for g in range(len(groups.keys))]
     return Table(groups.columns() + ("documents", "tokens", "chars"), out, title="Documents by " + (by or "corpus"))
+
+
+class _CallableModule(types.ModuleType):
+    """This module, callable as :func:`trends`.
+
+    ``plx.trends(m, ...)`` is the API; but importing ``policylex.trends`` makes
+    the module the package's attribute ``trends``, in place of the function, so
+    the module answers the call itself.
+    """
+
+    def __call__(self, *args, **kwargs) -> Table:
+        return trends(*args, **kwargs)
+
+
+sys.modules[__name__].__class__ = _CallableModule

@@ -149,6 +149,28 @@ def test_ctrl_c_cancels_the_tasks_and_keeps_whole_batches(docs, client, tmp_path
     assert client.run_on_scheduler(lambda dask_scheduler: len(dask_scheduler.tasks)) == 0
 
 
+def test_batches_interrupted_while_tasks_run_are_cancelled(client, monkeypatch):
+    from policylex.cluster import DaskBackend
+    from policylex.ingest import _init_job, _renormalise_one
+
+    cancelled = []
+    cancel = client.cancel
+    monkeypatch.setattr(client, "cancel", lambda futures: (cancelled.extend(futures), cancel(futures)))
+
+    def batches():
+        yield [("id", "文本" * 10_000, "", "")] * 64
+        raise KeyboardInterrupt  # Ctrl-C while the first batch's tasks are out
+
+    with pytest.raises(KeyboardInterrupt):
+        list(DaskBackend(client).map_batches(_renormalise_one, batches(), initializer=_init_job,
+                                             initargs=({"variant": "t2s"},)))
+    assert len(cancelled) == 4  # the batch's pieces: two per worker thread
+    deadline = time.monotonic() + 20
+    while client.run_on_scheduler(lambda dask_scheduler: len(dask_scheduler.tasks)) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert client.run_on_scheduler(lambda dask_scheduler: len(dask_scheduler.tasks)) == 0
+
+
 # --- the command line on `dask scheduler` and `dask worker` processes -----------------------------
 
 

@@ -40,6 +40,7 @@ ENVIRONMENT = "POLICYLEX_SCHEDULER"
 INSTALL = "pip install 'policylex[dask]'"
 RETRIES = 3  # a piece whose function raises is tried again this often (a worker that dies: the scheduler's allowed-failures)
 PIECES_PER_THREAD = 2
+SCATTER_ABOVE = 1_000_000  # a job's settings larger than this (metadata tables) go to each worker once, not with every task
 CONNECT_TIMEOUT = "20s"
 
 
@@ -99,6 +100,8 @@ class DaskBackend:
                     initargs: tuple = (), chunksize: int = 8) -> Iterator[tuple[Sequence, list]]:
         job = uuid.uuid4().hex
         setup = pickle.dumps((initializer, initargs), protocol=pickle.HIGHEST_PROTOCOL)
+        if len(setup) > SCATTER_ABOVE:  # held by every worker, and copied from one to another when one restarts
+            setup = self.client.scatter(setup, broadcast=True, hash=False)
         cwd = os.getcwd()
         in_flight: deque = deque()
         try:

@@ -11,7 +11,8 @@ Each batch is cut into about two pieces per worker thread, each piece one task
 of the results, as with the local pool.  A piece depends on nothing an earlier
 task left behind: on its worker it runs the job's initializer first (cheap: the
 heavy parts, a segmenter's dictionary, are cached per worker process), so a
-piece retried on another worker, or run in any order, gives the same result.
+piece retried on another worker, or run in any order, gives the same result.  The job's
+settings go with every task, or, above 1 MB (a large metadata table), to every worker once.
 Pieces run one at a time in a worker process (the stages keep their state in
 module globals), so start workers with one thread and several processes:
 ``dask worker ADDRESS --nworkers N --nthreads 1``.

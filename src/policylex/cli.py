@@ -161,7 +161,7 @@ _KEPT_ON_CTRL_C = {
     "meta set": "the corpus is as it was: meta set applies every correction or none",
     "report": "the corpus keeps what was ingested and tokenised before Ctrl-C; no report was written, "
               "an earlier one is as it was",
-    **dict.fromkeys(("slogans", "slogans count", "slogans cooccur", "slogans timeline", "trends"),
+    **dict.fromkeys(("slogans", "slogans scan", "slogans count", "slogans cooccur", "slogans timeline", "trends"),
                     "the corpus keeps the formulation matches stored before Ctrl-C; the next run goes on from them"),
 }
 
@@ -212,6 +212,30 @@ def _summary(rows, title: str) -> None:
 
 # --- pipeline ------------------------------------------------------------------
 
+SchedulerOption = Annotated[Optional[str], typer.Option(
+    envvar="POLICYLEX_SCHEDULER", metavar="ADDRESS",
+    help="Run the per-document work as tasks on this Dask scheduler (tcp://host:8786) instead of local processes "
+         "(needs pip install 'policylex[dask]').")]
+
+
+@contextmanager
+def _backend(scheduler: Optional[str], workers: Optional[int] = None, ship: bool = False) -> Iterator[None]:
+    """Within the block, the pipeline's batches go to the Dask cluster at ``scheduler`` (if given)."""
+    from policylex.errors import UsageError
+
+    if scheduler is None:
+        if ship:
+            raise UsageError("--ship sends files to a Dask cluster's workers: give --scheduler too")
+        yield
+        return
+    if workers is not None:
+        raise UsageError("give --workers (local processes) or --scheduler (a Dask cluster), not both")
+    from policylex.cluster import dask_backend
+
+    with dask_backend(scheduler, ship=ship):
+        yield
+
+
 
 @app.command()
 def ingest(
@@ -230,6 +254,10 @@ def ingest(
              "(fields: province city region year month date source title; * any name part, ** any folders).")] = None,
     path_metadata: Annotated[bool, typer.Option("--path-metadata/--no-path-metadata",
                                                 help="Read dates and regions from file and folder names.")] = True,
+    scheduler: SchedulerOption = None,
+    ship: Annotated[bool, typer.Option("--ship", help="With --scheduler: send the files' bytes to the workers "
+                                       "(without it they read the files from a filesystem shared with this "
+                                       "machine).")] = False,
 ) -> None:
     """Read .txt .md .html .htm .csv .tsv .jsonl .json files into the corpus.
 
@@ -237,12 +265,13 @@ def ingest(
     folders), the file's own columns or tags, a folder's metadata.csv naming its files,
     and --meta, each winning over the one before.
 
-    Example: policylex ingest seeds/ scraped/export.csv --text-column content
+    Example: policylex ingest seeds/ scraped/export.csv --text-column content;
+    policylex ingest /shared/crawl/ --scheduler tcp://10.0.0.5:8786
     """
     from policylex.readers import ReadOptions
 
     options = ReadOptions(text_column, title_column, date_column, region_column, url_column, source_column)
-    with _open(corpus, create=True) as store:
+    with _backend(scheduler, ship=ship), _open(corpus, create=True) as store:
         report = _ingest(store, paths, read_options=options, meta=meta, path_pattern=path_pattern,
                          read_paths=path_metadata)
     if report.failed:  # a .png or .DS_Store beside the articles is said, not a failure
@@ -271,12 +300,13 @@ def normalise(
     corpus: CorpusOption = DEFAULT_CORPUS,
     variant: Annotated[Variant, typer.Option(help="OpenCC conversion (none keeps the script).")] = Variant.t2s,
     workers: Annotated[Optional[int], typer.Option(min=1, help="Processes (default: all cores).")] = None,
+    scheduler: SchedulerOption = None,
 ) -> None:
     """Re-normalise every document: script, converter pinyin, page furniture, white space.
 
     Example: policylex normalise --variant tw2s
     """
-    with _open(corpus) as store, progress_bar("normalise") as update:
+    with _backend(scheduler, workers), _open(corpus) as store, progress_bar("normalise") as update:
         report = store.normalise(variant=variant.value, progress=update, workers=workers)
     _summary(report.summary(), "Normalised")
 
@@ -293,12 +323,13 @@ def tokenise(
                                       "its segmentation differs slightly from plain jieba's).")] = False,
     engine: Annotated[Engine, typer.Option(help="Segmenter: rjieba gives jieba's tokens faster; auto picks it "
                                            "unless a dictionary needs jieba.")] = Engine.auto,
+    scheduler: SchedulerOption = None,
 ) -> None:
     """Segment documents with jieba's model and the domain dictionary (only those that changed).
 
-    Example: policylex tokenise --workers 2 --userdict my_terms.txt
+    Example: policylex tokenise --workers 2 --userdict my_terms.txt;  policylex tokenise --scheduler tcp://10.0.0.5:8786
     """
-    with _open(corpus) as store, progress_bar("tokenise") as update:
+    with _backend(scheduler, workers), _open(corpus) as store, progress_bar("tokenise") as update:
         report = store.tokenise(hmm=hmm, keep_stopwords=keep_stopwords, userdict=str(userdict) if userdict else None,
                                 workers=workers, force=force, pos=pos,
                                 engine=None if engine is Engine.auto else engine.value, progress=update)
@@ -648,6 +679,28 @@ def slogans_default(
     if ctx.invoked_subcommand is None:
         slogans_count(None, corpus, format, top, by, where, lexicon, no_bundled, False, keep_duplicates, plot, pool,
                       nested)
+
+
+@slogans_app.command("scan")
+def slogans_scan(
+    corpus: CorpusOption = DEFAULT_CORPUS,
+    lexicon: LexiconOption = None,
+    no_bundled: NoBundledOption = False,
+    workers: Annotated[Optional[int], typer.Option(min=1, help="Processes (default: all cores).")] = None,
+    scheduler: SchedulerOption = None,
+) -> None:
+    """Find the lexicon's formulations in the documents not yet scanned with it, and store the matches.
+
+    The other slogans commands (and trends --slogans) scan first by themselves; run this
+    to scan with other workers, on a Dask cluster, or ahead of time.
+
+    Example: policylex slogans scan --scheduler tcp://10.0.0.5:8786
+    """
+    from policylex.slogans import scan
+
+    with _backend(scheduler, workers), _open(corpus) as store, progress_bar("slogans") as update:
+        report = scan(store, _lexicon(lexicon, no_bundled), workers=workers, progress=update)
+    _summary(report.summary(), "Scanned")
 
 
 @slogans_app.command("list")

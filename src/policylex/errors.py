@@ -33,6 +33,9 @@ class InputError(PolicylexError):
         where = f"{path}:{line}" if line is not None else path
         super().__init__(f"{where}: {reason}")
 
+    def __reduce__(self):  # pickled as its fields: sent to a worker process with a file's bytes (policylex.cluster)
+        return type(self), (self.path, self.reason, self.line)
+
 
 class PolicylexWarning(UserWarning):
     """Something the user should know about a result that is still given; the CLI prints each once on stderr."""

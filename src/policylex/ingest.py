@@ -623,11 +623,11 @@ def _path_metadata(path: Path, root: str | None) -> PathMetadata | None:
     return from_path(path_text(path), root) if _job.get("read_paths", True) else None
 
 
-def _prepare_path(item: tuple[Path, str | None]) -> list[Prepared | Skipped]:
-    path, root = item
+def _prepare_path(item: tuple[Path, str | None] | tuple[Path, str | None, bytes]) -> list[Prepared | Skipped]:
+    path, root, *shipped = item  # shipped: the file's bytes, sent by the client (policylex.cluster)
     out: list[Prepared | Skipped] = []
     path_meta = _path_metadata(path, root)
-    for found in read_path(path, _job["read_options"]):
+    for found in read_path(path, _job["read_options"], *shipped):
         if isinstance(found, Skipped):
             out.append(found)
             continue

@@ -6,12 +6,16 @@ corpus, and the main process writes the results in one transaction.  With
 :func:`map_batches` the workers already work on the next batch while a batch is
 written, and the results come back in input order, so the corpus ends up the
 same whatever the number of workers.
+
+Inside ``with using(backend):`` (:func:`policylex.cluster.dask_backend`) the
+batches go to that backend instead, a Dask cluster, with the same contract.
 """
 
 from __future__ import annotations
 
 import os
 from collections import deque
+from contextlib import contextmanager
 from typing import Callable, Iterable, Iterator, Sequence, TypeVar
 
 from policylex.processes import worker_pool
@@ -37,6 +41,20 @@ def default_workers() -> int:
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
 
 
+_backend = None  # where map_batches sends its batches instead of a local pool (see :func:`using`)
+
+
+@contextmanager
+def using(backend) -> Iterator[None]:
+    """Within the block, :func:`map_batches` calls ``backend.map_batches`` (a Dask cluster's) whatever ``workers``."""
+    global _backend
+    previous, _backend = _backend, backend
+    try:
+        yield
+    finally:
+        _backend = previous
+
+
 def map_batches(function: Callable[[T], R], batches: Iterable[Sequence[T]], *, workers: int,
                 initializer: Callable[..., None], initargs: tuple = (), chunksize: int = 8,
                 ) -> Iterator[tuple[Sequence[T], list[R]]]:
@@ -46,6 +64,10 @@ def map_batches(function: Callable[[T], R], batches: Iterable[Sequence[T]], *, w
     worker).  ``batches`` is consumed in the calling thread, one batch ahead of
     the results handed back, so it may read from the corpus.
     """
+    if _backend is not None:
+        yield from _backend.map_batches(function, batches, initializer=initializer, initargs=initargs,
+                                        chunksize=chunksize)
+        return
     if workers <= 1:
         ready = False
         for batch in batches:

@@ -346,14 +346,20 @@ def read_bytes(path: Path) -> bytes:
 # --- readers --------------------------------------------------------------------
 
 
-def read_path(path: Path, options: ReadOptions | None = None) -> Iterator[SourceText | Skipped]:
-    """Every article in one file, or the reasons it cannot be read."""
+def read_path(path: Path, options: ReadOptions | None = None,
+              data: bytes | InputError | None = None) -> Iterator[SourceText | Skipped]:
+    """Every article in one file, or the reasons it cannot be read.
+
+    ``data``: the file's bytes, read elsewhere (or why they could not be), instead of opening ``path``.
+    """
     options = options or ReadOptions()
     kind = READERS.get(path.suffix.lower())
     try:
         if kind is None:
             raise InputError(path_text(path), unsupported(path))
-        data = read_bytes(path)
+        if isinstance(data, InputError):
+            raise data
+        data = read_bytes(path) if data is None else data
         if kind == "text":
             yield _read_text(path, data)
         elif kind == "html":

@@ -32,6 +32,7 @@ from policylex.store import TOKEN_COLUMNS, Corpus, json_dumps, pages
 Progress = Callable[[int, int], None]
 BATCH_DOCUMENTS = 512
 SERIAL_BELOW = 64  # fewer documents than this are not worth starting processes for
+VOCABULARIES_KEPT = 1024  # workers' vocabularies whose translation a run keeps (more than any pool's workers)
 KEEP_CACHE_SIZE = 1_000_000  # distinct tokens whose keep-or-drop verdict a tokeniser remembers
 # One document's tokens, as (seq, *TOKEN_COLUMNS); a document another process deleted meanwhile gets none.
 UPSERT_TOKENS = (
@@ -303,7 +304,11 @@ class TermIds:
         """The result's term ids then its counts, as little-endian int32; new terms are appended to ``new``."""
         import numpy as np  # deferred: numpy takes a tenth of a second to import
 
-        translation = self.translations.setdefault(result.vocabulary, array("i"))
+        # Most recently used last; a Dask task's vocabulary serves its few documents only (policylex.cluster).
+        translation = self.translations.pop(result.vocabulary, None)
+        translation = self.translations[result.vocabulary] = array("i") if translation is None else translation
+        if len(self.translations) > VOCABULARIES_KEPT:
+            del self.translations[next(iter(self.translations))]
         if result.new_terms:
             for term in result.new_terms.split("\n"):
                 term_id = self.ids.get(term)

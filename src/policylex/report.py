@@ -312,21 +312,21 @@ def _distinctive_section(b: _Builder) -> Section:
                 "<code>policylex keyness --by province</code>). A positive G² and log ratio mean the term is "
                 "more frequent in the group than elsewhere; with few documents in a group, read the counts "
                 "(n_target, n_reference) before the statistic.")
-    for field, name in (("province", "省份 province"), ("year", "年份 year")):
+    for by, name in (("province", "省份 province"), ("year", "年份 year")):
         try:
-            table = keyness_by_group(b.terms, field, top=n, min_count=floor)
+            table = keyness_by_group(b.terms, by, top=n, min_count=floor)
         except UsageError as error:
-            s.note(f"By {field}: {error}.")
+            s.note(f"By {by}: {error}.")
             continue
-        b.table(s, table, f"distinctive_by_{field}", f"By {field}")
+        b.table(s, table, f"distinctive_by_{by}", f"By {by}")
         groups = list(dict.fromkeys(r["group"] for r in table.records()))
         if len(groups) <= 12:
             shown = Table(table.columns, [r for r in table.rows if r[1] <= 5])
             b.figure(s, lambda path, shown=shown, name=name: bar_chart(shown, path, kind="keyness",
                                                                      title=f"特征词 Distinctive terms by {name}"),
-                     f"The 5 most distinctive terms of each {field}.")
+                     f"The 5 most distinctive terms of each {by}.")
         else:
-            s.note(f"{len(groups)} groups by {field}: too many panels for one chart; see the table.")
+            s.note(f"{len(groups)} groups by {by}: too many panels for one chart; see the table.")
     return s
 
 

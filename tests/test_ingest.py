@@ -288,3 +288,43 @@ def test_a_short_repost_is_still_a_near_duplicate_and_short_notices_are_kept(cor
                                 ).fetchall()
     assert [tuple(r) for r in flagged] == [("repost", "queli")]
     assert names(corpus, "duplicate_of IS NULL AND near_duplicate_of IS NULL") == ["queli", "weihu"]
+
+
+def _stored(corpus) -> tuple[list, list, list]:
+    """Everything ingest stores, but the times it stores it at."""
+    documents = [tuple(row) for row in corpus.db.execute(
+        "SELECT id, seq, name, title, date, year, province, city, source, meta_origin, norm_text, norm_hash, "
+        "duplicate_of, near_duplicate_of, near_duplicate_score, minhash FROM documents ORDER BY seq")]
+    sources = [tuple(row) for row in corpus.db.execute(
+        "SELECT path, record, doc_id, reader, encoding, raw_sha256, fields_hash FROM sources ORDER BY path, record")]
+    buckets = [tuple(row) for row in corpus.db.execute("SELECT band, bucket, doc_id FROM lsh ORDER BY doc_id, band")]
+    return documents, sources, buckets
+
+
+def test_any_number_of_workers_stores_the_same_corpus(tmp_path):
+    """Enough files for worker processes (at least SERIAL_BELOW), with reposts, copies and GB18030 among them."""
+    from policylex.ingest import SERIAL_BELOW
+    from policylex.store import Corpus
+
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    seeds = sorted(SEEDS.glob("*.txt"))
+    for i in range(SERIAL_BELOW + 8):
+        text = seeds[i % len(seeds)].read_text(encoding="utf-8")
+        paragraphs = text.split("\n")
+        if i >= len(seeds):  # the rest: each seed again with one paragraph left out, or a note added
+            text = "\n".join(p for k, p in enumerate(paragraphs) if k != i % len(paragraphs)) if i % 3 else \
+                text + f"\n（编辑：第{i}号）"
+        encoding = "gb18030" if i % 4 == 0 else "utf-8"
+        (folder / f"{i:03d}.txt").write_bytes(text.encode(encoding, errors="replace"))
+    for name in ("original.txt", "repost_with_note.txt", "exact_copy.txt"):
+        shutil.copy(FIXTURES / "dedup" / name, folder / name)
+    stored = []
+    for workers in (1, 2, 3):
+        with Corpus.open(tmp_path / f"w{workers}.db", create=True) as corpus:
+            corpus.ingest([str(folder)], workers=workers)
+            stored.append(_stored(corpus))
+    documents, sources, _ = stored[0]
+    doc_ids = [row[2] for row in sources]
+    assert any(row[13] for row in documents) and len(set(doc_ids)) < len(doc_ids)  # near and exact duplicates
+    assert stored[1] == stored[0] and stored[2] == stored[0]

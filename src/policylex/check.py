@@ -37,7 +37,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from policylex.output import Table
-from policylex.store import APPLICATION, COUNTED, FULL_SCHEMA, SCHEMA_VERSION, Corpus, json_dumps
+from policylex.store import APPLICATION, COUNTED, FULL_SCHEMA, SCHEMA_VERSION, Corpus
 
 OK, PENDING, FAILED = "ok", "pending", "failed"
 EXAMPLES = 3  # ids named in a failure's detail
@@ -95,8 +95,10 @@ def _schema(corpus: Corpus) -> Check:
 
 
 def _normalised(corpus: Corpus) -> Check:
+    from policylex.ingest import norm_settings
+
     variant = corpus.get_meta("normalise.variant")
-    expected = json_dumps({"variant": variant}) if variant else None
+    expected = norm_settings(variant) if variant else None
     bad_hash, bad_chars, other_settings, empty = [], [], [], []
     total = 0
     for row in corpus.db.execute("SELECT id, norm_text, norm_hash, norm_settings, chars FROM documents ORDER BY seq"):

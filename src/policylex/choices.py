@@ -118,3 +118,20 @@ def choose(enum: type[Enum], value, what: str):
         return enum(value.value if isinstance(value, Enum) else value)
     except ValueError:
         raise UsageError(f"{what} {value!r}: choose from {', '.join(m.value for m in enum)}", option=what) from None
+
+
+class Variant(str, Enum):
+    """OpenCC's conversion of the texts to one script (:mod:`policylex.normalise`); ``none`` keeps each text's."""
+
+    t2s = "t2s"
+    tw2s = "tw2s"
+    hk2s = "hk2s"
+    none = "none"
+
+
+class Engine(str, Enum):
+    """The segmenter (:mod:`policylex.segment`); ``auto`` takes rjieba unless a dictionary needs jieba."""
+
+    auto = "auto"
+    jieba = "jieba"
+    rjieba = "rjieba"

@@ -19,8 +19,8 @@ from typing import Annotated, Callable, Iterator, Optional
 import typer
 from typer.core import TyperGroup
 
-from policylex.choices import (AssociationSort, CollocationSort, Correction, Interval, Nested, Norm, Per, Pool,
-                               ReuseField, TopicMethod, Window)
+from policylex.choices import (AssociationSort, CollocationSort, Correction, Engine, Interval, Nested, Norm, Per,
+                               Pool, ReuseField, TopicMethod, Variant, Window)
 from policylex.errors import PolicylexError, PolicylexWarning, UnknownGroupWarning
 from policylex.output import Format, Table, render
 
@@ -95,19 +95,6 @@ CorpusOption = Annotated[
 ]
 FormatOption = Annotated[Format, typer.Option("--format", "-f", help="Output format.")]
 DEFAULT_CORPUS = Path("policylex.db")
-
-
-class Variant(str, Enum):
-    t2s = "t2s"
-    tw2s = "tw2s"
-    hk2s = "hk2s"
-    none = "none"
-
-
-class Engine(str, Enum):
-    auto = "auto"
-    jieba = "jieba"
-    rjieba = "rjieba"
 
 
 class ExportFormat(str, Enum):

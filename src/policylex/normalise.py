@@ -16,9 +16,11 @@ import re
 from functools import lru_cache, wraps
 from typing import Callable, TypeVar
 
+from policylex.choices import Variant
+
 R = TypeVar("R")
 
-VARIANTS = ("t2s", "tw2s", "hk2s", "none")
+VARIANTS = tuple(v.value for v in Variant)
 DEFAULT_VARIANT = "t2s"
 
 # --- script conversion -------------------------------------------------------

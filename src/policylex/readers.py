@@ -18,7 +18,7 @@ import re
 import stat
 import sys
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePath
 from typing import Iterable, Iterator, NamedTuple
 
 from policylex.errors import InputError
@@ -90,11 +90,8 @@ class SourceText:
     @property
     def name(self) -> str:
         """The file's stem, or its name and the record's number (export.csv#3)."""
-        name = os.path.basename(self.path)
-        if self.record:
-            return f"{name}#{self.record.split()[-1]}"
-        dot = name.rfind(".")
-        return name[:dot] if 0 < dot < len(name) - 1 else name  # as Path.stem, without parsing the path
+        path = PurePath(self.path)
+        return f"{path.name}#{self.record.split()[-1]}" if self.record else path.stem
 
 
 @dataclass

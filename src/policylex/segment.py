@@ -38,6 +38,7 @@ from dataclasses import dataclass
 from importlib.metadata import version
 from pathlib import Path
 
+from policylex.choices import Engine
 from policylex.errors import UsageError
 from policylex.files import read_option_file
 
@@ -300,7 +301,7 @@ class RjiebaEngine:
         return self._reference.lcut(block, HMM=self.hmm)
 
 
-ENGINES = ("jieba", "rjieba")
+ENGINES = tuple(e.value for e in Engine if e is not Engine.auto)
 
 
 def engine_name(entries: list[Entry], requested: str | None = None) -> str:

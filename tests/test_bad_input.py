@@ -399,7 +399,7 @@ def _damaged(path: Path, seeded_db: Path) -> Path:
         (["freq"], _empty_corpus, "has no documents: run `policylex ingest PATH...` first"),
         (["kwic", "公益诉讼"], _empty_corpus, "has no documents: run `policylex ingest PATH...` first"),
         (["collocations"], _empty_corpus, "has no documents: run `policylex ingest PATH...` first"),
-        (["freq"], _other_schema, "has schema version 99; this policylex reads version 5"),
+        (["freq"], _other_schema, "has schema version 99; this policylex reads version 6"),
         (["info"], lambda p: p.write_text("not a corpus") and p, "is not a policylex corpus (not an SQLite file)"),
         (["info"], lambda p: p.mkdir() or p, "is a folder, not a corpus file"),
         (["check"], lambda p: p, "no corpus at"),
@@ -439,8 +439,9 @@ def test_a_read_only_or_full_corpus_is_one_line_and_no_partial_write(seeded_db, 
     before = db.read_bytes()
     real_open = Corpus.open.__func__
 
-    def limited_open(cls, path=None, *, create=False, readonly=False):
-        corpus = real_open(cls, path, create=create, readonly=readonly or limit == "readonly")
+    def limited_open(cls, path=None, *, create=False, readonly=False, upgrading=None):
+        corpus = real_open(cls, path, create=create, readonly=readonly or limit == "readonly",
+                            upgrading=upgrading)
         if limit == "full":
             pages = corpus.db.execute("PRAGMA page_count").fetchone()[0]
             corpus.db.execute(f"PRAGMA max_page_count = {pages}")

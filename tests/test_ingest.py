@@ -294,10 +294,11 @@ def _stored(corpus) -> tuple[list, list, list]:
     """Everything ingest stores, but the times it stores it at."""
     documents = [tuple(row) for row in corpus.db.execute(
         "SELECT id, seq, name, title, date, year, province, city, source, meta_origin, norm_text, norm_hash, "
-        "duplicate_of, near_duplicate_of, near_duplicate_score, minhash FROM documents ORDER BY seq")]
+        "duplicate_of, near_duplicate_of, near_duplicate_score, minhash FROM documents JOIN signatures USING (seq) "
+        "ORDER BY seq")]
     sources = [tuple(row) for row in corpus.db.execute(
         "SELECT path, record, doc_id, reader, encoding, raw_sha256, fields_hash FROM sources ORDER BY path, record")]
-    buckets = [tuple(row) for row in corpus.db.execute("SELECT band, bucket, doc_id FROM lsh ORDER BY doc_id, band")]
+    buckets = [tuple(row) for row in corpus.db.execute("SELECT key, seq FROM lsh ORDER BY seq, key")]
     return documents, sources, buckets
 
 

@@ -3,6 +3,7 @@ import sqlite3
 import pytest
 
 from policylex import Corpus, CorpusError
+from policylex.check import check_corpus, passed
 from policylex.store import SCHEMA_VERSION
 
 from conftest import FIXTURES
@@ -139,7 +140,7 @@ def test_version_1_corpus_is_upgraded_in_place(tmp_path):
                                "DROP INDEX documents_near_duplicate_of;")
         store.db.execute("UPDATE meta SET value = '1' WHERE key = 'schema_version'")
     with Corpus.open(path) as store:
-        assert store.get_meta("schema_version") == str(SCHEMA_VERSION) == "5"
+        assert store.get_meta("schema_version") == str(SCHEMA_VERSION) == "6"
         assert store.count() == 1
         assert store.db.execute("SELECT count(*) FROM slogan_hits").fetchone()[0] == 0
 
@@ -201,18 +202,52 @@ def test_a_version_1_corpus_opened_read_only_says_how_to_upgrade(tmp_path):
         assert store.get_meta("schema_version") == str(SCHEMA_VERSION)
 
 
-def test_version_4_corpus_gains_the_signature_index_and_finds_reposts_of_its_documents(tmp_path):
-    """Version 5 indexes what the near-duplicate check reads of a candidate: an older corpus gets the
-    index on opening, and a repost ingested afterwards is found against a document ingested before."""
-    path = tmp_path / "old.db"
+def _make_version_5(path) -> dict:
+    """A corpus of two documents as version 5 kept it; the version 6 signatures it had."""
     with Corpus.open(path, create=True) as corpus:
         corpus.ingest([str(FIXTURES / "dedup" / name) for name in ("original.txt", "different.txt")])
-        corpus.db.execute("DROP INDEX documents_signature")
-        corpus.db.execute("UPDATE meta SET value = '4' WHERE key = 'schema_version'")
+        signed = dict(corpus.db.execute("SELECT seq, minhash FROM signatures").fetchall())
+        corpus.db.executescript(
+            "ALTER TABLE documents ADD COLUMN minhash BLOB; UPDATE documents SET minhash = x'00';"
+            "DROP TABLE signatures; DROP TABLE lsh; DROP INDEX documents_candidate;"
+            "CREATE TABLE lsh (band INTEGER NOT NULL, bucket INTEGER NOT NULL, doc_id TEXT NOT NULL, "
+            "PRIMARY KEY (band, bucket, doc_id)) WITHOUT ROWID; CREATE INDEX lsh_doc ON lsh(doc_id);"
+            "INSERT INTO lsh SELECT 0, 1, id FROM documents;"
+            "CREATE INDEX documents_signature ON documents(id, seq, duplicate_of, near_duplicate_of, minhash);"
+            "UPDATE meta SET value = '5' WHERE key = 'schema_version';")
+    return signed
+
+
+def test_version_5_corpus_is_signed_again_and_finds_reposts_of_its_documents(tmp_path):
+    """Version 6 keys the near-duplicate index by seq and signs with other hash functions: an older
+    corpus (signatures in the documents' rows, buckets by document id) is signed again from its
+    texts on opening, and a repost ingested afterwards is found against a document from before."""
+    from policylex import dedup
+
+    path = tmp_path / "old.db"
+    signed = _make_version_5(path)
     with Corpus.open(path) as upgraded:
+        db = upgraded.db
         assert upgraded.get_meta("schema_version") == str(SCHEMA_VERSION)
-        assert upgraded.db.execute("SELECT 1 FROM sqlite_master WHERE name = 'documents_signature'").fetchone()
+        assert "minhash" not in [row[1] for row in db.execute("PRAGMA table_info(documents)")]
+        assert not db.execute("SELECT 1 FROM sqlite_master WHERE name IN ('documents_signature', 'lsh_doc')").fetchone()
+        assert dict(db.execute("SELECT seq, minhash FROM signatures").fetchall()) == signed
+        assert tuple(db.execute("SELECT count(*), count(DISTINCT seq) FROM lsh").fetchone()) == (2 * dedup.BANDS, 2)
+        assert passed(check_corpus(upgraded))
         report = upgraded.ingest([str(FIXTURES / "dedup" / "repost_with_note.txt")])
         assert report.near_duplicates == 1
-        assert upgraded.db.execute("SELECT o.name FROM documents d JOIN documents o ON o.id = d.near_duplicate_of"
-                                   ).fetchall()[0][0] == "original"
+        assert db.execute("SELECT o.name FROM documents d JOIN documents o ON o.id = d.near_duplicate_of"
+                          ).fetchall()[0][0] == "original"
+
+
+def test_a_command_says_it_upgrades_the_corpus(tmp_path):
+    from typer.testing import CliRunner
+
+    from policylex.cli import app
+
+    path = tmp_path / "old.db"
+    _make_version_5(path)
+    result = CliRunner().invoke(app, ["tokenise", "--corpus", str(path)])
+    assert result.exit_code == 0
+    assert f"from schema version 5 to {SCHEMA_VERSION}" in " ".join(result.stderr.split())
+    assert "upgrading" not in CliRunner().invoke(app, ["tokenise", "--corpus", str(path)]).stderr

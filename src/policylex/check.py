@@ -185,10 +185,12 @@ def _near_duplicate_index(corpus: Corpus) -> Check:
 
     db = corpus.db
     unindexed = [r[0] for r in db.execute(
-        "SELECT d.id FROM documents d LEFT JOIN (SELECT doc_id, count(*) AS n FROM lsh GROUP BY doc_id) l "
-        "ON l.doc_id = d.id WHERE d.minhash IS NULL OR coalesce(l.n, 0) != ? ORDER BY d.seq", (BANDS,))]
-    stale = [r[0] for r in db.execute(
-        "SELECT DISTINCT doc_id FROM lsh WHERE doc_id NOT IN (SELECT id FROM documents)")]
+        "SELECT d.id FROM documents d LEFT JOIN (SELECT seq, count(*) AS n FROM lsh GROUP BY seq) l USING (seq) "
+        "LEFT JOIN signatures s USING (seq) WHERE s.minhash IS NULL OR coalesce(l.n, 0) != ? ORDER BY d.seq",
+        (BANDS,))]
+    stale = [str(r[0]) for r in db.execute(
+        "SELECT seq FROM signatures WHERE seq NOT IN (SELECT seq FROM documents) UNION "
+        "SELECT DISTINCT seq FROM lsh WHERE seq NOT IN (SELECT seq FROM documents)")]
     return _verdict("near-duplicate index", [(f"documents without their {BANDS} index entries", unindexed),
                                              ("index entries for removed documents", stale)],
                     f"{BANDS} MinHash bands per document")

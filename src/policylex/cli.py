@@ -172,7 +172,11 @@ def progress_bar(description: str) -> Iterator[Callable[[int, int], None]]:
 def _open(corpus: Path, *, create: bool = False, readonly: bool = False):
     from policylex.store import Corpus
 
-    return Corpus.open(corpus, create=create, readonly=readonly)
+    def upgrading(old: int, new: int) -> None:
+        _stderr().print(f"upgrading {corpus} from schema version {old} to {new} (once; see README, The corpus file)",
+                        soft_wrap=True)
+
+    return Corpus.open(corpus, create=create, readonly=readonly, upgrading=upgrading)
 
 
 @contextmanager

@@ -473,15 +473,11 @@ class _Writer:
             norm_text=norm, norm_hash=norm_hash, norm_settings=norm_settings(variant), chars=len(norm),
             updated_at=self.stamp,
         )
-        from policylex import dedup
-
         if update:
             assignments = ", ".join(f"{k} = :{k}" for k in values)
             self.db.execute(f"UPDATE documents SET {assignments} WHERE id = :id", values | {"id": doc_id})
         else:
-            if signature is None:
-                signature = dedup.signature(norm)
-            values |= dict(id=doc_id, added_at=values["updated_at"], seq=self.next_seq(), minhash=signature.tobytes())
+            values |= dict(id=doc_id, added_at=values["updated_at"], seq=self.next_seq())
             self.db.execute(_insert_sql(tuple(values)), values)
         self.index_near_duplicates(doc_id, norm, signature, new=not update, seq=values.get("seq"))
 
@@ -493,7 +489,9 @@ class _Writer:
         self.db.execute("UPDATE documents SET near_duplicate_of = NULL, near_duplicate_score = NULL "
                         "WHERE near_duplicate_of = ?", (doc_id,))
         self._release_duplicates(doc_id)
-        self.db.execute("DELETE FROM lsh WHERE doc_id = ?", (doc_id,))
+        from policylex import dedup
+
+        dedup.unindex(self.db, self._seq(doc_id))
         self.db.execute("DELETE FROM documents WHERE id = ?", (doc_id,))
         for dependant in dependants:
             row = self.corpus.document(dependant)
@@ -518,32 +516,22 @@ class _Writer:
         reach the Jaccard threshold are dropped before the exact check (see
         :func:`policylex.dedup.may_be_near_duplicates`), so a formulaic corpus
         with many shared buckets does not compare every pair's texts.  A ``new``
-        document was inserted with its signature, and nothing refers to it yet.
+        document has no index entries yet, and nothing refers to it.
         """
         from policylex import dedup
 
         if sig is None:
             sig = dedup.signature(norm)
-        keys = dedup.band_keys(sig)
+        me = seq if seq is not None else self._seq(doc_id)
         if not new:
             self.db.execute("UPDATE documents SET near_duplicate_of = NULL, near_duplicate_score = NULL WHERE "
                             "near_duplicate_of = ?", (doc_id,))
-            self.db.execute("DELETE FROM lsh WHERE doc_id = ?", (doc_id,))
-            self.db.execute("UPDATE documents SET minhash = ?, near_duplicate_of = NULL, near_duplicate_score = NULL "
-                            "WHERE id = ?", (sig.tobytes(), doc_id))
-        self.db.executemany("INSERT OR IGNORE INTO lsh(band, bucket, doc_id) VALUES (?, ?, ?)",
-                            [(band, key, doc_id) for band, key in enumerate(keys)])
-        params = [v for pair in enumerate(keys) for v in pair]
-        candidates = self.db.execute(_candidates_sql(len(keys)), params + [doc_id]).fetchall()
-        candidates = [c for c in candidates if not (c["duplicate_of"] or c["near_duplicate_of"])]
-        if not candidates:
-            return
-        me = seq if seq is not None else self.db.execute("SELECT seq FROM documents WHERE id = ?", (doc_id,)).fetchone()[0]
-        agreeing = dedup.may_be_near_duplicates(sig, [c["minhash"] for c in candidates])
+            self.db.execute("UPDATE documents SET near_duplicate_of = NULL, near_duplicate_score = NULL WHERE id = ?",
+                            (doc_id,))
+            dedup.unindex(self.db, me)
+        dedup.index(self.db, me, sig)
         mine = None
-        for candidate, agrees in zip(candidates, agreeing):
-            if not agrees:
-                continue
+        for candidate in dedup.candidates(self.db, me, sig):
             if mine is None:
                 mine = dedup.shingles(norm)
             text = self.db.execute("SELECT norm_text FROM documents WHERE id = ?", (candidate["id"],)).fetchone()[0]
@@ -559,20 +547,13 @@ class _Writer:
                             (doc_id, round(score, 4), candidate["id"]))
             self.report.near_duplicates += 1
 
+    def _seq(self, doc_id: str) -> int:
+        return self.db.execute("SELECT seq FROM documents WHERE id = ?", (doc_id,)).fetchone()[0]
+
 
 @lru_cache(maxsize=None)
 def _insert_sql(columns: tuple[str, ...]) -> str:
     return f"INSERT INTO documents({', '.join(columns)}) VALUES ({', '.join(':' + c for c in columns)})"
-
-
-@lru_cache(maxsize=None)
-def _candidates_sql(bands: int) -> str:
-    """The documents sharing a bucket with one document, read from the covering index alone: these
-    columns follow the texts in a row, and reaching them read each candidate's overflow pages."""
-    placeholders = " OR ".join("(band = ? AND bucket = ?)" for _ in range(bands))
-    return (f"SELECT d.id, d.seq, d.minhash, d.near_duplicate_of, d.duplicate_of FROM documents d "
-            f"INDEXED BY documents_signature WHERE d.id IN (SELECT doc_id FROM lsh WHERE {placeholders}) "
-            f"AND d.id != ? ORDER BY d.seq")
 
 
 @lru_cache(maxsize=None)

@@ -1,6 +1,6 @@
 """The corpus store: one SQLite file, no server.
 
-Tables (schema version 5; see README for how to open them with sqlite3 or pandas):
+Tables (schema version 6; see README for how to open them with sqlite3 or pandas):
 
 ``documents``
     one row per distinct article: stable ``id``, ``seq`` (corpus order), metadata,
@@ -20,6 +20,9 @@ Tables (schema version 5; see README for how to open them with sqlite3 or pandas
     the vocabulary of the tokens: ``document_tokens.term_counts`` holds each document's
     term ids then their counts (little-endian int32), so the document-term
     matrix is built by concatenation, not by recounting.
+``signatures``, ``lsh``
+    the near-duplicate index: each document's MinHash signature (64 little-endian
+    uint32, see :mod:`policylex.dedup`) and its 16 band keys, by ``seq``.
 ``log``
     every skipped file or row, with path, line and reason, and every run.
 ``slogan_lexicon``, ``slogan_scans``, ``slogan_hits``
@@ -44,11 +47,11 @@ import uuid
 from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Iterator
+from typing import Callable, Iterator
 
 from policylex.errors import CorpusError
 
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 APPLICATION = "policylex"
 DEFAULT_PATH = "policylex.db"
 ENV_VAR = "POLICYLEX_CORPUS"
@@ -77,7 +80,6 @@ CREATE TABLE IF NOT EXISTS documents (
     duplicate_of TEXT REFERENCES documents(id),
     near_duplicate_of TEXT REFERENCES documents(id),
     near_duplicate_score REAL,
-    minhash BLOB,
     added_at TEXT NOT NULL,
     updated_at TEXT NOT NULL,
     seq INTEGER NOT NULL
@@ -100,13 +102,6 @@ CREATE TABLE IF NOT EXISTS sources (
     PRIMARY KEY (path, record)
 );
 CREATE INDEX IF NOT EXISTS sources_doc ON sources(doc_id);
-CREATE TABLE IF NOT EXISTS lsh (
-    band INTEGER NOT NULL,
-    bucket INTEGER NOT NULL,
-    doc_id TEXT NOT NULL,
-    PRIMARY KEY (band, bucket, doc_id)
-) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS lsh_doc ON lsh(doc_id);
 CREATE TRIGGER IF NOT EXISTS documents_inserted AFTER INSERT ON documents
 BEGIN UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'generation'; END;
 CREATE TRIGGER IF NOT EXISTS documents_deleted AFTER DELETE ON documents
@@ -219,17 +214,47 @@ MOVE_TOKENS = [
 
 
 
-# Version 5: what the near-duplicate check reads of a candidate, from an index (the columns
-# follow the texts in a row: reaching them read the row's overflow pages).
-SIGNATURE_INDEX = ("CREATE INDEX IF NOT EXISTS documents_signature "
-                   "ON documents(id, seq, duplicate_of, near_duplicate_of, minhash)")
+# Version 6: the near-duplicate index keyed by ``seq``, which grows with each document, so
+# that ingest appends to it: keyed by document id (a hash, so random) with the signature in
+# the documents' row, each document was written at random places of four B-trees (at
+# 100,000 documents most of the writer's time).  What the check reads of a candidate (id,
+# flags) comes from an index, since those columns follow the texts in a row.  Signatures
+# are multiply-add hashes since this version (see policylex.dedup): the upgrade computes
+# them again from the normalised texts.
+NEAR_DUPLICATES = """
+CREATE TABLE IF NOT EXISTS signatures (seq INTEGER PRIMARY KEY, minhash BLOB NOT NULL);
+CREATE TABLE IF NOT EXISTS lsh (
+    key INTEGER NOT NULL,  -- band << 32 | the band's bucket
+    seq INTEGER NOT NULL,
+    PRIMARY KEY (key, seq)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS lsh_seq ON lsh(seq);
+CREATE INDEX IF NOT EXISTS documents_candidate ON documents(seq, id, duplicate_of, near_duplicate_of);
+"""
+
+
+def _rebuild_near_duplicate_index(corpus: "Corpus") -> None:
+    from policylex import dedup  # numpy: only for the upgrade
+
+    dedup.rebuild_index(corpus.db)
+
+
+SIGNATURES_BY_SEQ = [
+    "DROP INDEX IF EXISTS documents_signature",
+    "DROP TABLE IF EXISTS lsh",
+    "ALTER TABLE documents DROP COLUMN minhash",
+    *_statements(NEAR_DUPLICATES),
+    _rebuild_near_duplicate_index,
+]
 
 # Everything a new corpus file is made with (and what `policylex check` looks for).
-FULL_SCHEMA = SCHEMA + SLOGAN_TABLES + DOCUMENT_TOKENS + SIGNATURE_INDEX + ";\n"
+FULL_SCHEMA = SCHEMA + SLOGAN_TABLES + DOCUMENT_TOKENS + NEAR_DUPLICATES
 
-# How to bring a corpus of an older schema version up to date: version -> statements.
-MIGRATIONS = {1: _statements(SLOGAN_TABLES), 2: _statements(TERM_COUNTS), 3: MOVE_TOKENS,
-              4: [SIGNATURE_INDEX]}
+# How to bring a corpus of an older schema version up to date: version -> statements, or
+# functions of the corpus.  Version 5's index (of the signatures in documents' rows) is
+# superseded by version 6's.
+MIGRATIONS = {1: _statements(SLOGAN_TABLES), 2: _statements(TERM_COUNTS), 3: MOVE_TOKENS, 4: [],
+              5: SIGNATURES_BY_SEQ}
 
 
 def now() -> str:
@@ -247,16 +272,19 @@ class Corpus:
         self.path = path
         self.db = connection
         self.readonly = readonly
+        self._upgrading: Callable[[int, int], None] | None = None
 
     # --- opening ------------------------------------------------------------
 
     @classmethod
     def open(cls, path: str | os.PathLike | None = None, *, create: bool = False,
-             readonly: bool = False) -> "Corpus":
+             readonly: bool = False, upgrading: Callable[[int, int], None] | None = None) -> "Corpus":
         """Open a corpus; with ``create=True`` make a new one if the file does not exist.
 
         ``readonly=True`` opens the file read-only (SQLite's ``mode=ro``): every
         write then fails with a :class:`CorpusError`, as on a read-only file.
+        A file of an older schema version is upgraded, ``upgrading(from, to)`` told
+        first (at 100,000 documents, version 6's upgrade takes half a minute).
         """
         path = Path(path) if path is not None else default_path()
         exists = path.exists()
@@ -273,6 +301,7 @@ class Corpus:
             raise CorpusError(f"cannot open corpus {path}: {error}") from None
         db.row_factory = sqlite3.Row
         corpus = cls(path, db, readonly=readonly)
+        corpus._upgrading = upgrading
         deadline = time.monotonic() + 60
         while True:
             try:
@@ -371,6 +400,8 @@ class Corpus:
             if self.readonly:
                 raise CorpusError(f"corpus {self.path} has schema version {version}: run a command that writes "
                                   f"(`policylex tokenise`) once to upgrade it to version {SCHEMA_VERSION}")
+            if self._upgrading is not None:
+                self._upgrading(int(version), SCHEMA_VERSION)
             self._migrate(int(version))
             version = self.get_meta("schema_version")
         if version != str(SCHEMA_VERSION):
@@ -383,17 +414,21 @@ class Corpus:
         with self.transaction():
             while version in MIGRATIONS:
                 for statement in MIGRATIONS[version]:
-                    if not self._column_exists(statement):
+                    if callable(statement):
+                        statement(self)
+                    elif self._needed(statement):
                         self.db.execute(statement)
                 version += 1
                 self.set_meta("schema_version", str(version))
 
-    def _column_exists(self, statement: str) -> bool:
-        """Whether an ``ALTER TABLE t ADD COLUMN c`` would add a column the table has (SQLite has no IF NOT EXISTS)."""
+    def _needed(self, statement: str) -> bool:
+        """False for an ``ALTER TABLE t ADD COLUMN c`` of a column the table has, or ``DROP COLUMN c`` of
+        one it has not (SQLite has no IF [NOT] EXISTS for columns)."""
         words = statement.split()
-        if [w.upper() for w in words[:2] + words[3:5]] != ["ALTER", "TABLE", "ADD", "COLUMN"]:
-            return False
-        return any(row[1] == words[5] for row in self.db.execute(f"PRAGMA table_info({words[2]})"))
+        if [w.upper() for w in words[:2] + words[4:5]] != ["ALTER", "TABLE", "COLUMN"]:
+            return True
+        has = any(row[1] == words[5] for row in self.db.execute(f"PRAGMA table_info({words[2]})"))
+        return has if words[3].upper() == "DROP" else not has
 
     def close(self) -> None:
         self.db.close()

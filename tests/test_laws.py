@@ -236,3 +236,24 @@ def test_readers_never_raise_on_damaged_files(damaged):
             if isinstance(item, SourceText):
                 item.text.encode("utf-8")  # storable
                 assert item.text.strip()
+
+
+# --- the matrix's sums -----------------------------------------------------------------------
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.integers(1, 12), st.integers(1, 9), st.data())
+def test_sums_over_any_rows_are_the_rows_counts_added_up(n_docs, n_features, data):
+    """Counts.sums takes a minority of rows by themselves and a majority by a product: both add up the same."""
+    import scipy.sparse as sp
+
+    from policylex.matrix import Counts
+
+    dense = np.array(data.draw(st.lists(st.lists(st.integers(0, 5), min_size=n_features, max_size=n_features),
+                                        min_size=n_docs, max_size=n_docs)), dtype=np.int32)
+    selected = np.array(data.draw(st.lists(st.booleans(), min_size=n_docs, max_size=n_docs)))
+    counts = Counts(sp.csr_matrix(dense), np.array([f"t{j}" for j in range(n_features)]), {},
+                    np.ones(n_docs, dtype=bool))
+    totals, docfreq = counts.sums(selected)
+    assert totals.tolist() == dense[selected].sum(axis=0).tolist()
+    assert docfreq.tolist() == (dense[selected] > 0).sum(axis=0).tolist()

@@ -107,8 +107,17 @@ class Counts:
     def sums(self, selected: np.ndarray, docfreq: bool = True) -> tuple[np.ndarray, np.ndarray | None]:
         """(count, document frequency or None) of every feature over the rows where ``selected`` is true.
 
-        Sparse matrix-vector products, O(non-zeros) in C, no copy of the selected rows.
+        Over a minority of the rows (a keyness target, a year), only those rows are
+        read: at 100,000 documents a year's sums took 0.27 s over every row.  Otherwise
+        sparse matrix-vector products, O(non-zeros) in C, no copy of the selected rows.
         """
+        rows = np.flatnonzero(selected)
+        if rows.size * 2 < selected.size:
+            part = self.csr[rows]
+            width = self.features.size
+            # bincount weighs in float64: exact for any count below 2**53
+            totals = np.bincount(part.indices, weights=part.data, minlength=width).astype(np.int64)
+            return totals, (np.bincount(part.indices, minlength=width).astype(np.int64) if docfreq else None)
         weights = selected.astype(np.int64)
         totals = np.asarray(self.csr.T @ weights, dtype=np.int64)
         return totals, (np.asarray(self.present.T @ weights, dtype=np.int64) if docfreq else None)

@@ -263,7 +263,10 @@ def keyness(
     if in_reference.rows.size == 0:
         raise UsageError("no documents left for the reference")
     a, _ = in_target.sums(docfreq=False)
-    b, _ = in_reference.sums(docfreq=False)
+    if reference:
+        b, _ = in_reference.sums(docfreq=False)
+    else:  # the rest: the whole selection's sums (kept in the cache for the usual one) less the target's
+        b = matrix.sums(docfreq=False)[0] - a
     out = _keyness_rows(a, b, matrix.feature_array, min_count=min_count, top=top, correction=correction)
     notes = [f"target: {in_target.rows.size} documents, {int(a.sum())} tokens; "
              f"reference: {in_reference.rows.size} documents, {int(b.sum())} tokens"]

@@ -140,7 +140,7 @@ def test_version_1_corpus_is_upgraded_in_place(tmp_path):
                                "DROP INDEX documents_near_duplicate_of;")
         store.db.execute("UPDATE meta SET value = '1' WHERE key = 'schema_version'")
     with Corpus.open(path) as store:
-        assert store.get_meta("schema_version") == str(SCHEMA_VERSION) == "6"
+        assert store.get_meta("schema_version") == str(SCHEMA_VERSION) == "7"
         assert store.count() == 1
         assert store.db.execute("SELECT count(*) FROM slogan_hits").fetchone()[0] == 0
 
@@ -251,3 +251,27 @@ def test_a_command_says_it_upgrades_the_corpus(tmp_path):
     assert result.exit_code == 0
     assert f"from schema version 5 to {SCHEMA_VERSION}" in " ".join(result.stderr.split())
     assert "upgrading" not in CliRunner().invoke(app, ["tokenise", "--corpus", str(path)]).stderr
+
+
+def test_version_6_corpus_keeps_its_formulation_matches_keyed_by_seq(seeds_corpus, tmp_path):
+    """Version 7 keys the matches by the document's seq: an older corpus's matches are moved, none lost."""
+    from policylex import slogans
+
+    slogans.scan(seeds_corpus)
+    columns = "seq, start, doc_id, stop, slogan, matched, paragraph, sentence"
+    before = seeds_corpus.db.execute(f"SELECT {columns} FROM slogan_hits ORDER BY seq, start").fetchall()
+    assert before
+    seeds_corpus.db.executescript(
+        "ALTER TABLE slogan_hits RENAME TO new_hits; DROP INDEX slogan_hits_slogan;"
+        "CREATE TABLE slogan_hits (doc_id TEXT NOT NULL REFERENCES documents(id) ON DELETE CASCADE, "
+        "start INTEGER NOT NULL, stop INTEGER NOT NULL, slogan TEXT NOT NULL, matched TEXT NOT NULL, "
+        "paragraph INTEGER NOT NULL, sentence INTEGER NOT NULL, PRIMARY KEY (doc_id, start)) WITHOUT ROWID;"
+        "INSERT INTO slogan_hits SELECT doc_id, start, stop, slogan, matched, paragraph, sentence FROM new_hits;"
+        "DROP TABLE new_hits; CREATE INDEX slogan_hits_slogan ON slogan_hits(slogan);"
+        "UPDATE meta SET value = '6' WHERE key = 'schema_version';")
+    seeds_corpus.close()
+    with Corpus.open(seeds_corpus.path) as upgraded:
+        assert upgraded.get_meta("schema_version") == str(SCHEMA_VERSION)
+        assert upgraded.db.execute(f"SELECT {columns} FROM slogan_hits ORDER BY seq, start").fetchall() == before
+        assert passed(check_corpus(upgraded))
+        assert slogans.scan(upgraded).scanned == 0  # the scans still stand

@@ -84,13 +84,17 @@ def _init_matcher(matcher) -> None:
     _matcher = matcher
 
 
-def _scan_text(item: tuple[str, str, str]) -> tuple[int, int, list[tuple]]:
-    """(paragraphs, sentences, matches as slogan_hits rows) of one (id, text, hash)."""
-    doc_id, text, _ = item
+def _scan_text(item: tuple[str, str, str, int]) -> tuple[int, int, list[tuple]]:
+    """(paragraphs, sentences, matches as slogan_hits rows) of one (id, text, hash, seq)."""
+    doc_id, text, _, seq = item
     paragraphs, sentences = unit_starts(text)
-    hits = [(doc_id, m.start, m.stop, m.slogan, m.matched, bisect_right(paragraphs, m.start) - 1,
+    hits = [(seq, m.start, doc_id, m.stop, m.slogan, m.matched, bisect_right(paragraphs, m.start) - 1,
              bisect_right(sentences, m.start) - 1) for m in _matcher.find(text)]
     return len(paragraphs), len(sentences), hits
+
+
+def _at(hit: tuple) -> int:
+    return hit[1]
 
 
 def scan(corpus: Corpus, lexicon: Lexicon | None = None, *, workers: int | None = None,
@@ -125,20 +129,20 @@ def scan(corpus: Corpus, lexicon: Lexicon | None = None, *, workers: int | None 
     def batches():
         query = f"SELECT d.seq, d.id, d.norm_text, d.norm_hash {stale} d.seq > :last AND {condition}"
         for rows in pages(db, query, {"lexicon": fingerprint}, BATCH_DOCUMENTS):
-            yield [(row["id"], row["norm_text"], row["norm_hash"]) for row in rows]
+            yield [(row["id"], row["norm_text"], row["norm_hash"], row["seq"]) for row in rows]
 
     workers = 1 if total < SERIAL_BELOW else max(1, workers or default_workers())
     for batch, results in map_batches(_scan_text, batches(), workers=workers, initializer=_init_matcher,
                                       initargs=(lexicon.matcher(variant),), chunksize=25):
-        # In key order: both tables are keyed by document id, a hash, so a batch's rows land
-        # all over them; sorted, each page is changed once per batch.
+        # In key order: the matches are keyed by seq (appended to, in corpus order), the scans by
+        # document id, a hash, so a batch's rows land all over it: sorted, each page changes once.
         with corpus.transaction():
-            db.executemany("DELETE FROM slogan_hits WHERE doc_id = ?", sorted((doc_id,) for doc_id, _, _ in batch))
-            db.executemany("INSERT INTO slogan_hits VALUES (?, ?, ?, ?, ?, ?, ?)",
-                           sorted(hit for _, _, hits in results for hit in hits))
+            db.executemany("DELETE FROM slogan_hits WHERE seq = ?", [(seq,) for *_, seq in batch])
+            db.executemany("INSERT INTO slogan_hits VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                           (hit for _, _, hits in results for hit in sorted(hits, key=_at)))
             db.executemany("INSERT OR REPLACE INTO slogan_scans VALUES (?, ?, ?, ?, ?)",
                            sorted((doc_id, norm_hash, fingerprint, paragraphs, sentences)
-                                  for (doc_id, _, norm_hash), (paragraphs, sentences, _) in zip(batch, results)))
+                                  for (doc_id, _, norm_hash, _), (paragraphs, sentences, _) in zip(batch, results)))
         report.matches += sum(len(hits) for _, _, hits in results)
         report.scanned += len(batch)
         if progress:

@@ -138,3 +138,20 @@ def test_tokenise_leaves_the_term_matrix_built_for_the_first_analysis(corpus, tm
     monkeypatch.setattr(matrix, "build_cache", lambda c: calls.append(c))
     assert corpus.tokenise(workers=1).tokenised == 0 and calls == []
     assert corpus.tokenise(workers=1, force=True).tokenised == 5 and len(calls) == 1
+
+
+def test_stored_term_counts_are_by_term_id_and_add_up_to_the_tokens(seeds_corpus):
+    """Each document's term ids ascending (the matrix's rows need no sorting), their counts the tokens'."""
+    from collections import Counter
+
+    import numpy as np
+
+    seeds_corpus.tokenise(workers=1)
+    terms = dict(seeds_corpus.db.execute("SELECT id, term FROM terms").fetchall())
+    rows = seeds_corpus.db.execute("SELECT tokens, term_counts FROM document_tokens").fetchall()
+    assert len(rows) == 5
+    for tokens, blob in rows:
+        packed = np.frombuffer(blob, dtype="<i4")
+        ids, counts = packed[: packed.size // 2], packed[packed.size // 2 :]
+        assert (np.diff(ids) > 0).all()
+        assert {terms[i]: n for i, n in zip(ids.tolist(), counts.tolist())} == Counter(tokens.split())

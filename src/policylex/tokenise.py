@@ -301,7 +301,7 @@ class TermIds:
             self.last = term_id
 
     def pack(self, result: Tokenised, new: list[tuple[int, str]]) -> bytes:
-        """The result's term ids then its counts, as little-endian int32; new terms are appended to ``new``."""
+        """The result's term ids (ascending) then their counts, as little-endian int32; new terms are appended to ``new``."""
         import numpy as np  # deferred: numpy takes a tenth of a second to import
 
         # Most recently used last; a Dask task's vocabulary serves its few documents only (policylex.cluster).
@@ -317,9 +317,10 @@ class TermIds:
                     term_id = self.ids[term] = self.last
                     new.append((self.last, term))
                 translation.append(term_id)
-        local = np.frombuffer(result.terms, dtype=np.int32)
-        packed = np.concatenate((np.frombuffer(translation, dtype=np.int32)[local],
-                                 np.frombuffer(result.counts, dtype=np.int32)))
+        ids = np.frombuffer(translation, dtype=np.int32)[np.frombuffer(result.terms, dtype=np.int32)]
+        # By term id: the matrix's rows then need no sorting when it is built (0.6 s at 100k documents).
+        order = np.argsort(ids)
+        packed = np.concatenate((ids[order], np.frombuffer(result.counts, dtype=np.int32)[order]))
         return packed.astype("<i4", copy=False).tobytes()
 
 

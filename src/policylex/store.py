@@ -237,7 +237,8 @@ MOVE_TOKENS = [
 # that ingest appends to it: keyed by document id (a hash, so random) with the signature in
 # the documents' row, each document was written at random places of four B-trees (at
 # 100,000 documents most of the writer's time).  What the check reads of a candidate (id,
-# flags) comes from an index, since those columns follow the texts in a row.  Signatures
+# flags) comes from an index, since those columns follow the texts in a row; with the text's
+# hash, the same index answers tokenise's "what is stale?" (0.32 -> 0.10 s at 100k).  Signatures
 # are multiply-add hashes since this version (see policylex.dedup): the upgrade computes
 # them again from the normalised texts.
 NEAR_DUPLICATES = """
@@ -248,7 +249,7 @@ CREATE TABLE IF NOT EXISTS lsh (
     PRIMARY KEY (key, seq)
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS lsh_seq ON lsh(seq);
-CREATE INDEX IF NOT EXISTS documents_candidate ON documents(seq, id, duplicate_of, near_duplicate_of);
+CREATE INDEX IF NOT EXISTS documents_candidate ON documents(seq, id, norm_hash, duplicate_of, near_duplicate_of);
 """
 
 

@@ -158,11 +158,11 @@ def test_a_cache_that_cannot_be_written_leaves_no_partial_file(seeds_corpus, mon
     """A full disk while the cache is written: the analysis goes on without it, and no .part file stays."""
     import errno
 
-    def full_disk(handle, **arrays):
+    def full_disk(handle, arrays):
         handle.write(b"PK\x03\x04 the first bytes")
         raise OSError(errno.ENOSPC, "No space left on device")
 
-    monkeypatch.setattr(cache.np, "savez", full_disk)
+    monkeypatch.setattr(cache, "_write_npz", full_disk)
     assert sum(r["count"] for r in frequency(seeds_corpus, top=None).records()) > 0
     assert list(seeds_corpus.path.parent.glob("*.dtm.npz*")) == []
 
@@ -194,3 +194,26 @@ def test_slogan_matches_are_checked_against_the_text(seeds_corpus, tmp_path):
     damage(seeds_corpus, "DELETE FROM slogan_scans")
     status, detail = statuses(seeds_corpus)["slogans"]
     assert status == "failed" and "matches without a scan of their document" in detail
+
+
+def test_cached_arrays_are_mapped_from_the_file_and_read_as_written(tmp_path):
+    """The cache's arrays start at multiples of 64 bytes, so reading maps them rather than copying;
+    np.load reads the file as any .npz, and a cache written by np.savez is still read (by copying)."""
+    import numpy as np
+
+    arrays = {"data": np.arange(1, 1000, dtype=np.int32), "indptr": np.arange(0, 40, dtype=np.int64),
+              "vocabulary": np.array(["改革", "检察", "x"]), "empty": np.zeros(0, dtype=np.int32),
+              "scalar": np.array(7)}
+    path = tmp_path / "c.npz"
+    cache.write_arrays(path, "key 1", arrays)
+    read = cache.read_arrays(path, "key 1")
+    for name, array in arrays.items():
+        assert np.array_equal(read[name], array) and read[name].dtype == array.dtype, name
+    assert isinstance(read["data"].base, np.memmap) and isinstance(read["vocabulary"].base, np.memmap)
+    read["data"][0] = -1  # copy-on-write: the file keeps what was written
+    assert cache.read_arrays(path, "key 1")["data"][0] == 1
+    with np.load(path) as plain:
+        assert np.array_equal(plain["indptr"], arrays["indptr"])
+    assert cache.read_arrays(path, "key 2") is None
+    np.savez(path, _cache_key=np.array("key 1"), **arrays)
+    assert np.array_equal(cache.read_arrays(path, "key 1")["data"], arrays["data"])

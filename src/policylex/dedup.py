@@ -123,7 +123,7 @@ def band_keys(sig: np.ndarray) -> list[int]:
 
 
 def may_be_near_duplicates(sig: np.ndarray, stored: list[bytes | None]) -> list[bool]:
-    """For each stored signature (``documents.minhash``), whether it agrees with ``sig`` enough for the
+    """For each stored signature (``signatures.minhash``), whether it agrees with ``sig`` enough for the
     two texts to reach the Jaccard threshold (see above); one without a signature of this size may."""
     size = sig.nbytes
     comparable = [i for i, blob in enumerate(stored) if blob is not None and len(blob) == size]

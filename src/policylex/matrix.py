@@ -35,7 +35,7 @@ import numpy as np
 from policylex.cache import read_arrays, write_arrays
 from policylex.errors import UsageError
 from policylex.selection import (CODE_FIELDS, FIELDS, SIZE_FIELDS, UNKNOWN, DocumentSet, group_fields,
-                                 numeric_field)
+                                 metadata_arrays)
 from policylex.store import COUNTED, NOT_TOKENISED, Corpus
 
 if TYPE_CHECKING:
@@ -469,8 +469,7 @@ def build_terms(corpus: Corpus) -> Counts:
     id_parts: list[np.ndarray] = []
     count_parts: list[np.ndarray] = []
     lengths: list[int] = []
-    meta: dict[str, list] = {f: [] for f in META_FIELDS}
-    missing = [0 if numeric_field(f) else "" for f in META_FIELDS]
+    meta_rows: list[tuple] = []
     counted: list[bool] = []
     not_tokenised = 0
     # Row by row: all rows at once, with their counts, doubled the peak memory at 100k (1.7 GB).
@@ -502,8 +501,7 @@ def build_terms(corpus: Corpus) -> Counts:
                 for token, tag in zip(tokens, row[pos_at].split()):
                     key = (index.setdefault(token, len(index)), tag)
                     tag_counts[key] = tag_counts.get(key, 0) + 1
-        for i, f in enumerate(META_FIELDS):
-            meta[f].append(row[i] if row[i] is not None else missing[i])
+        meta_rows.append(row[:width])
         counted.append(bool(row[counted_at]))
     if index is not None and len(index) > len(vocabulary):
         vocabulary.extend(list(index)[len(vocabulary):])
@@ -518,7 +516,7 @@ def build_terms(corpus: Corpus) -> Counts:
     matrix = sp.csr_matrix((data, renumber[indices], indptr), shape=(len(lengths), used.size))
     matrix.sort_indices()  # columns in order within each row, as CSR routines expect
     vocab = np.array([vocabulary[i] for i in used.tolist()], dtype=str) if used.size else np.zeros(0, dtype="<U1")
-    arrays = {f: np.array(meta[f], dtype=np.int64 if numeric_field(f) else str) for f in META_FIELDS}
+    arrays = metadata_arrays(meta_rows, META_FIELDS)
     best: dict[int, tuple[int, str]] = {}
     for (column, tag), n in sorted(tag_counts.items()):
         if column not in best or n > best[column][0]:

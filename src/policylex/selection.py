@@ -184,11 +184,12 @@ def numeric_field(field: str) -> bool:
 
 
 def metadata_arrays(rows: list, fields=FIELDS) -> dict[str, np.ndarray]:
-    """Column arrays of ``fields`` from database rows; None becomes '' (0 for year, chars, token_count)."""
+    """Column arrays of ``fields``, the rows' first columns in that order (database rows or tuples);
+    None becomes '' (0 for year, chars, token_count)."""
     arrays = {}
-    for f in fields:
+    for i, f in enumerate(fields):
         missing = 0 if numeric_field(f) else ""
-        values = [row[f] if row[f] is not None else missing for row in rows]
+        values = [row[i] if row[i] is not None else missing for row in rows]
         arrays[f] = np.array(values, dtype=np.int64 if numeric_field(f) else str)
     return arrays
 

@@ -93,10 +93,6 @@ def _scan_text(item: tuple[str, str, str, int]) -> tuple[int, int, list[tuple]]:
     return len(paragraphs), len(sentences), hits
 
 
-def _at(hit: tuple) -> int:
-    return hit[1]
-
-
 def scan(corpus: Corpus, lexicon: Lexicon | None = None, *, workers: int | None = None,
          progress: Progress | None = None) -> ScanReport:
     """Find the lexicon's formulations in every document not yet scanned with it.
@@ -138,8 +134,8 @@ def scan(corpus: Corpus, lexicon: Lexicon | None = None, *, workers: int | None 
         # document id, a hash, so a batch's rows land all over it: sorted, each page changes once.
         with corpus.transaction():
             db.executemany("DELETE FROM slogan_hits WHERE seq = ?", [(seq,) for *_, seq in batch])
-            db.executemany("INSERT INTO slogan_hits VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                           (hit for _, _, hits in results for hit in sorted(hits, key=_at)))
+            db.executemany("INSERT INTO slogan_hits VALUES (?, ?, ?, ?, ?, ?, ?, ?)",  # each text's in order
+                           (hit for _, _, hits in results for hit in hits))
             db.executemany("INSERT OR REPLACE INTO slogan_scans VALUES (?, ?, ?, ?, ?)",
                            sorted((doc_id, norm_hash, fingerprint, paragraphs, sentences)
                                   for (doc_id, _, norm_hash, _), (paragraphs, sentences, _) in zip(batch, results)))

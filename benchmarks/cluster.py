@@ -172,7 +172,7 @@ def writer_ceiling(docs: Path, folder: Path, input_bytes: int) -> list[dict]:
     return rows
 
 
-SHARD_TABLES = ("documents", "sources", "signatures", "lsh", "terms", "document_tokens", "slogan_scans", "slogan_hits")
+SHARD_TABLES = ("documents", "sources", "signatures", "terms", "document_tokens", "slogan_scans", "slogan_hits")
 
 
 def merge_ceiling(shard: Path, folder: Path) -> dict:

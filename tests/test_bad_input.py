@@ -399,7 +399,7 @@ def _damaged(path: Path, seeded_db: Path) -> Path:
         (["freq"], _empty_corpus, "has no documents: run `policylex ingest PATH...` first"),
         (["kwic", "公益诉讼"], _empty_corpus, "has no documents: run `policylex ingest PATH...` first"),
         (["collocations"], _empty_corpus, "has no documents: run `policylex ingest PATH...` first"),
-        (["freq"], _other_schema, "has schema version 99; this policylex reads version 7"),
+        (["freq"], _other_schema, "has schema version 99; this policylex reads version 8"),
         (["info"], lambda p: p.write_text("not a corpus") and p, "is not a policylex corpus (not an SQLite file)"),
         (["info"], lambda p: p.mkdir() or p, "is a folder, not a corpus file"),
         (["check"], lambda p: p, "no corpus at"),

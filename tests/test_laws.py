@@ -257,3 +257,44 @@ def test_sums_over_any_rows_are_the_rows_counts_added_up(n_docs, n_features, dat
     totals, docfreq = counts.sums(selected)
     assert totals.tolist() == dense[selected].sum(axis=0).tolist()
     assert docfreq.tolist() == (dense[selected] > 0).sum(axis=0).tolist()
+
+
+def _brute_similar(signatures: dict[int, np.ndarray], seq: int, sig: np.ndarray) -> list[int]:
+    """What the band index must answer, by comparing with every stored signature."""
+    bands = sig.reshape(dedup.BANDS, dedup.ROWS)
+    return [other for other, theirs in sorted(signatures.items()) if other != seq
+            and (theirs.reshape(dedup.BANDS, dedup.ROWS) == bands).all(axis=1).any()
+            and (theirs == sig).mean() > dedup.MIN_AGREEMENT]
+
+
+_signature_values = st.lists(st.integers(0, 2), min_size=dedup.PERMUTATIONS, max_size=dedup.PERMUTATIONS).map(
+    lambda values: np.array(values, dtype=np.uint32))  # three values: bands often collide
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(0, 5), st.lists(st.tuples(st.sampled_from(["add", "remove", "reload"]), st.integers(1, 12),
+                                             _signature_values), max_size=40))
+def test_the_band_index_finds_what_comparing_every_signature_finds(stored, operations):
+    """Whatever was loaded, added, removed, re-added or folded, in any order."""
+    import sqlite3
+
+    db = sqlite3.connect(":memory:")
+    db.execute("CREATE TABLE signatures (seq INTEGER PRIMARY KEY, minhash BLOB NOT NULL)")
+    rng = np.random.default_rng(stored)
+    signatures = {seq: rng.integers(0, 3, dedup.PERMUTATIONS).astype(np.uint32) for seq in range(1, stored + 1)}
+    db.executemany("INSERT INTO signatures VALUES (?, ?)", [(seq, sig.tobytes()) for seq, sig in signatures.items()])
+    index = dedup.BandIndex(db)
+    index.FOLD_AT = 3  # fold often
+    index.sync()
+    for operation, seq, sig in operations:
+        if operation == "reload":
+            index._loaded = False
+        elif seq in signatures:
+            index.remove(seq)
+            del signatures[seq]
+        if operation == "add":
+            index.add(seq, sig)
+            signatures[seq] = sig
+        assert index.similar(seq, sig) == _brute_similar(signatures, seq, sig)
+    stored_now = {seq: np.frombuffer(blob, dtype=np.uint32) for seq, blob in db.execute("SELECT * FROM signatures")}
+    assert stored_now.keys() == signatures.keys()

@@ -19,8 +19,8 @@ What is verified, and what is not:
 * sources: every document has at least one, every source names a document;
 * duplicates: an exact duplicate points at an earlier document with the same
   text that is not itself a duplicate, and no two counted documents share a
-  text; a near-duplicate points at another document; every document is in the
-  near-duplicate index, and the index names no other;
+  text; a near-duplicate points at another document; every document has a
+  MinHash signature, and no signature is of a removed document;
 * slogan matches: each from a recorded scan of its document, and, where that
   scan is of the current text, the characters at its offsets; documents not
   scanned with the current text and lexicon are ``pending``;
@@ -181,19 +181,16 @@ def _duplicates(corpus: Corpus) -> Check:
 
 
 def _near_duplicate_index(corpus: Corpus) -> Check:
-    from policylex.dedup import BANDS
+    from policylex.dedup import PERMUTATIONS, SIGNATURE_BYTES
 
     db = corpus.db
-    unindexed = [r[0] for r in db.execute(
-        "SELECT d.id FROM documents d LEFT JOIN (SELECT seq, count(*) AS n FROM lsh GROUP BY seq) l USING (seq) "
-        "LEFT JOIN signatures s USING (seq) WHERE s.minhash IS NULL OR coalesce(l.n, 0) != ? ORDER BY d.seq",
-        (BANDS,))]
-    stale = [str(r[0]) for r in db.execute(
-        "SELECT seq FROM signatures WHERE seq NOT IN (SELECT seq FROM documents) UNION "
-        "SELECT DISTINCT seq FROM lsh WHERE seq NOT IN (SELECT seq FROM documents)")]
-    return _verdict("near-duplicate index", [(f"documents without their {BANDS} index entries", unindexed),
-                                             ("index entries for removed documents", stale)],
-                    f"{BANDS} MinHash bands per document")
+    unsigned = [r[0] for r in db.execute(
+        "SELECT d.id FROM documents d LEFT JOIN signatures s USING (seq) "
+        "WHERE s.minhash IS NULL OR length(s.minhash) != ? ORDER BY d.seq", (SIGNATURE_BYTES,))]
+    stale = [str(r[0]) for r in db.execute("SELECT seq FROM signatures WHERE seq NOT IN (SELECT seq FROM documents)")]
+    return _verdict("near-duplicate index", [("documents without a MinHash signature", unsigned),
+                                             ("signatures of removed documents", stale)],
+                    f"a {PERMUTATIONS}-value MinHash signature per document")
 
 
 def _slogans(corpus: Corpus) -> Check:

@@ -382,13 +382,17 @@ class _Writer:
     """Row-level changes to the corpus for one ingest or renormalise run."""
 
     def __init__(self, corpus: Corpus, report: IngestReport):
+        from policylex import dedup
+
         self.corpus, self.db, self.report = corpus, corpus.db, report
+        self.bands = dedup.BandIndex(self.db)
         self.begin_batch()
 
     def begin_batch(self) -> None:
         """Call inside each batch's transaction: what was read before it may have changed since."""
         self.stamp = now()  # one time for a batch, which is written at one moment anyway
         self._next_seq: int | None = None
+        self.bands.sync()
 
     def next_seq(self) -> int:
         if self._next_seq is None:
@@ -489,9 +493,7 @@ class _Writer:
         self.db.execute("UPDATE documents SET near_duplicate_of = NULL, near_duplicate_score = NULL "
                         "WHERE near_duplicate_of = ?", (doc_id,))
         self._release_duplicates(doc_id)
-        from policylex import dedup
-
-        dedup.unindex(self.db, self._seq(doc_id))
+        self.bands.remove(self._seq(doc_id))
         self.db.execute("DELETE FROM documents WHERE id = ?", (doc_id,))
         for dependant in dependants:
             row = self.corpus.document(dependant)
@@ -514,7 +516,7 @@ class _Writer:
 
         Candidates share a bucket; those whose signatures agree too little to
         reach the Jaccard threshold are dropped before the exact check (see
-        :func:`policylex.dedup.may_be_near_duplicates`), so a formulaic corpus
+        :func:`policylex.dedup.agree_enough`), so a formulaic corpus
         with many shared buckets does not compare every pair's texts.  A ``new``
         document has no index entries yet, and nothing refers to it.
         """
@@ -528,10 +530,10 @@ class _Writer:
                             "near_duplicate_of = ?", (doc_id,))
             self.db.execute("UPDATE documents SET near_duplicate_of = NULL, near_duplicate_score = NULL WHERE id = ?",
                             (doc_id,))
-            dedup.unindex(self.db, me)
-        dedup.index(self.db, me, sig)
+            self.bands.remove(me)
+        keys = self.bands.add(me, sig)
         mine = None
-        for candidate in dedup.candidates(self.db, me, sig):
+        for candidate in self.bands.candidates(me, sig, keys):
             if mine is None:
                 mine = dedup.shingles(norm)
             text = self.db.execute("SELECT norm_text FROM documents WHERE id = ?", (candidate["id"],)).fetchone()[0]

@@ -20,9 +20,10 @@ Tables (schema version 7; see README for how to open them with sqlite3 or pandas
     the vocabulary of the tokens: ``document_tokens.term_counts`` holds each document's
     term ids then their counts (little-endian int32), so the document-term
     matrix is built by concatenation, not by recounting.
-``signatures``, ``lsh``
+``signatures``
     the near-duplicate index: each document's MinHash signature (64 little-endian
-    uint32, see :mod:`policylex.dedup`) and its 16 band keys, by ``seq``.
+    uint32, see :mod:`policylex.dedup`), by ``seq``; ingest computes the band
+    keys from them in memory.
 ``log``
     every skipped file or row, with path, line and reason, and every run.
 ``slogan_lexicon``, ``slogan_scans``, ``slogan_hits``
@@ -51,7 +52,7 @@ from typing import Callable, Iterator
 
 from policylex.errors import CorpusError
 
-SCHEMA_VERSION = 7
+SCHEMA_VERSION = 8
 APPLICATION = "policylex"
 DEFAULT_PATH = "policylex.db"
 ENV_VAR = "POLICYLEX_CORPUS"
@@ -243,12 +244,6 @@ MOVE_TOKENS = [
 # them again from the normalised texts.
 NEAR_DUPLICATES = """
 CREATE TABLE IF NOT EXISTS signatures (seq INTEGER PRIMARY KEY, minhash BLOB NOT NULL);
-CREATE TABLE IF NOT EXISTS lsh (
-    key INTEGER NOT NULL,  -- band << 32 | the band's bucket
-    seq INTEGER NOT NULL,
-    PRIMARY KEY (key, seq)
-) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS lsh_seq ON lsh(seq);
 CREATE INDEX IF NOT EXISTS documents_candidate ON documents(seq, id, norm_hash, duplicate_of, near_duplicate_of);
 """
 
@@ -267,6 +262,12 @@ SIGNATURES_BY_SEQ = [
     _rebuild_near_duplicate_index,
 ]
 
+# Version 8: no band keys in the corpus (table ``lsh``): ingest derives them from the
+# signatures in memory (see policylex.dedup.BandIndex).  Written as rows, 16 a document at
+# random places of a B-tree, and read back 16 lookups a document, they were most of the
+# writer's time at 100,000 documents.
+BANDS_IN_MEMORY = ["DROP TABLE IF EXISTS lsh"]
+
 # Everything a new corpus file is made with (and what `policylex check` looks for).
 FULL_SCHEMA = SCHEMA + SLOGAN_TABLES + DOCUMENT_TOKENS + NEAR_DUPLICATES
 
@@ -274,7 +275,7 @@ FULL_SCHEMA = SCHEMA + SLOGAN_TABLES + DOCUMENT_TOKENS + NEAR_DUPLICATES
 # functions of the corpus.  Version 5's index (of the signatures in documents' rows) is
 # superseded by version 6's.
 MIGRATIONS = {1: _statements(SLOGAN_TABLES), 2: _statements(TERM_COUNTS), 3: MOVE_TOKENS, 4: [],
-              5: SIGNATURES_BY_SEQ, 6: HITS_BY_SEQ}
+              5: SIGNATURES_BY_SEQ, 6: HITS_BY_SEQ, 7: BANDS_IN_MEMORY}
 
 
 def now() -> str:
